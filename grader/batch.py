@@ -1,0 +1,182 @@
+"""`grade batch`: grade a class's submissions in parallel, resumably, into files instructors use.
+
+Layouts of DIR:
+- flat: DIR/<student>.py or DIR/<student>.ipynb, the student id is the file's stem;
+- nbgrader: DIR/submitted/<student>/<assignment>/<exercise>.ipynb (DIR is the course
+  directory), the student id is the directory name.
+
+Each submission is read here and sent to a worker as bytes (job.grade_bytes); each
+row is stored (results_store) and its feedback and Gradescope files written as soon
+as it comes back, so Ctrl-C loses only the rows still being graded. grades.csv and
+the summary are written at the end from every row, the reused ones included.
+"""
+import csv
+import io
+import json
+import os
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from . import report
+from .job import failed_row, grade_bytes, report_from_row
+from .results_store import ResultStore, result_key, write_atomic
+from .submission import UsageError
+
+SUFFIXES = (".py", ".ipynb")
+
+
+@dataclass(frozen=True)
+class Item:
+    student: str
+    path: Path
+
+
+@dataclass
+class Outcome:
+    rows: dict = field(default_factory=dict)  # student -> row, in student order
+    graded: list = field(default_factory=list)  # students graded in this run
+    reused: list = field(default_factory=list)  # students whose stored row still held
+
+
+def discover(directory, exercise_name, assignment=None):
+    """The submissions under `directory`, one Item per student, sorted by student."""
+    directory = Path(directory)
+    if not directory.is_dir():
+        raise UsageError(f"{directory} is not a directory")
+    submitted = directory / "submitted"
+    if submitted.is_dir():
+        items = _nbgrader_items(submitted, exercise_name, assignment)
+        where = f"{submitted}/<student>/{assignment or '<assignment>'}/{exercise_name}.ipynb"
+    else:
+        items = _flat_items(directory)
+        where = f"{directory} (expected <student>.py or <student>.ipynb)"
+    if not items:
+        raise UsageError(f"no submissions found in {where}")
+    return sorted(items, key=lambda item: item.student)
+
+
+def _flat_items(directory):
+    found = {}
+    for path in sorted(directory.iterdir()):
+        if path.suffix not in SUFFIXES or path.name.startswith(".") or not path.is_file():
+            continue
+        if path.stem in found:
+            raise UsageError(f"two submissions for {path.stem}: {found[path.stem].name} and {path.name}")
+        found[path.stem] = path
+    return [Item(student, path) for student, path in found.items()]
+
+
+def _nbgrader_items(submitted, exercise_name, assignment):
+    items = []
+    for student_dir in sorted(p for p in submitted.iterdir() if p.is_dir() and not p.name.startswith(".")):
+        pattern = f"{assignment or '*'}/{exercise_name}.ipynb"
+        paths = sorted(p for p in student_dir.glob(pattern) if p.is_file())
+        if len(paths) > 1:
+            names = ", ".join(p.parent.name for p in paths)
+            raise UsageError(f"{student_dir.name} has {exercise_name}.ipynb in several assignments ({names}): "
+                             f"choose one with --assignment")
+        if paths:
+            items.append(Item(student_dir.name, paths[0]))
+    return items
+
+
+def run(items, exercise, outdir, options, jobs, progress=None, work=grade_bytes, pool=None):
+    """Grade what changed, reuse the rest, write every output file; return an Outcome.
+
+    `progress`, if given, has start(count) (called once the workers run) and
+    advance(), both on the calling thread; `work` is the
+    per-submission function (job.grade_bytes; tests swap in others); `pool` makes the
+    pool that runs it, called as WorkerPool is (default; dask_pool.DaskPool for a cluster).
+    """
+    from .worker_pool import WorkerPool
+
+    pool = pool or WorkerPool
+
+    outdir = Path(outdir)
+    store, outcome, todo = ResultStore(outdir), Outcome(), []
+    keys = {}
+    for item in items:
+        try:
+            data = item.path.read_bytes()
+        except OSError as error:  # unreadable on disk: a zero row, regraded next time
+            row = failed_row(exercise, str(item.path), f"cannot read {item.path.name}: {error.strerror}",
+                             "import_error")
+            _finish(store, outdir, item, None, row, outcome)
+            continue
+        keys[item.student] = result_key(data, exercise.name, options)
+        row = store.fresh_row(item.student, keys[item.student])
+        if row is not None:
+            outcome.rows[item.student] = row
+            outcome.reused.append(item.student)
+            _write_student_files(outdir, item.student, row, only_if_missing=True)
+        else:
+            todo.append((item.student, (str(item.path), data, exercise.name, options)))
+    by_student = {item.student: item for item in items}
+
+    def done(student, status, value):
+        item = by_student[student]
+        if status == "ok":
+            _finish(store, outdir, item, keys[student], value, outcome)
+        else:  # the grading process failed, not the learner's code: 0 for now, regraded next run
+            row = failed_row(exercise, str(item.path), f"not graded: {value}", "crashed")
+            row["grader_failure"] = True
+            _finish(store, outdir, item, None, row, outcome)
+        if progress:
+            progress.advance()
+
+    if todo:
+        # A submission's own limits are per task; this only catches a stuck grading process.
+        deadline = options["timeout"] * (len(exercise.tasks) + 2) + 60
+        with pool(work, jobs, deadline=deadline, preload=[f"grader.exercises.{exercise.name}"]) as workers:
+            if progress:
+                progress.start(len(todo))
+            workers.run(todo, done)
+    outcome.rows = {student: outcome.rows[student] for student in sorted(outcome.rows)}
+    write_grades(outdir / "grades.csv", outcome.rows, exercise)
+    return outcome
+
+
+def _finish(store, outdir, item, key, row, outcome):
+    # Feedback files first, the stored row last: a stored row means its files exist.
+    _write_student_files(outdir, item.student, row)
+    store.save(item.student, key, str(item.path), row)
+    outcome.rows[item.student] = row
+    outcome.graded.append(item.student)
+
+
+def _write_student_files(outdir, student, row, only_if_missing=False):
+    feedback = outdir / "feedback" / f"{student}.txt"
+    gradescope = outdir / "gradescope" / student / "results.json"
+    if only_if_missing and feedback.exists() and gradescope.exists():
+        return
+    result = report_from_row(row)
+    write_atomic(feedback, report.render_text(result))
+    write_atomic(gradescope, report.render_gradescope(result) + "\n")
+
+
+def write_grades(path, rows, exercise):
+    """grades.csv: student, one column per task, total."""
+    buffer = io.StringIO()
+    writer = csv.writer(buffer, lineterminator="\n")
+    names = [task.name for task in exercise.tasks]
+    writer.writerow(["student", *names, "total"])
+    for student, row in rows.items():
+        scores = {task["name"]: task["score"] for task in row["tasks"]}
+        writer.writerow([student, *(report.points(scores.get(name, 0)) for name in names),
+                         report.points(row["score"])])
+    write_atomic(path, buffer.getvalue())
+
+
+def write_summary(outdir, rows, exercise):
+    """summary.txt, summary.json and summary.png; returns the text."""
+    from . import summary
+
+    data = summary.summarize(rows, exercise)
+    text = summary.render(data)
+    outdir = Path(outdir)
+    write_atomic(outdir / "summary.txt", text)
+    write_atomic(outdir / "summary.json", json.dumps(data, indent=1) + "\n")
+    temporary = outdir / ".summary.png.tmp"
+    summary.plot(data, temporary)
+    os.replace(temporary, outdir / "summary.png")
+    return text

@@ -1,0 +1,252 @@
+"""The `grade` command: parse options, call the grader, print, exit.
+
+Exit codes: 0 full marks, 1 graded below full marks, 2 usage error (one line on
+stderr, no traceback), 3 an internal error of the grader itself (one line too).
+"""
+import sys
+from pathlib import Path
+
+import click
+
+from .submission import UsageError, require_submission_path
+
+EXIT_USAGE = 2
+EXIT_INTERNAL = 3
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(package_name="grade", message="grade %(version)s")
+def cli():
+    """Gradient-checking autograder for backpropagation exercises in numpy."""
+
+
+@cli.command()
+@click.argument("path", type=click.Path(path_type=Path))
+@click.option("--exercise", "-e", help="Exercise name (default: the file name's stem).")
+@click.option("--json", "as_json", is_flag=True, help="Print exactly one JSON object on stdout.")
+@click.option("--format", "fmt", type=click.Choice(["text", "json", "gradescope"]), default=None,
+              help="Output format (--json is --format json).")
+@click.option("--timeout", type=click.FloatRange(min=0.1), default=10.0, show_default=True,
+              help="Seconds each task may run.")
+@click.option("--seed", type=click.IntRange(min=0), default=0, show_default=True,
+              help="Seed of the grader's random inputs.")
+@click.option("--memory", "memory_mb", type=click.IntRange(min=64), default=1024, show_default=True,
+              help="Memory cap of the submission's process, MiB.")
+@click.option("--verbose", "-v", is_flag=True, help="Also show what the submission printed.")
+@click.option("--plot", "plot_path", type=click.Path(dir_okay=False, path_type=Path), default=None,
+              help="Write a PNG of the decision regions learned by `train` (two_layer, n_layer).")
+def check(path, exercise, as_json, fmt, timeout, seed, memory_mb, verbose, plot_path):
+    """Grade one submission (.py or .ipynb) and print a score per task."""
+    from . import exercises, report
+    from .grading import grade_file
+
+    require_submission_path(path)
+    spec = exercises.load(exercise or path.stem)
+    result = grade_file(path, spec, timeout=timeout, seed=seed, memory_mb=memory_mb)
+    fmt = "json" if as_json else (fmt or "text")
+    if fmt == "json":
+        click.echo(report.render_json(result))
+    elif fmt == "gradescope":
+        click.echo(report.render_gradescope(result))
+    else:
+        report.print_text(result, sys.stdout, verbose=verbose)
+    if plot_path is not None:
+        _plot(result, plot_path)
+    sys.exit(0 if result.full_marks else 1)
+
+
+def _plot(result, path):
+    """Draw what `train` learned; a note on stderr (stdout may be JSON) when there is nothing to draw."""
+    boundary = result.artifacts.get("boundary")
+    if boundary is None:
+        click.echo(f"grade: no picture written: {result.exercise} has no train task, or train returned "
+                   "no usable params (see its message)", err=True)
+        return
+    from .boundary import save_png
+
+    try:
+        save_png(boundary, path)
+    except OSError as error:
+        raise UsageError(f"cannot write {path}: {error.strerror or error}") from None
+    click.echo(f"wrote {path} (training accuracy {boundary.accuracy:.1%})", err=True)
+
+
+@cli.command()
+@click.argument("directory", type=click.Path(path_type=Path))
+@click.option("--exercise", "-e", required=True, help="Exercise name, e.g. softmax.")
+@click.option("--jobs", "-j", type=click.IntRange(min=1), default=None,
+              help="Submissions graded at once  [default: the number of CPUs]")
+@click.option("--out", "outdir", type=click.Path(file_okay=False, path_type=Path), default=Path("grades"),
+              show_default=True, help="Where grades.csv, feedback/, gradescope/ and the summary go.")
+@click.option("--assignment", help="nbgrader layout: the assignment directory to grade (default: any).")
+@click.option("--timeout", type=click.FloatRange(min=0.1), default=10.0, show_default=True,
+              help="Seconds each task may run.")
+@click.option("--seed", type=click.IntRange(min=0), default=0, show_default=True,
+              help="Seed of the grader's random inputs.")
+@click.option("--memory", "memory_mb", type=click.IntRange(min=64), default=1024, show_default=True,
+              help="Memory cap of each submission's process, MiB.")
+@click.option("--scheduler", metavar="ADDRESS",
+              help='Grade on a Dask cluster: its scheduler (tcp://host:8786), or "local" for a '
+                   'LocalCluster of -j workers. Needs pip install "grade[dask]".')
+def batch(directory, exercise, jobs, outdir, assignment, timeout, seed, memory_mb, scheduler):
+    """Grade every submission in DIRECTORY (<student>.py/.ipynb, or nbgrader's submitted/)."""
+    import os
+
+    from . import batch as batching
+    from . import exercises
+
+    spec = exercises.load(exercise)
+    items = batching.discover(directory, spec.name, assignment)
+    options = {"timeout": timeout, "seed": seed, "memory_mb": memory_mb}
+    jobs = jobs or os.cpu_count() or 1
+    progress = _BatchProgress() if sys.stdout.isatty() else None
+    pool = None
+    if scheduler:  # only then is Dask imported
+        from functools import partial
+
+        from .dask_pool import DaskPool
+
+        pool = partial(DaskPool, scheduler=scheduler)
+    try:
+        outcome = batching.run(items, spec, outdir, options, jobs, progress=progress, pool=pool)
+    except KeyboardInterrupt:
+        # Every finished row is already stored (atomically): say so in one line, exit 130.
+        if progress:
+            progress.stop()
+        click.echo(f"grade: interrupted; finished results are kept in {outdir / 'results'}, "
+                   f"rerun to grade the rest", err=True)
+        sys.exit(130)
+    if progress:
+        progress.stop()
+    click.echo(batching.write_summary(outdir, outcome.rows, spec), nl=False)
+    click.echo(f"graded {len(outcome.graded)}, reused {len(outcome.reused)} unchanged since the last run "
+               f"({_where(scheduler, jobs)}); wrote {outdir}/grades.csv, feedback/, gradescope/, "
+               f"summary.txt, summary.png")
+
+
+def _where(scheduler, jobs):
+    if scheduler == "local":
+        return f"on a local Dask cluster of {jobs} workers"
+    return f"on Dask {scheduler}" if scheduler else f"-j {jobs}"
+
+
+class _BatchProgress:
+    """A rich progress bar redrawn by the main thread at each finished submission.
+
+    No auto-refresh thread: batch workers are forked from this process, and a fork
+    must not copy a lock (stdout's) that another thread might hold.
+    """
+
+    def __init__(self):
+        self._bar = self._task = None
+
+    def start(self, total):
+        from rich.progress import BarColumn, MofNCompleteColumn, Progress, TimeRemainingColumn
+
+        self._bar = Progress("grading", BarColumn(), MofNCompleteColumn(), TimeRemainingColumn(), transient=True,
+                             auto_refresh=False)
+        self._task = self._bar.add_task("grading", total=total)
+        self._bar.start()
+        self._bar.refresh()
+
+    def advance(self):
+        if self._bar:
+            self._bar.advance(self._task)
+            self._bar.refresh()
+
+    def stop(self):
+        if self._bar:
+            self._bar.stop()
+
+
+@cli.command(name="list")
+def list_exercises():
+    """Show the exercises, their tasks and points."""
+    from . import exercises
+
+    for spec in exercises.all_exercises():
+        click.echo(f"{spec.name}: {spec.title} ({spec.max_score:g} points)")
+        for task in spec.tasks:
+            click.echo(f"  {task.signature}  {task.points:g} point{'s' if task.points != 1 else ''}")
+
+
+@cli.command()
+@click.option("--root", type=click.Path(file_okay=False, path_type=Path), default=Path("."),
+              show_default=True, help="Project root holding solutions/ and exercises/.")
+@click.option("--check", "check_only", is_flag=True, help="Only report stubs that differ from their solution.")
+def stubs(root, check_only):
+    """Regenerate exercises/*.py from solutions/*.py."""
+    from . import stubs as stub_maker
+
+    if not (root / "solutions").is_dir():
+        raise UsageError(f"no solutions/ directory under {root}")
+    try:
+        if check_only:
+            stale = stub_maker.drifted(root)
+            for path in stale:
+                click.echo(f"out of date: {path}")
+            sys.exit(1 if stale else 0)
+        for path in stub_maker.write_stubs(root):
+            click.echo(f"wrote {path}")
+    except stub_maker.StubError as error:
+        raise UsageError(str(error)) from None
+
+
+@cli.command(name="nbgrader-source")
+@click.argument("course_dir", type=click.Path(file_okay=False, path_type=Path))
+@click.option("--exercise", "-e", "names", multiple=True,
+              help="Only this exercise (repeatable; default: every exercise with a solution).")
+@click.option("--root", type=click.Path(file_okay=False, path_type=Path), default=None,
+              help="Project root holding solutions/ (default: . or the installed project's).")
+def nbgrader_source(course_dir, names, root):
+    """Write nbgrader source notebooks, COURSE_DIR/source/<exercise>/<exercise>.ipynb, from solutions/."""
+    from . import nbgrader_source as source
+
+    root = _solutions_root(root)
+    config_existed = (course_dir / "nbgrader_config.py").exists()
+    try:
+        for path in source.write_course(course_dir, root, names):
+            click.echo(f"wrote {path}")
+    except (source.SourceError, OSError) as error:
+        raise UsageError(str(error)) from None
+    if config_existed:
+        click.echo(f"{course_dir / 'nbgrader_config.py'} exists, left unchanged; to grade with the sandbox it needs:")
+        click.echo(source.CONFIG_LINES, nl=False)
+
+
+def _solutions_root(root):
+    if root is not None:
+        if not (root / "solutions").is_dir():
+            raise UsageError(f"no solutions/ directory under {root}")
+        return root
+    installed = Path(__file__).resolve().parent.parent  # an editable install or a checkout
+    for candidate in (Path("."), installed):
+        if (candidate / "solutions").is_dir():
+            return candidate
+    raise UsageError("no solutions/ directory here: run from the project root or pass --root")
+
+
+def main(argv=None):
+    """Console entry point: every failure ends in one line and a known exit code."""
+    try:
+        cli.main(args=argv, prog_name="grade", standalone_mode=False)
+    except click.exceptions.Exit as done:
+        sys.exit(done.exit_code)
+    except click.exceptions.Abort:
+        click.echo("grade: interrupted", err=True)
+        sys.exit(130)
+    except click.ClickException as error:
+        click.echo(f"grade: {error.format_message()}", err=True)
+        sys.exit(EXIT_USAGE)
+    except UsageError as error:
+        click.echo(f"grade: {error}", err=True)
+        sys.exit(EXIT_USAGE)
+    except KeyboardInterrupt:
+        click.echo("grade: interrupted", err=True)
+        sys.exit(130)
+    except BrokenPipeError:
+        sys.exit(1)
+    except Exception as error:  # a bug in the grader: say so in one line, never a traceback
+        click.echo(f"grade: internal error: {type(error).__name__}: {error}", err=True)
+        sys.exit(EXIT_INTERNAL)
+    sys.exit(0)

@@ -1,0 +1,384 @@
+"""The tasks two_layer and n_layer share: layer functions, loss_and_grads, train.
+
+Every expected value is computed here, in float64, from the math:
+- affine_forward and relu_forward from their definitions;
+- affine_backward against centred differences of s = sum(G * (A W + b)) for a
+  random upstream G; relu_backward against centred differences of
+  s = sum(dA * relu(Z)), on Z kept away from the kink at 0;
+- loss_and_grads: the loss against the grader's own loss (relu_net.loss), the
+  gradients against directional finite differences of that loss, never of the
+  learner's, so a wrong loss cannot hide wrong gradients;
+- train: by the training accuracy of the grader's own forward pass on the spiral.
+Small shapes have no two dimensions equal, so transposes and axes are told apart.
+"""
+import numpy as np
+
+from ..boundary import Boundary
+from ..checks import has_shape, is_array, is_finite, is_number, matches, type_text
+from ..data import spiral
+from ..directional import check_directional
+from ..gradcheck import TOLERANCE, numerical_gradient, relative_error
+from ..spec import PASS, Case, Task, Verdict
+from . import relu_net as net
+
+SMALL = (7, 5, 3)  # m, n_prev, n of the small layer cases
+REG = 0.1  # strong enough that a missing, doubled or misplaced penalty is far above tolerance
+TRAIN_HIDDEN = [100]
+TRAIN_ACCURACY = 0.95
+TRAIN_SECONDS = 60.0
+KINK_MARGIN = 0.05  # relu_backward's Z stays this far from 0, where relu has no derivative
+
+
+# -- affine_forward, relu_forward ------------------------------------------------------
+def _layer(rng, m, n_prev, n):
+    return rng.standard_normal((m, n_prev)), rng.standard_normal((n_prev, n)), rng.standard_normal((1, n))
+
+
+def affine_forward_cases(rng):
+    X, _ = spiral()
+    _, W, b = _layer(rng, 1, 2, 100)
+    return [Case("small random inputs (A 7x5, W 5x3)", _layer(rng, *SMALL)),
+            Case("the spiral's first layer (X 300x2, W 2x100)", (X, W * np.sqrt(2.0 / 2), b))]
+
+
+def check_affine_forward(case, Z):
+    A, W, b = case.args
+    expected = A @ W + b
+    return (
+        is_array(Z, "Z", expected.shape)
+        or has_shape(Z, expected.shape, "Z", {"transposed": expected.T})
+        or is_finite(Z, "Z")
+        or matches(Z, expected, "Z", what="A @ W + b")
+        or PASS
+    )
+
+
+def relu_forward_cases(rng):
+    Z = rng.standard_normal((7, 5))
+    Z[0, :2] = 0.0  # relu(0) = 0 either way: the definition, not a kink, is what is checked here
+    return [Case("small random pre-activations (7x5)", (Z,)),
+            Case("pre-activations of a spiral-sized layer (300x100)", (rng.standard_normal((300, 100)),))]
+
+
+def check_relu_forward(case, A):
+    (Z,) = case.args
+    expected = np.maximum(Z, 0.0)
+    return (
+        is_array(A, "A", Z.shape)
+        or has_shape(A, Z.shape, "A", {"transposed": expected.T})
+        or is_finite(A, "A")
+        or matches(A, expected, "A", {"wrong_mask": np.minimum(Z, 0.0)}, what="max(Z, 0)")
+        or PASS
+    )
+
+
+# -- affine_backward, relu_backward --------------------------------------------------------
+def affine_backward_cases(rng):
+    X, _ = spiral()
+    A, W, b = _layer(rng, *SMALL)
+    G = rng.standard_normal((SMALL[0], SMALL[2]))
+    _, W1, b1 = _layer(rng, 1, 2, 100)
+    G1 = rng.standard_normal((X.shape[0], 100)) / X.shape[0]
+    return [Case("small random inputs (dZ 7x3, A_prev 7x5, W 5x3)", (G, A, W), {"b": b}),
+            Case("the spiral's first layer (dZ 300x100, X 300x2, W 2x100)", (G1, X, W1), {"b": b1})]
+
+
+def check_affine_backward(case, value):
+    G, A, W = case.args
+    b = case.data["b"]
+    m = A.shape[0]
+    shape = is_tuple(value, "affine_backward", 3, "(dA_prev, dW, db)")
+    if shape:
+        return shape
+
+    def s_of(A_, W_, b_):  # s = sum(G * (A W + b)): its gradients are G W^T, A^T G and G's column sums
+        return float(np.sum(G * (A_ @ W_ + b_)))
+
+    dA = numerical_gradient(lambda A_: s_of(A_, W, b), A)
+    dW = numerical_gradient(lambda W_: s_of(A, W_, b), W)
+    db = numerical_gradient(lambda b_: s_of(A, W, b_), b)
+    what = "finite differences of sum(dZ * (A_prev W + b))"
+    parts = (
+        ("dA_prev", value[0], dA, {"transposed": dA.T, "sign_flipped": -dA}),
+        ("dW", value[1], dW, {"transposed": dW.T, "not_averaged": dW * m, "double_averaged": dW / m,
+                              "sign_flipped": -dW}),
+        ("db", value[2], db, {"missing_keepdims": db.reshape(-1), "transposed": db.T,
+                              "wrong_axis": G.sum(axis=1), "wrong_axis_keepdims": G.sum(axis=1, keepdims=True),
+                              "double_averaged": db / m, "not_averaged": db * m, "sign_flipped": -db}),
+    )
+    verdicts = [
+        is_array(got, name, expected.shape) or has_shape(got, expected.shape, name, alternatives)
+        or is_finite(got, name) or matches(got, expected, name, alternatives, what=what)
+        for name, got, expected, alternatives in parts
+    ]
+    return combine(verdicts) or PASS
+
+
+def relu_backward_cases(rng):
+    def away_from_kink(shape):
+        Z = rng.standard_normal(shape)
+        return np.sign(Z) * (np.abs(Z) + KINK_MARGIN)
+
+    return [Case("small random inputs (dA, Z 7x5)", (rng.standard_normal((7, 5)), away_from_kink((7, 5)))),
+            Case("a spiral-sized layer (dA, Z 300x100)",
+                 (rng.standard_normal((300, 100)) / 300, away_from_kink((300, 100))))]
+
+
+def check_relu_backward(case, dZ):
+    dA, Z = case.args
+    h = KINK_MARGIN / 10
+    # s = sum(dA * relu(Z)) is a sum of one term per entry, so the centred difference
+    # of every entry at once equals the entry-by-entry one. |Z| > h: no kink inside.
+    expected = dA * (np.maximum(Z + h, 0.0) - np.maximum(Z - h, 0.0)) / (2 * h)
+    alternatives = {"wrong_mask": dA * (dA > 0), "wrong_mask_none": dA, "wrong_mask_inverted": dA * (Z < 0),
+                    "transposed": expected.T}
+    verdict = (
+        is_array(dZ, "dZ", Z.shape)
+        or has_shape(dZ, Z.shape, "dZ", alternatives)
+        or is_finite(dZ, "dZ")
+        or matches(dZ, expected, "dZ", alternatives, what="finite differences of sum(dA * relu(Z))")
+        or PASS
+    )
+    return merge_codes(verdict)
+
+
+# -- loss_and_grads -----------------------------------------------------------------------
+def loss_cases(nets):
+    """nets: (label, layer sizes, m or None for the spiral) for each case."""
+    def cases(rng):
+        made = []
+        for label, sizes, m in nets:
+            if m is None:
+                X, y = spiral()
+            else:
+                X, y = rng.standard_normal((m, sizes[0])), rng.integers(0, sizes[-1], m)
+            params = net.init_params(rng, sizes)
+            seed = int(rng.integers(2**32))
+            made.append(Case(label, (X, y, params, REG), {"seed": seed}))
+        return made
+    return cases
+
+
+def check_loss_and_grads(case, value):
+    X, y, params, reg = case.args
+    shape = is_tuple(value, "loss_and_grads", 2, "(loss, grads)")
+    if shape:
+        return shape
+    loss, grads = value
+    verdicts = [check_loss(loss, params, X, y, reg), check_grads(grads, params, X, y, reg, case.data["seed"])]
+    return combine(verdicts) or PASS
+
+
+def check_loss(loss, params, X, y, reg):
+    wrong = is_number(loss, "loss")
+    if wrong:
+        return wrong
+    got = float(np.asarray(loss, dtype=np.float64).reshape(-1)[0])
+    scores, _ = net.forward(params, X)
+    data, penalty = net.data_loss(scores, y), net.penalty(params, reg)
+    expected = data + penalty
+    if not np.isfinite(got):
+        return Verdict(False, f"loss is {got}", ("nan_or_inf",))
+    if abs(got - expected) <= TOLERANCE * max(abs(got), abs(expected)):
+        return None
+    bias_penalty = 0.5 * reg * sum(float(np.sum(params[k] ** 2)) for k in params if k.startswith("b"))
+    alternatives = {
+        "missing_regularization": data,
+        "double_regularization": data + 2 * penalty,
+        "regularized_bias": expected + bias_penalty,
+        "not_averaged": data * X.shape[0] + penalty,
+    }
+    named = [code for code, alt in alternatives.items() if abs(got - alt) <= TOLERANCE * max(abs(got), abs(alt))]
+    fact = f"loss is {got:.6g}, expected {expected:.6g} (mean cross-entropy {data:.6g} + penalty {penalty:.6g})"
+    return Verdict(False, fact, tuple(named) if len(named) == 1 else ("wrong_value",))
+
+
+# What a named gradient mistake looks like, completing "<blocks> ...".
+GRADS_SAY = {
+    "missing_regularization": "lack the penalty's gradient reg * W",
+    "double_regularization": "hold the penalty's gradient twice (2 reg * W instead of reg * W)",
+    "regularized_bias": "include reg * b, but the biases are not penalised",
+    "not_averaged": "are m times too large in their data part: the 1/m of the mean is missing",
+    "wrong_mask": "went back through a ReLU with the wrong mask",
+    "wrong_layer_order": "went back through the ReLUs with their masks in forward order",
+    "transposed": "is the transpose of the right gradient",
+}
+
+
+def check_grads(grads, params, X, y, reg, seed):
+    upstream = {}
+    right = net.backprop(params, X, y, reg, upstream=upstream)
+    wrong = _grads_structure(grads, params, right, upstream)
+    if wrong:
+        return wrong
+    result = check_directional(net.loss_with_kinks(X, y, reg), params, grads, seed=seed)
+    if result.passed:
+        return None
+    code = _name_gradient_mistake(grads, params, X, y, reg, right)
+    if code is None:
+        return Verdict(False, result.message, ("wrong_value",), result.details)
+    blocks = result.wrong_blocks or tuple(params)
+    where = ", ".join(f"grads[{k!r}]" for k in blocks)
+    return Verdict(False, f"{where} {GRADS_SAY[code]}", (code,), (result.message,) + result.details)
+
+
+def _grads_structure(grads, params, right, upstream):
+    if not isinstance(grads, dict):
+        return Verdict(False, f"grads is {type_text(grads)}, expected a dict with keys {', '.join(params)}",
+                       ("wrong_type",))
+    missing = [k for k in params if k not in grads]
+    extra = [k for k in grads if k not in params]
+    if missing or extra:
+        said = "; ".join(part for part in (f"missing {', '.join(missing)}" if missing else "",
+                                           f"unexpected {', '.join(extra)}" if extra else "") if part)
+        return Verdict(False, f"grads has the wrong keys ({said}): it needs exactly those of params", ("wrong_keys",))
+    verdicts = []
+    for key in params:
+        got, want = grads[key], right[key]
+        alternatives = {"transposed": want.T}
+        if key.startswith("b"):
+            dZ = upstream[f"Z{key[1:]}"]
+            alternatives.update({"missing_keepdims": want.reshape(-1), "wrong_axis": dZ.sum(axis=1),
+                                 "wrong_axis_keepdims": dZ.sum(axis=1, keepdims=True)})
+        name = f"grads[{key!r}]"
+        verdicts.append(is_array(got, name, want.shape) or _has_shape(got, want, name, alternatives)
+                        or is_finite(got, name))
+    return combine(verdicts)
+
+
+def _has_shape(got, want, name, alternatives):
+    """checks.has_shape, but an alternative near zero is compared on the scale of the right answer.
+
+    The scores' dZ has rows that sum to 0, so the last layer's db over the wrong axis is
+    rounding noise, which no relative error between two noise vectors can recognise.
+    """
+    if got.shape == want.shape:
+        return None
+    scale = np.linalg.norm(want)
+    named = [code for code, alt in alternatives.items()
+             if alt.shape == got.shape and np.all(np.isfinite(got))
+             and np.linalg.norm(got - alt) <= TOLERANCE * max(np.linalg.norm(got), np.linalg.norm(alt), scale)]
+    return has_shape(got, want.shape, name) if len(named) != 1 else Verdict(
+        False, has_shape(got, want.shape, name).message, (named[0],))
+
+
+def _name_gradient_mistake(grads, params, X, y, reg, right):
+    """The one known mistake whose gradients equal the learner's in every block, else None."""
+    def same(alt):
+        return alt is not None and all(relative_error(grads[k], alt[k]) <= TOLERANCE for k in params)
+
+    found = {code for variant, code in net.VARIANTS.items() if same(net.backprop(params, X, y, reg, variant))}
+    for key in params:
+        if right[key].shape[0] == right[key].shape[-1] and right[key].ndim == 2 and right[key].shape[0] > 1:
+            if same({**right, key: right[key].T}):
+                found.add("transposed")
+    return found.pop() if len(found) == 1 else None
+
+
+# -- train ------------------------------------------------------------------------------
+def train_cases(rng):
+    X, y = spiral()
+    return [Case(f"the spiral (X 300x2, 3 classes), hidden_sizes={TRAIN_HIDDEN}",
+                 (X, y, list(TRAIN_HIDDEN), int(rng.integers(2**31))))]
+
+
+def check_train(case, params):
+    X, y, hidden, _ = case.args
+    sizes = [X.shape[1], *hidden, int(y.max()) + 1]
+    want = {}
+    for l, (n_in, n_out) in enumerate(zip(sizes[:-1], sizes[1:]), start=1):
+        want[f"W{l}"], want[f"b{l}"] = (n_in, n_out), (1, n_out)
+    if not isinstance(params, dict):
+        return Verdict(False, f"train returned {type_text(params)}, expected the params dict", ("wrong_type",))
+    if set(params) != set(want):
+        return Verdict(False, f"train returned keys {', '.join(sorted(params))}, expected "
+                       f"{', '.join(want)} for layer sizes {sizes}", ("wrong_keys",))
+    wrong = combine([is_array(params[k], f"params[{k!r}]", shape) or has_shape(params[k], shape, f"params[{k!r}]")
+                     or is_finite(params[k], f"params[{k!r}]") for k, shape in want.items()])
+    if wrong:
+        return wrong
+    params = {k: np.asarray(params[k], dtype=np.float64) for k in want}
+    accuracy = net.accuracy(params, X, y)
+    artifacts = {"boundary": Boundary(X, y, params, accuracy)}
+    if accuracy >= TRAIN_ACCURACY:
+        return Verdict(True, artifacts=artifacts)
+    return Verdict(False, f"training accuracy is {accuracy:.1%}, expected at least {TRAIN_ACCURACY:.0%}",
+                   ("low_accuracy",), (f"layer sizes {sizes}",), artifacts=artifacts)
+
+
+# -- helpers -----------------------------------------------------------------------------
+def is_tuple(value, name, n, what):
+    if isinstance(value, (tuple, list)) and len(value) == n:
+        return None
+    got = f"{type_text(value)} of length {len(value)}" if isinstance(value, (tuple, list)) else type_text(value)
+    return Verdict(False, f"{name} returned {got}, expected a tuple {what}", ("wrong_type",))
+
+
+def combine(verdicts):
+    """One failing Verdict from several parts (None = part passed), or None when all passed."""
+    failed = [v for v in verdicts if v is not None and not v.passed]
+    if not failed:
+        return None
+    codes = []
+    for verdict in failed:
+        for code in merge_codes(verdict).diagnoses:
+            if code not in codes:
+                codes.append(code)
+    details = tuple(line for verdict in failed for line in verdict.details)
+    return Verdict(False, "; ".join(v.message for v in failed), tuple(codes), details)
+
+
+def merge_codes(verdict):
+    """Variants of one mistake (a wrong axis with or without keepdims, three wrong masks) share its code."""
+    codes = tuple(dict.fromkeys(
+        "wrong_axis" if c.startswith("wrong_axis") else "wrong_mask" if c.startswith("wrong_mask") else c
+        for c in verdict.diagnoses))
+    if codes == verdict.diagnoses:
+        return verdict
+    return Verdict(verdict.passed, verdict.message, codes, verdict.details)
+
+
+def tasks(nets, hidden_doc):
+    """The six tasks; `nets` are loss_and_grads' cases, `hidden_doc` what train's hidden_sizes means."""
+    return (
+        Task("affine_forward", 1, ("A", "W", "b"), "Z (m,n)", affine_forward_cases, check_affine_forward, hints={
+            "transposed": "Z = A @ W + b is (m,n): one row per example",
+            "wrong_value": "Z = A @ W + b: check that b is added (it is (1,n) and broadcasts down the rows)",
+        }),
+        Task("relu_forward", 1, ("Z",), "A (m,n)", relu_forward_cases, check_relu_forward, hints={
+            "wrong_mask": "relu keeps the positive part: np.maximum(Z, 0), not the negative one",
+            "input_mutated": "do not clamp Z in place (Z[Z < 0] = 0): relu_backward still needs Z; "
+                             "return np.maximum(Z, 0), a new array",
+        }),
+        Task("affine_backward", 2, ("dZ", "A_prev", "W"), "(dA_prev, dW, db)", affine_backward_cases,
+             check_affine_backward, hints={
+                 "transposed": "dA_prev = dZ @ W.T (m,n_prev), dW = A_prev.T @ dZ (n_prev,n): "
+                               "each has the shape of what it is the gradient of",
+                 "double_averaged": "dZ already holds the 1/m of the mean: dW = A_prev.T @ dZ and "
+                                    "db = dZ.sum(axis=0, keepdims=True), with no division",
+                 "not_averaged": "dW = A_prev.T @ dZ and db = dZ.sum(axis=0, keepdims=True), with no factor m",
+                 "missing_keepdims": "db = dZ.sum(axis=0, keepdims=True) is (1,n), like b",
+                 "wrong_axis": "b is shared by all m examples: db sums dZ over the examples, axis=0",
+                 "sign_flipped": "no minus signs: the chain rule multiplies, dA_prev = dZ @ W.T, dW = A_prev.T @ dZ",
+                 "wrong_type": "return the three gradients, each a numpy array: return dA_prev, dW, db",
+             }),
+        Task("relu_backward", 1, ("dA", "Z"), "dZ (m,n)", relu_backward_cases, check_relu_backward, hints={
+            "input_mutated": "do not zero dA in place: return dA * (Z > 0), a new array",
+        }),
+        Task("loss_and_grads", 3, ("X", "y", "params", "reg"), "(loss, grads)", loss_cases(nets),
+             check_loss_and_grads, hints={
+                 "not_averaged": "the loss is a mean over m examples: dscores = (probs - onehot(y)) / m, "
+                                 "and the loss divides the summed cross-entropy by m",
+                 "transposed": "dW_l = A_{l-1}.T @ dZ_l is (n_{l-1}, n_l), the shape of W_l",
+                 "wrong_axis": "db_l = dZ_l.sum(axis=0, keepdims=True): b is shared by the m examples",
+                 "missing_keepdims": "db_l = dZ_l.sum(axis=0, keepdims=True) is (1, n_l), like b_l",
+                 "input_mutated": "do not update params or modify X inside loss_and_grads: compute new arrays",
+                 "wrong_type": "return loss, grads: loss a float, grads a dict of numpy arrays, one per key of params",
+             }),
+        Task("train", 2, ("X", "y", "hidden_sizes", "seed"), f"params ({hidden_doc})", train_cases, check_train,
+             timeout=TRAIN_SECONDS, hints={
+                 "wrong_type": "return the trained params: a dict of numpy arrays W1, b1, ..., WL, bL",
+                 "timeout": f"train must finish within {TRAIN_SECONDS:g} s: vectorise the forward and backward "
+                            "passes (no Python loop over examples), a few thousand full-batch steps suffice",
+             }),
+    )

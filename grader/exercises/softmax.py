@@ -1,0 +1,214 @@
+"""The softmax classifier: forward, dZ, dW, db.
+
+Every expected value comes from the math, computed here in float64:
+- forward against the definition exp(Z) / row sums (non-negative, rows sum to 1),
+  and at scores near 1000 through shift invariance: softmax(Z + c) = softmax(Z);
+- dZ against centred finite differences of J(Z) = mean cross-entropy(softmax(Z), y);
+- dW and db against finite differences of s = sum(G * (X W + b)) for a random
+  upstream G, whose gradients are X^T G and the column sums of G.
+Small random shapes (m=5, d=4, k=7) run beside the spiral so that code hard-wired
+to (300, 3) fails.
+"""
+import numpy as np
+
+from ..checks import has_shape, is_array, is_finite, matches, nonnegative, rows_sum_to_one
+from ..data import spiral
+from ..gradcheck import numerical_gradient
+from ..spec import PASS, Case, Exercise, Task, answer
+
+# At |scores| ~ 1000, float32 arithmetic alone loses about 3e-5 (Z's rounding);
+# the mistakes this case exists for (overflow to inf, NaN) are off by 1 or more.
+LARGE_SCORE_TOLERANCE = 1e-3
+
+SMALL = (5, 4, 7)  # m, d, k: no dimension equal to another, so transposes and axes are told apart
+
+
+def softmax(Z):
+    """Row-wise softmax in float64, the grader's own (max-shifted, hence exact for any scores)."""
+    Z = np.asarray(Z, dtype=np.float64)
+    E = np.exp(Z - Z.max(axis=-1, keepdims=True))
+    return E / E.sum(axis=-1, keepdims=True)
+
+
+def mean_cross_entropy(Z, y):
+    """J(Z) = mean_i -log softmax(Z)_i,y_i; Z may carry leading batch axes (..., m, k)."""
+    shift = Z.max(axis=-1, keepdims=True)
+    log_norm = np.log(np.exp(Z - shift).sum(axis=-1)) + shift[..., 0]
+    true_scores = np.take_along_axis(Z, np.broadcast_to(y[:, None], Z.shape[:-1] + (1,)), axis=-1)[..., 0]
+    return (log_norm - true_scores).mean(axis=-1)
+
+
+def _spiral_problem(rng):
+    X, y = spiral()
+    return X, y, rng.standard_normal((2, 3)), rng.standard_normal((1, 3))
+
+
+def _small_problem(rng):
+    m, d, k = SMALL
+    return rng.standard_normal((m, d)), rng.integers(0, k, m), rng.standard_normal((d, k)), rng.standard_normal((1, k))
+
+
+# -- forward ------------------------------------------------------------------
+def forward_cases(rng):
+    Xs, _, Ws, bs = _small_problem(rng)
+    X, _, W, b = _spiral_problem(rng)
+    return [
+        Case("small random scores (m=5, d=4, k=7)", (Xs, Ws, bs)),
+        Case("the spiral (X 300x2, k=3)", (X, W, b)),
+        Case("scores shifted by +1000 (softmax is shift-invariant)", (Xs, Ws, bs + 1000.0), {"large": True}),
+        Case("scores spread over +-1000", (Xs, Ws * 300.0, bs * 300.0), {"large": True}),
+    ]
+
+
+def check_forward(case, P):
+    X, W, b = case.args
+    large = case.data.get("large", False)
+    Z = X @ W + b
+    expected = softmax(Z)
+    return (
+        is_array(P, "P", expected.shape)
+        or has_shape(P, expected.shape, "P", {"transposed": expected.T})
+        or is_finite(P, "P", "unstable_softmax" if large else "nan_or_inf")
+        or (None if large else nonnegative(P, "P"))
+        or (None if large else rows_sum_to_one(P, "P"))
+        or matches(P, expected, "P", tolerance=LARGE_SCORE_TOLERANCE if large else 1e-5,
+                   code="unstable_softmax" if large else "wrong_value", what="exp(Z) / row sums")
+        or PASS
+    )
+
+
+# -- dZ -------------------------------------------------------------------------
+def dz_cases(rng):
+    Xs, ys, Ws, bs = _small_problem(rng)
+    X, y, W, b = _spiral_problem(rng)
+    cases = []
+    for label, Z, labels in (("small random scores (m=5, k=7)", Xs @ Ws + bs, ys), ("the spiral (m=300, k=3)", X @ W + b, y)):
+        cases.append(Case(label, (softmax(Z), labels), {"Z": Z}))
+    return cases
+
+
+def check_dz(case, G):
+    P, y = case.args
+    m = P.shape[0]
+    expected = answer(case, "dZ", lambda: numerical_gradient(
+        lambda Zs: mean_cross_entropy(Zs, y), case.data["Z"], vectorized=True))
+    alternatives = {
+        "missing_subtract_one": P / m,
+        "not_averaged": expected * m,
+        "double_averaged": expected / m,
+        "sign_flipped": -expected,
+        "transposed": expected.T,
+    }
+    return (
+        is_array(G, "dZ", P.shape)
+        or has_shape(G, P.shape, "dZ", alternatives)
+        or is_finite(G, "dZ")
+        or matches(G, expected, "dZ", alternatives, what="finite differences of the mean cross-entropy")
+        or PASS
+    )
+
+
+# -- dW and db: the gradients of s = sum(G * (X W + b)) ------------------------------
+def linear_cases(rng):
+    Xs, _, Ws, bs = _small_problem(rng)
+    X, _, W, b = _spiral_problem(rng)
+    return [
+        (f"small random inputs (m=5, d=4, k=7)", Xs, Ws, bs, rng.standard_normal((Xs.shape[0], Ws.shape[1]))),
+        (f"the spiral (X 300x2, k=3)", X, W, b, rng.standard_normal((X.shape[0], W.shape[1])) / X.shape[0]),
+    ]
+
+
+def _upstream_score(X, G, b=None, W=None):
+    """s = sum(G * (X W + b)) as a function of W or b, vectorised over a leading batch axis."""
+    if W is None:
+        return lambda Ws: np.einsum("mk,nmk->n", G, X @ Ws + b)
+    return lambda bs: np.einsum("mk,nmk->n", G, (X @ W)[None] + bs)
+
+
+def dw_cases(rng):
+    return [Case(label, (X, G), {"W": W, "b": b}) for label, X, W, b, G in linear_cases(rng)]
+
+
+def check_dw(case, dW):
+    X, G = case.args
+    W, b = case.data["W"], case.data["b"]
+    expected = answer(case, "dW", lambda: numerical_gradient(_upstream_score(X, G, b=b), W, vectorized=True))
+    m = X.shape[0]
+    alternatives = {"transposed": expected.T, "not_averaged": expected * m, "double_averaged": expected / m,
+                    "sign_flipped": -expected}
+    return (
+        is_array(dW, "dW", W.shape)
+        or has_shape(dW, W.shape, "dW", alternatives)
+        or is_finite(dW, "dW")
+        or matches(dW, expected, "dW", alternatives, what="finite differences of sum(G * (X W + b))")
+        or PASS
+    )
+
+
+def db_cases(rng):
+    return [Case(label, (G,), {"X": X, "W": W, "b": b}) for label, X, W, b, G in linear_cases(rng)]
+
+
+def check_db(case, db):
+    (G,) = case.args
+    X, W, b = case.data["X"], case.data["W"], case.data["b"]
+    expected = answer(case, "db", lambda: numerical_gradient(_upstream_score(X, G, W=W), b, vectorized=True))
+    m = G.shape[0]
+    alternatives = {
+        "missing_keepdims": expected.reshape(-1),
+        "transposed": expected.T,
+        "wrong_axis": G.sum(axis=1),
+        "wrong_axis_keepdims": G.sum(axis=1, keepdims=True),
+        "not_averaged": expected * m,
+        "double_averaged": expected / m,
+        "sign_flipped": -expected,
+    }
+    verdict = (
+        is_array(db, "db", b.shape)
+        or has_shape(db, b.shape, "db", alternatives)
+        or is_finite(db, "db")
+        or matches(db, expected, "db", alternatives, what="finite differences of sum(G * (X W + b))")
+        or PASS
+    )
+    return _merge_wrong_axis(verdict)
+
+
+def _merge_wrong_axis(verdict):
+    # Two shapes of one mistake (with and without keepdims) share the one code.
+    if "wrong_axis_keepdims" in verdict.diagnoses:
+        return type(verdict)(verdict.passed, verdict.message, ("wrong_axis",), verdict.details)
+    return verdict
+
+
+EXERCISE = Exercise(
+    name="softmax",
+    title="Softmax classifier: forward pass and gradients",
+    tasks=(
+        Task("forward", 1, ("X", "W", "b"), "P (m,k)", forward_cases, check_forward, hints={
+            "wrong_axis": "normalise each row (one example's k scores): divide by the sum over axis=1 with keepdims=True",
+            "transposed": "return P with one row per example, shape (m,k): Z = X @ W + b is already (m,k)",
+            "input_mutated": "do not subtract the maximum in place (Z -= ...): compute Z - Z.max(axis=1, keepdims=True) into a new array",
+            "wrong_value": "compute Z = X @ W + b, then exp(Z - row max) / its row sums; check that b is added",
+        }),
+        Task("dZ", 1, ("P", "y"), "G (m,k)", dz_cases, check_dz, hints={
+            "not_averaged": "J is the mean of m losses, so dJ/dZ = (P - Y)/m: divide by m = P.shape[0]",
+            "double_averaged": "divide by m once: dJ/dZ = (P - Y)/m",
+            "transposed": "dZ has the shape of P, (m,k): one row per example",
+            "input_mutated": "P[range(m), y] -= 1 changes the grader's P: copy first, G = P.copy()",
+        }),
+        Task("dW", 1, ("X", "dZ"), "dW (d,k)", dw_cases, check_dw, hints={
+            "transposed": "dW = X.T @ dZ: (d,m) @ (m,k) gives (d,k), the shape of W",
+            "double_averaged": "dZ already holds the 1/m of the mean: dW = X.T @ dZ with no second division",
+            "not_averaged": "dW = X.T @ dZ, no extra factor of m: the 1/m is already in dZ",
+            "sign_flipped": "dW = X.T @ dZ with no minus sign: the sign lives in dZ already",
+        }),
+        Task("db", 1, ("dZ",), "db (1,k)", db_cases, check_db, hints={
+            "missing_keepdims": "sum with keepdims=True: np.sum(dZ, axis=0, keepdims=True) is (1,k), like b",
+            "wrong_axis": "b is shared by all m examples, so db adds up dZ over the examples: axis=0, not axis=1",
+            "transposed": "db has the shape of b, (1,k): sum over axis=0 with keepdims=True",
+            "double_averaged": "dZ already holds the 1/m: sum over axis 0, do not take the mean",
+            "not_averaged": "db is the column sum of dZ, no extra factor of m",
+            "sign_flipped": "db = np.sum(dZ, axis=0, keepdims=True), with no minus sign",
+        }),
+    ),
+)

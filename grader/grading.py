@@ -1,0 +1,198 @@
+"""Grade one submission against one exercise: every task, every case, in one sandbox.
+
+Tasks are independent: each is called on inputs the grader makes (seeded per task),
+so a bug in one costs that task only. The first failing case fails its task; the
+verdict's message is the fact that broke followed by the hint that fixes it.
+"""
+import time
+from dataclasses import asdict, dataclass, field
+
+import numpy as np
+
+from . import diagnoses
+from .checks import unchanged_inputs
+from .sandbox import DEFAULT_MEMORY_MB, DEFAULT_TIMEOUT, Sandbox, forget_in_child
+from .spec import _ANSWERS, Verdict
+from .submission import SubmissionError, read_submission
+
+
+@dataclass
+class TaskResult:
+    name: str
+    score: float
+    max_score: float
+    passed: bool
+    message: str = ""
+    diagnoses: list = field(default_factory=list)
+    details: list = field(default_factory=list)
+
+
+@dataclass
+class Report:
+    exercise: str
+    title: str
+    path: str
+    score: float
+    max_score: float
+    tasks: list
+    output: str = ""  # what the submission printed, bounded (sandbox.OUTPUT_LIMIT)
+    cell_errors: list = field(default_factory=list)
+    seconds: float = 0.0
+    artifacts: dict = field(default_factory=dict)  # from checks (Verdict.artifacts), e.g. "boundary"; not in JSON
+
+    @property
+    def full_marks(self):
+        return self.score >= self.max_score
+
+    def to_dict(self):
+        """The JSON shape `grade check --json` prints."""
+        return {
+            "exercise": self.exercise,
+            "score": self.score,
+            "max_score": self.max_score,
+            "tasks": [asdict(task) for task in self.tasks],
+        }
+
+
+def grade_file(path, exercise, timeout=DEFAULT_TIMEOUT, seed=0, memory_mb=DEFAULT_MEMORY_MB):
+    """Read and grade PATH. A file that cannot be read as a submission scores 0 on every task."""
+    try:
+        submission = read_submission(path)
+    except SubmissionError as error:
+        return zero_report(exercise, str(path), str(error), "import_error")
+    return grade(submission, exercise, timeout=timeout, seed=seed, memory_mb=memory_mb)
+
+
+def zero_report(exercise, path, reason, code):
+    tasks = [TaskResult(task.name, 0, task.points, False, reason, [code]) for task in exercise.tasks]
+    return Report(exercise.name, exercise.title, path, 0, exercise.max_score, tasks)
+
+
+def grade(submission, exercise, timeout=DEFAULT_TIMEOUT, seed=0, memory_mb=DEFAULT_MEMORY_MB):
+    start = time.perf_counter()
+    plans = _plans(exercise, seed)
+    with Sandbox(submission, timeout=timeout, memory_mb=memory_mb, shared_bytes=_shared_bytes(plans)) as box:
+        artifacts = {}
+        results = [grade_task(box, task, cases, timeout, artifacts) for task, cases in plans]
+        output, cell_errors = box.output, list(box.cell_errors)
+    score = sum(result.score for result in results)
+    return Report(exercise.name, exercise.title, submission.path, score, exercise.max_score, results,
+                  output, cell_errors, time.perf_counter() - start, artifacts)
+
+
+def grade_task(box, task, cases, timeout, artifacts=None):
+    """Call the task on each case until one fails; its verdict is the task's.
+
+    `artifacts`, when given, collects what the checks kept (Verdict.artifacts).
+    """
+    budget = task.timeout if task.timeout is not None else timeout
+    deadline = time.monotonic() + budget
+    for case in cases:
+        remaining = max(deadline - time.monotonic(), 0.01)
+        outcome = box.call(task.name, case.args, timeout=remaining, names=task.params)
+        verdict = outcome_verdict(task, outcome, budget)
+        if verdict is None:
+            verdict = unchanged_inputs(outcome.mutated, task.name) or task.check(case, outcome.value)
+        if artifacts is not None:
+            artifacts.update(verdict.artifacts)
+        if not verdict.passed:
+            return _failed(task, verdict, case, outcome)
+    return TaskResult(task.name, task.points, task.points, True)
+
+
+def outcome_verdict(task, outcome, budget):
+    """A failing Verdict when the call itself went wrong, None when it returned a value."""
+    name, error = task.name, outcome.error or {}
+    when = " while loading the file" if outcome.at_load else ""
+    status = outcome.status
+    if status == "ok":
+        return None
+    if status == "not_implemented":
+        return Verdict(False, f"{name} still raises NotImplementedError", ("not_implemented",))
+    if status == "missing_function":
+        return Verdict(False, f"no function {task.signature} found in the submission", ("missing_function",))
+    if status == "timeout":
+        return Verdict(False, f"{name} did not return within {budget:g} s{when}", ("timeout",))
+    if status == "exception":
+        return Verdict(False, f"{name} raised {_error_text(error)}", ("exception",), _where(error))
+    if status == "import_error":
+        return Verdict(False, f"the file does not run: {_error_text(error)}", ("import_error",), _where(error))
+    if status == "exited":
+        return Verdict(False, f"the code called sys.exit({error.get('message', '')}){when or ' in ' + name}",
+                       ("crashed",), _where(error))
+    detail = outcome.detail or "the process died"
+    return Verdict(False, f"{name} crashed{when}: {detail}", ("crashed",))
+
+
+def _error_text(error):
+    message = error.get("message") or ""
+    return f"{error.get('type', 'an error')}: {message}" if message else str(error.get("type", "an error"))
+
+
+def _where(error):
+    if not error.get("where"):
+        return ()
+    text = f"at {error['where']}"
+    return (text + (f": {error['text']}" if error.get("text") else ""),)
+
+
+def _failed(task, verdict, case, outcome):
+    codes = list(verdict.diagnoses) or ["wrong_value"]
+    hints = [diagnoses.hint(code, task) for code in codes]
+    message = verdict.message + (": " + "; ".join(h for h in hints if h) if any(hints) else "")
+    details = list(verdict.details)
+    if not outcome.at_load and outcome.status not in ("missing_function", "not_implemented"):
+        details.append(f"input: {case.label}")
+    return TaskResult(task.name, 0, task.points, False, message, codes, details)
+
+
+_PLANS = {}
+forget_in_child(_ANSWERS)
+
+
+def _plans(exercise, seed):
+    """Each task's cases, made once per (exercise, seed) in a process.
+
+    Inputs and expected values are the same for every submission, so a batch worker
+    pays for the finite differences once, not per student. The arrays are made
+    read-only so that no check can change them for the next submission.
+    """
+    key = (id(exercise), seed)
+    cached = _PLANS.get(key)
+    if cached is None or cached[0] is not exercise:
+        plans = [(task, task.cases(np.random.default_rng([seed, index]))) for index, task in enumerate(exercise.tasks)]
+        for _, cases in plans:
+            for case in cases:
+                _freeze((case.args, case.data))
+        cached = _PLANS[key] = (exercise, plans)
+    return cached[1]
+
+
+def _freeze(value):
+    if isinstance(value, np.ndarray):
+        value.flags.writeable = False
+    elif isinstance(value, (list, tuple)):
+        for item in value:
+            _freeze(item)
+    elif isinstance(value, dict):
+        for item in value.values():
+            _freeze(item)
+
+
+def _shared_bytes(plans):
+    """Room for the largest single call's inputs (each placed 64-byte aligned)."""
+    need = 0
+    for _, cases in plans:
+        for case in cases:
+            need = max(need, sum(_nbytes(arg) + 64 for arg in case.args))
+    return need + 4096
+
+
+def _nbytes(value):
+    if isinstance(value, (np.ndarray, np.generic)):
+        return value.nbytes
+    if isinstance(value, (list, tuple)):
+        return sum(_nbytes(item) + 64 for item in value)
+    if isinstance(value, dict):
+        return sum(_nbytes(item) + 64 for item in value.values())
+    return 0

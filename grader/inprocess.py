@@ -1,0 +1,128 @@
+"""Call a learner's function in this very process, with the Sandbox's interface.
+
+Used by the feedback cells of a notebook (grader/notebook.py): there the learner's
+functions already live in the kernel, and the only one a cheat could fool is the
+learner. Real grading goes through the Sandbox (grade check, grader.nbgrader).
+
+Like the Sandbox it hands the function copies of the inputs and compares them
+afterwards (in-place modification), returns values through wire's encoding (so a
+check sees the same kinds of values: arrays, numbers, Other), and turns every fault
+into an Outcome status rather than an exception.
+"""
+import copy
+import linecache
+import os
+import signal
+import threading
+import time
+import traceback
+
+import numpy as np
+
+from . import wire
+from .sandbox import DEFAULT_TIMEOUT, Outcome, _labelled
+
+_GRADER_DIR = os.path.dirname(os.path.abspath(__file__))
+
+
+class _Timeout(BaseException):
+    """Raised inside the learner's function when its time is up (BaseException: `except Exception` won't eat it)."""
+
+
+class InProcess:
+    """`InProcess(namespace).call("dZ", (P, y), names=("P", "y"))` -> Outcome."""
+
+    def __init__(self, namespace, timeout=DEFAULT_TIMEOUT):
+        self.namespace = namespace
+        self.timeout = float(timeout)
+
+    def call(self, function, args, timeout=None, names=None):
+        target = self.namespace.get(function)
+        if not callable(target):
+            return Outcome("missing_function")
+        given = copy.deepcopy(tuple(args))
+        budget = self.timeout if timeout is None else float(timeout)
+        start = time.perf_counter()
+        try:
+            with _deadline(budget):
+                value = target(*given)
+        except _Timeout:
+            return Outcome("timeout", detail=f"no answer within {budget:g} s")
+        except NotImplementedError as error:
+            return Outcome("not_implemented", error=describe(error))
+        except MemoryError:
+            return Outcome("crashed", detail="ran out of memory")
+        except SystemExit as error:
+            return Outcome("exited", error=describe(error))
+        except KeyboardInterrupt:
+            raise  # the learner pressed stop: let the kernel stop
+        except BaseException as error:
+            return Outcome("exception", error=describe(error))
+        seconds = time.perf_counter() - start
+        tree, arrays = wire.encode(value)
+        value = wire.decode(tree, [np.array(array) for array in arrays])  # detached copies, like the pipe's
+        return Outcome("ok", value=value, seconds=seconds, mutated=_mutated(args, given, names))
+
+
+def _mutated(original, given, names):
+    """Paths (P, params['W1']) of the inputs whose copy the function changed."""
+    before, after = _arrays(original), _arrays(given)
+    changed = {id(a) for a, b in zip(before, after) if a.shape != b.shape or a.tobytes() != np.asarray(b).tobytes()}
+    placed = [(None, array) for array in before]
+    return tuple(path for path, _, array in _labelled(placed, original, names) if id(array) in changed)
+
+
+def _arrays(value):
+    found = []
+
+    def walk(item):
+        if isinstance(item, (np.ndarray, np.generic)):
+            found.append(item)
+        elif isinstance(item, (list, tuple)):
+            for part in item:
+                walk(part)
+        elif isinstance(item, dict):
+            for part in item.values():
+                walk(part)
+
+    walk(value)
+    return found
+
+
+class _deadline:
+    """SIGALRM-based time limit; only the main thread can take signals, elsewhere no limit."""
+
+    def __init__(self, seconds):
+        self.seconds = seconds
+        self.armed = threading.current_thread() is threading.main_thread()
+
+    def __enter__(self):
+        if self.armed:
+            self.previous = signal.signal(signal.SIGALRM, self._expire)
+            signal.setitimer(signal.ITIMER_REAL, max(self.seconds, 0.01))
+
+    def __exit__(self, *exc):
+        if self.armed:
+            signal.setitimer(signal.ITIMER_REAL, 0)
+            signal.signal(signal.SIGALRM, self.previous)
+
+    @staticmethod
+    def _expire(signum, frame):
+        raise _Timeout()
+
+
+def describe(error):
+    """Type, message and the learner's own line that raised (the last frame outside the grader)."""
+    message = repr(error.code) if isinstance(error, SystemExit) else str(error)
+    info = {"type": type(error).__name__, "message": _short(message), "where": None, "text": None}
+    for frame, lineno in traceback.walk_tb(error.__traceback__):
+        filename = frame.f_code.co_filename
+        if not os.path.abspath(filename).startswith(_GRADER_DIR + os.sep):
+            info["where"] = f"{filename}, line {lineno}"
+            info["text"] = _short(linecache.getline(filename, lineno).strip()) or None
+    return info
+
+
+def _short(text, limit=300):
+    text = str(text).strip()
+    return text if len(text) <= limit else text[: limit - 3] + "..."

@@ -1,0 +1,106 @@
+"""GradeTasks: an nbgrader autograde preprocessor that grades with the grader's sandbox.
+
+It replaces nbgrader's Execute in c.Autograde.autograde_preprocessors (the exact
+lines: grader/nbgrader_source.py CONFIG_LINES, and the README). Instead of running
+the student's cells and the test cells in one kernel, where a solution cell can
+patch whatever the test cells use, it grades the notebook's code with
+grader.grading.grade (a sandboxed child process; every verdict computed here) and
+writes each test cell's outputs as if the cell had run: the task's feedback on
+stdout and its points as a plain-float execute_result. nbgrader's own
+SaveAutoGrades, gradebook, export and feedback then work unchanged.
+
+Only nbgrader imports this module (grader itself never does), so `grade check`
+does not pay for importing nbgrader.
+"""
+import re
+
+from nbformat.v4 import new_output
+from nbgrader import utils
+from nbgrader.preprocessors import NbGraderPreprocessor
+from traitlets import Float, Integer, Unicode
+
+from . import exercises
+from .grading import grade, zero_report
+from .report import render_task
+from .sandbox import DEFAULT_MEMORY_MB, DEFAULT_TIMEOUT
+from .submission import SubmissionError, UsageError, notebook_submission
+
+# The task a generated test cell checks, from its grade_id or its feedback call.
+_GRADE_ID = re.compile(r"^test_(\w+)$")
+_CALL = re.compile(r"""feedback\(\s*['"](\w+)['"]\s*,\s*['"](\w+)['"]""")
+_CELL = re.compile(r", cell (\d+): (\w+): (.*)$", re.S)
+
+
+class GradeTasks(NbGraderPreprocessor):
+    """Grade a notebook's tasks in the sandbox and write the test cells' outputs."""
+
+    timeout = Float(DEFAULT_TIMEOUT, help="Seconds each task may run (grade check --timeout).").tag(config=True)
+    memory_mb = Integer(DEFAULT_MEMORY_MB, help="Memory cap of the student's process, MiB.").tag(config=True)
+    seed = Integer(0, help="Seed of the grader's inputs (grade check --seed).").tag(config=True)
+    exercise = Unicode("", help="Exercise to grade against (default: the notebook's name).").tag(config=True)
+
+    def preprocess(self, nb, resources):
+        # The name comes from nbgrader (the source notebook's), never from the student's file.
+        notebook = resources.get("nbgrader", {}).get("notebook") or resources.get("unique_key", "")
+        try:
+            spec = exercises.load(self.exercise or notebook)
+        except UsageError as error:  # nbgrader logs this and skips the submission
+            raise ValueError(f"GradeTasks: notebook {notebook!r}: {error} (set c.GradeTasks.exercise)") from None
+        try:
+            submission = notebook_submission(nb, f"{notebook}.ipynb")
+        except SubmissionError as error:  # nbgrader read it, so this is unexpected: score nothing, say why
+            report = zero_report(spec, f"{notebook}.ipynb", str(error), "import_error")
+        else:
+            report = grade(submission, spec, timeout=self.timeout, seed=self.seed, memory_mb=self.memory_mb)
+        student = resources.get("nbgrader", {}).get("student", "?")
+        self.log.info("GradeTasks: %s of %s scored %g/%g in %.2f s", notebook, student, report.score,
+                      report.max_score, report.seconds)
+        results = {task.name: task for task in report.tasks}
+        count = 0
+        for cell in nb.cells:
+            if cell.cell_type != "code":
+                continue
+            count += 1
+            if utils.is_grade(cell) and not utils.is_solution(cell):
+                self._write_test(cell, spec, results, count)
+        self._attach_cell_errors(nb, report.cell_errors)
+        return nb, resources
+
+    def _write_test(self, cell, spec, results, count):
+        task = task_of(cell, spec)
+        if task is None:
+            # No task to score it by, and no kernel to run it in: 0, with the reason in the cell.
+            cell.outputs = [new_output("error", ename="GradeTasksError", evalue=(
+                f"this test cell checks no task of exercise {spec.name!r} "
+                f"(tasks: {', '.join(t.name for t in spec.tasks)}): give it grade_id test_<task>"),
+                traceback=["GradeTasksError: this test cell checks no task"])]
+            return
+        result = results[task]
+        cell.execution_count = count
+        cell.outputs = [
+            new_output("stream", name="stdout", text=render_task(result)),
+            new_output("execute_result", data={"text/plain": repr(float(result.score))}, execution_count=count),
+        ]
+
+    def _attach_cell_errors(self, nb, cell_errors):
+        """Show each student cell that raised under that cell, as a kernel would (not graded)."""
+        for text in cell_errors:
+            match = _CELL.search(text)
+            if not match or not 0 < int(match.group(1)) <= len(nb.cells):
+                continue
+            cell = nb.cells[int(match.group(1)) - 1]
+            if cell.cell_type == "code" and not utils.is_grade(cell):
+                cell.outputs.append(new_output("error", ename=match.group(2), evalue=match.group(3),
+                                               traceback=[f"{match.group(2)}: {match.group(3)}"]))
+
+
+def task_of(cell, spec):
+    """The task a test cell checks: grade_id test_<task>, else the task named in its feedback call."""
+    names = {task.name for task in spec.tasks}
+    match = _GRADE_ID.match(str(cell.metadata.get("nbgrader", {}).get("grade_id", "")))
+    if match and match.group(1) in names:
+        return match.group(1)
+    call = _CALL.search(cell.source)
+    if call and call.group(1) == spec.name and call.group(2) in names:
+        return call.group(2)
+    return None

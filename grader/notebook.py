@@ -1,0 +1,53 @@
+"""Feedback inside a learner's notebook: what an nbgrader test cell calls.
+
+    from grader.notebook import feedback
+    feedback("softmax", "db", globals())
+
+grades that one task on the kernel's own function, prints the verdict and hint on
+stdout, and returns the points as a plain float, the cell's last expression. nbgrader
+reads a test cell's points from that result, and gives 0 for anything on stderr and
+full points for a cell with no number: so nothing may reach stderr here (numpy
+warnings, the learner's own prints to stderr) and every path ends in a float.
+
+This only informs the learner, who is the only one it could be fooled for: graded
+scores come from grader.nbgrader.GradeTasks, which runs the sandbox outside the kernel.
+"""
+import contextlib
+import sys
+import warnings
+
+import numpy as np
+
+from .sandbox import DEFAULT_TIMEOUT
+
+
+def feedback(exercise, task, namespace, seed=0, timeout=DEFAULT_TIMEOUT):
+    """Grade `task` of `exercise` on the function of that name in `namespace`; print why; return its points."""
+    out = sys.stdout
+    try:
+        with contextlib.redirect_stderr(out), warnings.catch_warnings(), np.errstate(all="ignore"):
+            warnings.simplefilter("ignore")
+            result = grade_one(exercise, task, namespace, seed, timeout)
+    except KeyboardInterrupt:
+        print(f"  {task}: interrupted", file=out)
+        return 0.0
+    except Exception as error:  # a grader fault: say so on stdout, score nothing
+        print(f"  {task}: the grader could not check this task ({type(error).__name__}: {error})", file=out)
+        return 0.0
+    from .report import render_task
+
+    out.write(render_task(result))
+    return float(result.score)
+
+
+def grade_one(exercise, task, namespace, seed=0, timeout=DEFAULT_TIMEOUT):
+    """One task's TaskResult, with the same seeded inputs as `grade check --seed`."""
+    from . import exercises
+    from .grading import grade_task
+    from .inprocess import InProcess
+
+    spec = exercises.load(exercise)
+    index = [t.name for t in spec.tasks].index(task)
+    chosen = spec.tasks[index]
+    cases = chosen.cases(np.random.default_rng([seed, index]))
+    return grade_task(InProcess(namespace, timeout), chosen, cases, timeout)

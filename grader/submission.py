@@ -1,0 +1,133 @@
+"""Read a learner's file (.py or .ipynb) into the code chunks the sandbox runs.
+
+A .py file is one chunk; a notebook is one chunk per code cell, run in order as
+Jupyter would. Notebooks are parsed with the json module rather than nbformat:
+importing nbformat costs over a second (schema validation), more than grading.
+"""
+import json
+from dataclasses import dataclass
+from pathlib import Path
+
+# Cell magics whose body is still Python: drop the magic line, keep the code.
+_PYTHON_CELL_MAGICS = {"time", "timeit", "capture", "prun"}
+
+
+class UsageError(Exception):
+    """The command was called wrongly (no such file, unknown exercise): exit 2."""
+
+
+class SubmissionError(Exception):
+    """The file exists but cannot be graded (not JSON, not text): score 0, exit 1."""
+
+
+@dataclass(frozen=True)
+class Chunk:
+    filename: str  # what tracebacks and messages call it: "softmax.ipynb, cell 3"
+    code: str
+
+
+@dataclass(frozen=True)
+class Submission:
+    path: str
+    kind: str  # "py" or "ipynb"
+    chunks: tuple
+
+    @property
+    def is_notebook(self):
+        return self.kind == "ipynb"
+
+
+def require_submission_path(path):
+    """PATH as a Path if it can name a submission; else UsageError (the command was called wrongly)."""
+    path = Path(path)
+    if not path.exists():
+        raise UsageError(f"no such file: {path}")
+    if path.is_dir():
+        raise UsageError(f"{path} is a directory, expected a .py or .ipynb file")
+    if path.suffix not in (".py", ".ipynb"):
+        raise UsageError(f"{path}: expected a .py or .ipynb file")
+    return path
+
+
+def read_submission(path):
+    """Read PATH; raise UsageError if it cannot be a submission, SubmissionError if unreadable."""
+    path = require_submission_path(path)
+    try:
+        data = path.read_bytes()
+    except OSError as error:
+        raise UsageError(f"cannot read {path}: {error.strerror}") from None
+    return submission_from_bytes(str(path), data)
+
+
+def submission_from_bytes(name, data):
+    """A Submission from a file's name (.py or .ipynb) and content; SubmissionError if unreadable.
+
+    The one place content becomes code, whether it came from a path or over the
+    network (`grade batch` workers receive bytes, not paths).
+    """
+    short = Path(name).name
+    kind = Path(name).suffix.lstrip(".")
+    if kind not in ("py", "ipynb"):
+        raise SubmissionError(f"{short}: expected a .py or .ipynb file")
+    try:
+        text = bytes(data).decode("utf-8")
+    except UnicodeDecodeError as error:
+        raise SubmissionError(f"{short} is not UTF-8 text ({error.reason} at byte {error.start})") from None
+    if kind == "py":
+        return Submission(str(name), "py", (Chunk(short, text),))
+    return Submission(str(name), "ipynb", notebook_chunks(text, short))
+
+
+def notebook_chunks(text, name):
+    """The code cells of a notebook, magics and shell lines blanked, test cells left out."""
+    try:
+        notebook = json.loads(text)
+    except ValueError as error:
+        raise SubmissionError(f"{name} is not a valid notebook: not JSON ({error})") from None
+    return parsed_notebook_chunks(notebook, name)
+
+
+def notebook_submission(notebook, name, path=None):
+    """A Submission from an already-parsed notebook (a dict, e.g. an nbformat node), same rules as a file."""
+    return Submission(str(path or name), "ipynb", parsed_notebook_chunks(notebook, name))
+
+
+def parsed_notebook_chunks(notebook, name):
+    cells = notebook.get("cells") if isinstance(notebook, dict) else None
+    if not isinstance(cells, list):
+        raise SubmissionError(f"{name} is not a valid notebook: no list of cells")
+    chunks = []
+    for number, cell in enumerate(cells, start=1):
+        if not isinstance(cell, dict) or cell.get("cell_type") != "code":
+            continue
+        if _is_autograder_test(cell):
+            continue  # nbgrader test cells call the grader; the grader runs them itself
+        source = cell.get("source", "")
+        if isinstance(source, list):
+            source = "".join(str(line) for line in source)
+        code = strip_magics(str(source))
+        if code.strip():
+            chunks.append(Chunk(f"{name}, cell {number}", code))
+    return tuple(chunks)
+
+
+def _is_autograder_test(cell):
+    meta = cell.get("metadata", {})
+    nbgrader = meta.get("nbgrader", {}) if isinstance(meta, dict) else {}
+    return isinstance(nbgrader, dict) and bool(nbgrader.get("grade")) and not nbgrader.get("solution")
+
+
+def strip_magics(code):
+    """Blank IPython magics (%, %%) and shell lines (!), keeping line numbers.
+
+    A cell magic that wraps Python (%%time) keeps its body; any other (%%bash,
+    %%writefile) blanks the whole cell, since its body is not Python.
+    """
+    lines = code.split("\n")
+    first = lines[0].strip() if lines else ""
+    if first.startswith("%%"):
+        magic = first[2:].split()[0] if first[2:].split() else ""
+        if magic not in _PYTHON_CELL_MAGICS:
+            return ""
+        lines[0] = ""
+    return "\n".join("" if line.lstrip().startswith(("%", "!")) else line for line in lines)

@@ -1,0 +1,194 @@
+"""The data-only channel between the grader and the sandboxed child.
+
+Values cross as a JSON tree plus raw array bytes: no pickle, so nothing the child
+sends can run code or build objects in the grader. Everything read from the child
+is bounded (size, depth, node count) and validated before use.
+
+Frames on a pipe are an 8-byte little-endian length followed by that many bytes.
+"""
+import json
+import os
+import select
+import struct
+import time
+
+import numpy as np
+
+MAX_HEADER_BYTES = 1 << 20
+MAX_ARRAY_BYTES = 64 << 20  # total per reply; far above any exercise's results
+MAX_DEPTH = 8
+MAX_NODES = 10_000
+_NUMERIC_KINDS = "biuf"
+_LENGTH = struct.Struct("<Q")
+
+
+class ChannelClosed(Exception):
+    """The other end closed the pipe (the child died or exited)."""
+
+
+class ChannelTimeout(Exception):
+    """No complete frame arrived before the deadline."""
+
+
+class BadReply(Exception):
+    """The child sent something that is not a well-formed reply."""
+
+
+def write_frame(fd, payload):
+    data = _LENGTH.pack(len(payload)) + bytes(payload)
+    view = memoryview(data)
+    while view:
+        written = os.write(fd, view)
+        view = view[written:]
+
+
+def _read_exact(fd, n, deadline):
+    chunks, remaining = [], n
+    poller = select.poll()
+    poller.register(fd, select.POLLIN | select.POLLHUP | select.POLLERR)
+    while remaining:
+        if deadline is not None:
+            wait_ms = max(0, int((deadline - time.monotonic()) * 1000))
+            if not poller.poll(wait_ms):
+                raise ChannelTimeout()
+        chunk = os.read(fd, min(remaining, 1 << 20))
+        if not chunk:
+            raise ChannelClosed()
+        chunks.append(chunk)
+        remaining -= len(chunk)
+    return b"".join(chunks)
+
+
+def read_frame(fd, deadline=None, max_bytes=MAX_HEADER_BYTES):
+    (length,) = _LENGTH.unpack(_read_exact(fd, _LENGTH.size, deadline))
+    if length > max_bytes:
+        raise BadReply(f"a frame of {length} bytes (limit {max_bytes})")
+    return _read_exact(fd, length, deadline)
+
+
+def encode(value, _depth=0, _arrays=None):
+    """Split a value into a JSON-able tree and the list of arrays it refers to.
+
+    Anything that is not a number, array, str-keyed dict, list, tuple or None
+    becomes an `other` node naming its type, so the grader can say what came back.
+    """
+    arrays = [] if _arrays is None else _arrays
+    if _depth > MAX_DEPTH:
+        return {"kind": "other", "type": "structure nested too deeply"}, arrays
+    if isinstance(value, np.generic):
+        value = np.asarray(value)
+    if isinstance(value, np.ndarray):
+        array = np.asarray(value)  # drops subclasses such as np.matrix
+        if array.dtype.kind not in _NUMERIC_KINDS:
+            return {"kind": "other", "type": f"array of dtype {array.dtype}"}, arrays
+        arrays.append(array)
+        node = {"kind": "array", "ref": len(arrays) - 1, "dtype": array.dtype.str, "shape": list(array.shape)}
+        return node, arrays
+    if isinstance(value, bool):
+        return {"kind": "bool", "value": value}, arrays
+    if isinstance(value, (int, float)):
+        number = float(value) if isinstance(value, float) or abs(value) >= 2**53 else int(value)
+        return {"kind": "number", "value": number}, arrays
+    if value is None:
+        return {"kind": "none"}, arrays
+    if isinstance(value, (list, tuple)):
+        items = [encode(item, _depth + 1, arrays)[0] for item in value]
+        return {"kind": type(value).__name__, "items": items}, arrays
+    if isinstance(value, dict) and all(isinstance(key, str) for key in value):
+        items = [[key, encode(item, _depth + 1, arrays)[0]] for key, item in value.items()]
+        return {"kind": "dict", "items": items}, arrays
+    return {"kind": "other", "type": type(value).__name__}, arrays
+
+
+class Other:
+    """Stands for a value the child returned that is not data (a str, a model object...)."""
+
+    def __init__(self, type_name):
+        self.type_name = str(type_name)[:80]
+
+    def __repr__(self):
+        return f"<{self.type_name}>"
+
+
+def decode(tree, arrays):
+    """Rebuild a value from `encode`'s tree, validating every node (the tree is untrusted)."""
+    budget = [MAX_NODES]
+
+    def build(node, depth):
+        budget[0] -= 1
+        if budget[0] < 0 or depth > MAX_DEPTH + 1 or not isinstance(node, dict):
+            raise BadReply("malformed value tree")
+        kind = node.get("kind")
+        if kind == "array":
+            ref = node.get("ref")
+            if not isinstance(ref, int) or not 0 <= ref < len(arrays):
+                raise BadReply("array reference out of range")
+            return arrays[ref]
+        if kind in ("number", "bool"):
+            value = node.get("value")
+            if type(value) not in (int, float, bool):
+                raise BadReply("malformed number")
+            return value
+        if kind == "none":
+            return None
+        if kind in ("list", "tuple"):
+            items = node.get("items")
+            if not isinstance(items, list):
+                raise BadReply("malformed sequence")
+            built = [build(item, depth + 1) for item in items]
+            return tuple(built) if kind == "tuple" else built
+        if kind == "dict":
+            items = node.get("items")
+            if not isinstance(items, list) or not all(
+                isinstance(pair, list) and len(pair) == 2 and isinstance(pair[0], str) for pair in items
+            ):
+                raise BadReply("malformed dict")
+            return {key: build(item, depth + 1) for key, item in items}
+        if kind == "other":
+            return Other(node.get("type", "unknown"))
+        raise BadReply(f"unknown node kind {kind!r}")
+
+    return build(tree, 0)
+
+
+def array_from_bytes(spec, payload):
+    """Build a float/int/bool array from a child's bytes, checking dtype and size."""
+    try:
+        dtype = np.dtype(spec["dtype"])
+        shape = tuple(int(n) for n in spec["shape"])
+    except (KeyError, TypeError, ValueError) as error:
+        raise BadReply(f"malformed array header: {error}") from None
+    if dtype.kind not in _NUMERIC_KINDS or dtype.hasobject or any(n < 0 for n in shape):
+        raise BadReply(f"array of dtype {dtype} is not numeric data")
+    if int(np.prod(shape, dtype=np.int64)) * dtype.itemsize != len(payload):
+        raise BadReply("array bytes do not match its shape")
+    return np.frombuffer(payload, dtype=dtype).reshape(shape).copy()
+
+
+def array_specs(tree):
+    """The array nodes of a tree, in `ref` order (for reading their frames)."""
+    found = {}
+
+    def walk(node, depth):
+        if depth > MAX_DEPTH + 1 or not isinstance(node, dict):
+            return
+        if node.get("kind") == "array" and isinstance(node.get("ref"), int):
+            found[node["ref"]] = node
+        for item in node.get("items", []) if isinstance(node.get("items"), list) else []:
+            walk(item[1] if isinstance(item, list) and len(item) == 2 else item, depth + 1)
+
+    walk(tree, 0)
+    if sorted(found) != list(range(len(found))):
+        raise BadReply("array references are not 0..n-1")
+    return [found[i] for i in range(len(found))]
+
+
+def dumps(obj):
+    return json.dumps(obj, allow_nan=True).encode()
+
+
+def loads(payload):
+    try:
+        return json.loads(payload)
+    except (ValueError, UnicodeDecodeError) as error:
+        raise BadReply(f"not JSON: {error}") from None

@@ -1,0 +1,49 @@
+"""Shared helpers: run the installed `grade` command, write submissions to disk."""
+import json
+import os
+import shutil
+import subprocess
+import sys
+import textwrap
+from pathlib import Path
+
+import pytest
+
+# One BLAS thread, as grader/__init__.py sets it, even when a test module imports numpy
+# before grader: threaded BLAS on small matrices only contends on a two-core machine.
+os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
+os.environ.setdefault("OMP_NUM_THREADS", "1")
+
+ROOT = Path(__file__).resolve().parent.parent
+SUBMISSIONS = ROOT / "tests" / "submissions"
+
+
+def grade_command():
+    # The console script as installed by `pip install -e .`; `python -m grader` if not on PATH.
+    found = shutil.which("grade")
+    return [found] if found else [sys.executable, "-m", "grader"]
+
+
+def run_grade(*args, cwd=None, timeout=120):
+    return subprocess.run(grade_command() + [str(a) for a in args], capture_output=True, text=True,
+                          cwd=cwd, timeout=timeout)
+
+
+def run_json(*args, **kwargs):
+    result = run_grade(*args, "--json", **kwargs)
+    return result, json.loads(result.stdout)
+
+
+@pytest.fixture
+def write(tmp_path):
+    """write(name, code) -> path of a file holding the dedented code."""
+    def _write(name, code):
+        path = tmp_path / name
+        path.write_text(textwrap.dedent(code))
+        return path
+    return _write
+
+
+def solution_text(name="softmax"):
+    from grader.stubs import strip_markers
+    return strip_markers((ROOT / "solutions" / f"{name}.py").read_text())

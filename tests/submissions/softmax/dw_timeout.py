@@ -1,0 +1,29 @@
+# expect forward: pass
+# expect dZ: pass
+# expect dW: fail timeout
+# expect db: pass
+# bug: dW loops forever (while True: pass).
+import numpy as np
+
+
+def forward(X, W, b):
+    Z = X @ W + b
+    Z = Z - Z.max(axis=1, keepdims=True)
+    E = np.exp(Z)
+    return E / E.sum(axis=1, keepdims=True)
+
+
+def dZ(P, y):
+    m = P.shape[0]
+    G = P.copy()
+    G[np.arange(m), y] -= 1
+    return G / m
+
+
+def dW(X, dZ):
+    while True:
+        pass
+
+
+def db(dZ):
+    return np.sum(dZ, axis=0, keepdims=True)

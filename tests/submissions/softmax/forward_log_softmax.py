@@ -1,0 +1,27 @@
+# expect forward: fail not_normalized
+# expect dZ: pass
+# expect dW: pass
+# expect db: pass
+# bug: forward returns log-probabilities (log-softmax) instead of probabilities.
+import numpy as np
+
+
+def forward(X, W, b):
+    Z = X @ W + b
+    Z = Z - Z.max(axis=1, keepdims=True)
+    return Z - np.log(np.exp(Z).sum(axis=1, keepdims=True))
+
+
+def dZ(P, y):
+    m = P.shape[0]
+    G = P.copy()
+    G[np.arange(m), y] -= 1
+    return G / m
+
+
+def dW(X, dZ):
+    return X.T @ dZ
+
+
+def db(dZ):
+    return np.sum(dZ, axis=0, keepdims=True)

@@ -1,0 +1,26 @@
+# expect forward: fail not_normalized
+# expect dZ: pass
+# expect dW: pass
+# expect db: pass
+# bug: forward returns the raw scores Z = XW + b and never applies softmax.
+import numpy as np
+
+
+def forward(X, W, b):
+    Z = X @ W + b
+    return Z
+
+
+def dZ(P, y):
+    m = P.shape[0]
+    G = P.copy()
+    G[np.arange(m), y] -= 1
+    return G / m
+
+
+def dW(X, dZ):
+    return X.T @ dZ
+
+
+def db(dZ):
+    return np.sum(dZ, axis=0, keepdims=True)

@@ -1,0 +1,281 @@
+"""`grade batch`: grades.csv, feedback and Gradescope files, summary, resume, failures, Ctrl-C.
+
+One class directory (correct, buggy, hanging, crashing, hostile and unreadable
+submissions) is graded once per class; tests read its outputs. Short --timeout
+values keep the hanging submission cheap; nothing here asserts on timing.
+"""
+import csv
+import hashlib
+import json
+import os
+import shutil
+import signal
+import subprocess
+import time
+
+import pytest
+
+from conftest import SUBMISSIONS, grade_command, run_grade
+from grader import exercises, report
+from grader.batch import Item, discover, run
+from grader.grading import grade_file
+from grader.job import grade_bytes, report_from_row
+from grader.submission import SubmissionError, UsageError, read_submission, submission_from_bytes
+
+CORPUS = SUBMISSIONS / "softmax"
+EXERCISE = exercises.load("softmax")
+OPTIONS = {"timeout": 1.0, "seed": 0, "memory_mb": 1024}
+
+HOSTILE = """\
+import os, signal
+os.kill(os.getppid(), signal.SIGKILL)  # tries to kill the process grading it
+"""
+
+
+def notebook(*cells, nbgrader=None):
+    def cell(source, index):
+        meta = {"nbgrader": nbgrader[index]} if nbgrader and index in nbgrader else {}
+        return {"cell_type": "code", "source": source, "metadata": meta, "outputs": [], "execution_count": None}
+
+    return json.dumps({"cells": [cell(source, i) for i, source in enumerate(cells)], "metadata": {},
+                       "nbformat": 4, "nbformat_minor": 5})
+
+
+def make_class(directory):
+    directory.mkdir(parents=True, exist_ok=True)
+    for name in ("correct_vectorized", "db_missing_keepdims", "dw_timeout", "db_crash"):
+        shutil.copy(CORPUS / f"{name}.py", directory / f"{name}.py")
+    (directory / "nb_correct.ipynb").write_text(notebook((CORPUS / "correct_loops.py").read_text()))
+    (directory / "broken.ipynb").write_text('{"cells": [')  # not JSON
+    (directory / "latin.py").write_bytes(b"# caf\xe9\nimport numpy as np\n")  # not UTF-8
+    (directory / "hostile.py").write_text(HOSTILE)
+    (directory / "notes.txt").write_text("not a submission")
+
+
+@pytest.fixture(scope="class")
+def graded(tmp_path_factory):
+    root = tmp_path_factory.mktemp("batch")
+    make_class(root / "class")
+    result = run_grade("batch", root / "class", "-e", "softmax", "--out", root / "out", "--timeout", "0.5", "-j", "2")
+    return root, result
+
+
+class TestBatchOutputs:
+    def test_runs_and_reports_without_a_traceback(self, graded):
+        _, result = graded
+        assert result.returncode == 0, result.stderr
+        assert "Traceback" not in result.stderr + result.stdout
+        assert "graded 8, reused 0" in result.stdout
+
+    def test_grades_csv_has_one_row_per_student(self, graded):
+        root, _ = graded
+        with open(root / "out" / "grades.csv", newline="") as handle:
+            rows = list(csv.reader(handle))
+        assert rows[0] == ["student", "forward", "dZ", "dW", "db", "total"]
+        table = {row[0]: row[1:] for row in rows[1:]}
+        assert table == {
+            "broken": ["0", "0", "0", "0", "0"],
+            "correct_vectorized": ["1", "1", "1", "1", "4"],
+            "db_crash": ["1", "1", "1", "0", "3"],
+            "db_missing_keepdims": ["1", "1", "1", "0", "3"],
+            "dw_timeout": ["1", "1", "0", "1", "3"],
+            "hostile": ["0", "0", "0", "0", "0"],
+            "latin": ["0", "0", "0", "0", "0"],
+            "nb_correct": ["1", "1", "1", "1", "4"],
+        }
+
+    def test_feedback_is_the_text_grade_check_prints(self, graded):
+        root, _ = graded
+        for name in ("db_missing_keepdims", "dw_timeout", "db_crash"):
+            path = root / "class" / f"{name}.py"
+            checked = grade_file(path, EXERCISE, timeout=0.5)
+            assert (root / "out" / "feedback" / f"{name}.txt").read_text() == report.render_text(checked)
+            gradescope = root / "out" / "gradescope" / name / "results.json"
+            assert json.loads(gradescope.read_text()) == report.gradescope(checked)
+        assert "[missing_keepdims]" in (root / "out" / "feedback" / "db_missing_keepdims.txt").read_text()
+
+    def test_gradescope_results_have_the_documented_shape(self, graded):
+        root, _ = graded
+        for student in ("correct_vectorized", "db_missing_keepdims", "broken"):
+            results = json.loads((root / "out" / "gradescope" / student / "results.json").read_text())
+            assert results["max_score"] == 4
+            assert [test["name"] for test in results["tests"]] == ["forward", "dZ", "dW", "db"]
+            for test in results["tests"]:
+                assert {"name", "score", "max_score", "output"} <= set(test)
+            assert results["score"] == sum(test["score"] for test in results["tests"])
+        keepdims = json.loads((root / "out" / "gradescope" / "db_missing_keepdims" / "results.json").read_text())
+        assert keepdims["score"] == 3 and "missing_keepdims" in keepdims["tests"][3]["output"]
+
+    def test_summary_gives_shares_of_the_class_and_lists_unreadable_files(self, graded):
+        root, result = graded
+        text = (root / "out" / "summary.txt").read_text()
+        assert text in result.stdout
+        assert "softmax: 8 submissions" in text
+        db_line = next(line for line in text.splitlines() if line.strip().startswith("db:"))
+        # 8 students, db passed by 3, missing_keepdims in 1; the hostile file's code depends on
+        # whether the sandbox could stop it (import_error) or it took its worker down (crashed).
+        assert "passed 38%" in db_line and "missing_keepdims 12%" in db_line
+        assert "import_error 25%" in db_line or "import_error 38%" in db_line
+        assert "unreadable files (scored 0): 2" in text
+        assert "broken: broken.ipynb is not a valid notebook" in text
+        assert "latin: latin.py is not UTF-8 text" in text
+        summary = json.loads((root / "out" / "summary.json").read_text())
+        assert dict(map(tuple, summary["distribution"])) == {0: 3, 1: 0, 2: 0, 3: 3, 4: 2}
+        assert (root / "out" / "summary.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+
+    def test_every_result_file_is_complete_json_keyed_by_content(self, graded):
+        root, _ = graded
+        stored = sorted((root / "out" / "results").iterdir())
+        assert [path.stem for path in stored] == ["broken", "correct_vectorized", "db_crash", "db_missing_keepdims",
+                                                  "dw_timeout", "hostile", "latin", "nb_correct"]
+        for path in stored:
+            record = json.loads(path.read_text())
+            assert record["row"]["max_score"] == 4
+        record = json.loads((root / "out" / "results" / "db_crash.json").read_text())
+        content = (root / "class" / "db_crash.py").read_bytes()
+        assert record["key"].split(":")[0] == hashlib.sha256(content).hexdigest()
+
+    def test_rerun_regrades_nothing_then_only_the_changed_file(self, graded):
+        root, _ = graded
+        again = run_grade("batch", root / "class", "-e", "softmax", "--out", root / "out", "--timeout", "0.5")
+        assert again.returncode == 0, again.stderr
+        assert "graded 0, reused 8" in again.stdout
+        with open(root / "class" / "correct_vectorized.py", "a") as handle:
+            handle.write("\n# edited after the first run\n")
+        changed = run_grade("batch", root / "class", "-e", "softmax", "--out", root / "out", "--timeout", "0.5")
+        assert "graded 1, reused 7" in changed.stdout
+        # a different timeout can change verdicts, so every row is graded again
+        retimed = run_grade("batch", root / "class", "-e", "softmax", "--out", root / "out", "--timeout", "0.6")
+        assert "graded 8, reused 0" in retimed.stdout
+
+
+def test_batch_rows_match_grade_check_on_the_whole_corpus(tmp_path):
+    result = run_grade("batch", CORPUS, "-e", "softmax", "--out", tmp_path, "--timeout", "1")
+    assert result.returncode == 0, result.stderr
+    files = sorted(CORPUS.glob("*.py"))
+    for path in files:
+        row = json.loads((tmp_path / "results" / f"{path.stem}.json").read_text())["row"]
+        expected = grade_file(path, EXERCISE, timeout=1.0).to_dict()
+        assert {key: row[key] for key in expected} == expected, path.stem
+    assert f"graded {len(files)}, reused 0" in result.stdout
+
+
+def test_nbgrader_layout_uses_the_student_directory_names(tmp_path):
+    solution = (CORPUS / "correct_vectorized.py").read_text()
+    keepdims = (CORPUS / "db_missing_keepdims.py").read_text()
+    test_cell = {1: {"grade": True, "solution": False, "grade_id": "test_db", "points": 1}}
+    for student, code in (("alice", solution), ("bob", keepdims)):
+        folder = tmp_path / "course" / "submitted" / student / "ps1"
+        folder.mkdir(parents=True)
+        (folder / "softmax.ipynb").write_text(notebook(code, "assert db is not None", nbgrader=test_cell))
+    result = run_grade("batch", tmp_path / "course", "-e", "softmax", "--out", tmp_path / "out", "--timeout", "1")
+    assert result.returncode == 0, result.stderr
+    lines = (tmp_path / "out" / "grades.csv").read_text().splitlines()
+    assert lines == ["student,forward,dZ,dW,db,total", "alice,1,1,1,1,4", "bob,1,1,1,0,3"]
+    (tmp_path / "course" / "submitted" / "alice" / "ps2").mkdir()
+    shutil.copy(tmp_path / "course" / "submitted" / "alice" / "ps1" / "softmax.ipynb",
+                tmp_path / "course" / "submitted" / "alice" / "ps2" / "softmax.ipynb")
+    with pytest.raises(UsageError, match="--assignment"):
+        discover(tmp_path / "course", "softmax")
+    assert [item.student for item in discover(tmp_path / "course", "softmax", "ps2")] == ["alice"]
+
+
+@pytest.mark.parametrize("args, message", [
+    (["batch", "no_such_dir", "-e", "softmax"], "is not a directory"),
+    (["batch", "EMPTY", "-e", "softmax"], "no submissions found"),
+    (["batch", "EMPTY", "-e", "nope"], "unknown exercise"),
+    (["batch", "EMPTY"], "--exercise"),
+])
+def test_usage_errors_are_one_line_and_exit_2(tmp_path, args, message):
+    (tmp_path / "EMPTY").mkdir()
+    result = run_grade(*args, cwd=tmp_path)
+    assert result.returncode == 2
+    assert message in result.stderr and len(result.stderr.strip().splitlines()) == 1
+
+
+def die_for_mallory(name, data, exercise_name, options):
+    """A work function whose worker process dies (SIGKILL) on one submission."""
+    if "mallory" in name:
+        os.kill(os.getpid(), signal.SIGKILL)
+    return grade_bytes(name, data, exercise_name, options)
+
+
+def test_a_dying_worker_costs_only_its_row(tmp_path):
+    for student in ("alice", "mallory", "zoe"):
+        shutil.copy(CORPUS / "correct_vectorized.py", tmp_path / f"{student}.py")
+    items = [Item(student, tmp_path / f"{student}.py") for student in ("alice", "mallory", "zoe")]
+    outcome = run(items, EXERCISE, tmp_path / "out", OPTIONS, jobs=2, work=die_for_mallory)
+    assert {student: row["score"] for student, row in outcome.rows.items()} == {"alice": 4, "mallory": 0, "zoe": 4}
+    mallory = outcome.rows["mallory"]
+    assert mallory["grader_failure"] and mallory["tasks"][0]["diagnoses"] == ["crashed"]
+    assert "killed by SIGKILL" in mallory["tasks"][0]["message"]
+    # not stored as final: the next run grades mallory again and reuses the others
+    again = run(items, EXERCISE, tmp_path / "out", OPTIONS, jobs=2)
+    assert again.graded == ["mallory"] and sorted(again.reused) == ["alice", "zoe"]
+    assert again.rows["mallory"]["score"] == 4
+
+
+def test_ctrl_c_leaves_every_finished_result_readable(tmp_path):
+    (tmp_path / "class").mkdir()
+    for i in range(12):  # each costs a 0.5 s timeout, so the run is still going when interrupted
+        shutil.copy(CORPUS / "dw_timeout.py", tmp_path / "class" / f"student{i:02}.py")
+    command = grade_command() + ["batch", str(tmp_path / "class"), "-e", "softmax", "--out", str(tmp_path / "out"),
+                                 "--timeout", "0.5", "-j", "2"]
+    process = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    results = tmp_path / "out" / "results"
+    while process.poll() is None and not (results.is_dir() and any(results.glob("*.json"))):
+        time.sleep(0.05)
+    process.send_signal(signal.SIGINT)
+    out, err = process.communicate(timeout=60)
+    finished = sorted(results.glob("*.json"))
+    if process.returncode == 130:
+        assert err.strip().splitlines() == [
+            f"grade: interrupted; finished results are kept in {results}, rerun to grade the rest"]
+        assert "Traceback" not in out + err
+    assert finished and not [path for path in results.iterdir() if not path.name.endswith(".json")]
+    for path in finished:
+        assert json.loads(path.read_text())["row"]["score"] == 3
+    resumed = run_grade("batch", tmp_path / "class", "-e", "softmax", "--out", tmp_path / "out", "--timeout", "0.5")
+    assert f"reused {len(finished)}" in resumed.stdout
+    assert len((tmp_path / "out" / "grades.csv").read_text().splitlines()) == 13
+
+
+def test_bytes_and_paths_make_the_same_submission(tmp_path):
+    path = tmp_path / "softmax.ipynb"
+    path.write_text(notebook("import numpy as np", "%time x = 1\nprint(x)"))
+    assert submission_from_bytes(str(path), path.read_bytes()) == read_submission(path)
+    with pytest.raises(SubmissionError, match="not UTF-8"):
+        submission_from_bytes("x.py", b"\xff")
+    row = grade_bytes("work.py", (CORPUS / "db_missing_keepdims.py").read_bytes(), "softmax", OPTIONS)
+    json.dumps(row)  # plain JSON types only: it travels between processes and machines
+    assert row["score"] == 3 and row["unreadable"] is None
+    assert report.render_text(report_from_row(row)).startswith("softmax: ")
+
+
+def test_grade_check_format_gradescope_has_the_documented_shape():
+    result = run_grade("check", CORPUS / "db_missing_keepdims.py", "-e", "softmax", "--format", "gradescope")
+    results = json.loads(result.stdout)
+    assert results["score"] == 3 and results["max_score"] == 4
+    assert [(t["name"], t["score"], t["max_score"]) for t in results["tests"]] == [
+        ("forward", 1, 1), ("dZ", 1, 1), ("dW", 1, 1), ("db", 0, 1)]
+    assert all(isinstance(t["output"], str) for t in results["tests"])
+
+
+def sleepy_or_broken(value):
+    """A work function that hangs on "hang", raises on "bug" and echoes anything else."""
+    if value == "hang":
+        time.sleep(120)
+    if value == "bug":
+        raise ValueError("a grader bug")
+    return value
+
+
+def test_worker_pool_reports_a_stuck_job_and_an_error_and_finishes_the_rest():
+    from grader.worker_pool import WorkerPool
+
+    done = {}
+    jobs = [(value, (value,)) for value in ("a", "hang", "b", "bug", "c", "d")]
+    with WorkerPool(sleepy_or_broken, 2, deadline=1.0) as pool:
+        pool.run(jobs, lambda tag, status, value: done.setdefault(tag, (status, value)))
+    assert done == {"a": ("ok", "a"), "b": ("ok", "b"), "c": ("ok", "c"), "d": ("ok", "d"),
+                    "hang": ("hung", "grading took longer than 1 s"), "bug": ("error", "ValueError: a grader bug")}

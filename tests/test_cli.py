@@ -1,0 +1,124 @@
+"""The `grade` command as a user runs it: exit codes, one-line errors, pure JSON."""
+import json
+
+from conftest import ROOT, run_grade, run_json
+
+
+def test_reference_solution_gets_full_marks_and_exit_0():
+    result = run_grade("check", ROOT / "solutions" / "softmax.py")
+    assert result.returncode == 0, result.stdout + result.stderr
+    lines = result.stdout.strip().split("\n")
+    assert lines[-1] == "softmax: 4/4 points"
+    assert [line.split()[:2] for line in lines[1:5]] == [["PASS", "forward"], ["PASS", "dZ"], ["PASS", "dW"], ["PASS", "db"]]
+
+
+def test_the_stub_scores_zero_with_exit_1():
+    result, report = run_json("check", ROOT / "exercises" / "softmax.py")
+    assert result.returncode == 1
+    assert report["score"] == 0 and report["max_score"] == 4
+    assert {d for task in report["tasks"] for d in task["diagnoses"]} == {"not_implemented"}
+
+
+def test_json_has_exactly_the_documented_keys(write):
+    path = write("softmax.py", (ROOT / "tests/submissions/softmax/db_missing_keepdims.py").read_text())
+    result, report = run_json("check", path)
+    assert result.returncode == 1
+    assert set(report) == {"exercise", "score", "max_score", "tasks"}
+    assert [task["name"] for task in report["tasks"]] == ["forward", "dZ", "dW", "db"]
+    db = report["tasks"][3]
+    assert set(db) >= {"name", "score", "max_score", "passed", "message", "diagnoses"}
+    assert db["diagnoses"] == ["missing_keepdims"] and db["score"] == 0 and report["score"] == 3
+
+
+def test_text_output_teaches_the_fix_for_missing_keepdims(write):
+    path = write("softmax.py", (ROOT / "tests/submissions/softmax/db_missing_keepdims.py").read_text())
+    result = run_grade("check", path)
+    db_line = next(line for line in result.stdout.split("\n") if "FAIL  db" in line)
+    assert "db has shape (7,), expected (1,7)" in db_line
+    assert "keepdims=True" in db_line
+    assert "[missing_keepdims]" in result.stdout
+    assert result.stdout.strip().endswith("softmax: 3/4 points")
+
+
+def test_a_wrong_value_shows_the_worst_entry_and_the_threshold(write):
+    code = (ROOT / "solutions" / "softmax.py").read_text().replace(
+        "G[np.arange(m), y] -= 1.0", "G[np.arange(m), (y + 1) % P.shape[1]] -= 1.0")
+    result, report = run_json("check", write("softmax.py", code))
+    dz = report["tasks"][1]
+    assert dz["diagnoses"] == ["wrong_value"]
+    assert "dZ does not match finite differences of the mean cross-entropy" in dz["message"]
+    detail = dz["details"][0]
+    assert "above tolerance 1e-05" in detail and "worst entry (" in detail and "expected" in detail
+    assert dz["details"][-1].startswith("input: ")
+
+
+def test_exercise_option_overrides_the_file_name(write):
+    path = write("my_work.py", (ROOT / "solutions" / "softmax.py").read_text())
+    assert run_grade("check", path, "--exercise", "softmax").returncode == 0
+
+
+def _one_line_error(result, *phrases):
+    assert result.returncode == 2, result.stdout + result.stderr
+    assert result.stdout == ""
+    lines = result.stderr.strip().split("\n")
+    assert len(lines) == 1 and "Traceback" not in result.stderr, result.stderr
+    for phrase in phrases:
+        assert phrase in lines[0]
+
+
+def test_missing_file_is_a_usage_error(tmp_path):
+    _one_line_error(run_grade("check", tmp_path / "softmax.py"), "no such file")
+
+
+def test_unknown_exercise_is_a_usage_error(write):
+    path = write("homework.py", "x = 1\n")
+    _one_line_error(run_grade("check", path), "unknown exercise 'homework'", "softmax")
+
+
+def test_wrong_suffix_and_directory_are_usage_errors(write, tmp_path):
+    _one_line_error(run_grade("check", write("softmax.txt", "x = 1\n")), "expected a .py or .ipynb file")
+    _one_line_error(run_grade("check", tmp_path), "is a directory")
+
+
+def test_bad_option_is_a_usage_error():
+    _one_line_error(run_grade("check", "--timeout", "soon", ROOT / "solutions" / "softmax.py"), "timeout")
+    _one_line_error(run_grade("frobnicate"), "No such command")
+
+
+def test_a_file_that_is_not_utf8_scores_zero_with_a_reason(tmp_path):
+    path = tmp_path / "softmax.py"
+    path.write_bytes(b"\xff\xfe\x00def forward")
+    result, report = run_json("check", path)
+    assert result.returncode == 1 and report["score"] == 0
+    assert "not UTF-8" in report["tasks"][0]["message"]
+
+
+def test_list_shows_tasks_and_points():
+    result = run_grade("list")
+    assert result.returncode == 0
+    assert "softmax:" in result.stdout and "db(dZ) -> db (1,k)  1 point" in result.stdout
+
+
+def test_verbose_shows_what_the_submission_printed(write):
+    path = write("softmax.py", "print('hello from the learner')\n" + (ROOT / "solutions" / "softmax.py").read_text())
+    quiet = run_grade("check", path)
+    loud = run_grade("check", path, "--verbose")
+    assert "hello from the learner" not in quiet.stdout
+    assert "| hello from the learner" in loud.stdout
+
+
+def test_verbose_output_is_bounded(write):
+    path = write("softmax.py", "print('x' * 10_000_000)\n" + (ROOT / "solutions" / "softmax.py").read_text())
+    loud = run_grade("check", path, "--verbose")
+    assert loud.returncode == 0
+    assert len(loud.stdout) < 20_000 and "more characters not shown" in loud.stdout
+
+
+def test_gradescope_format_has_one_test_per_task(write):
+    path = write("softmax.py", (ROOT / "tests/submissions/softmax/db_wrong_axis.py").read_text())
+    result = run_grade("check", path, "--format", "gradescope")
+    results = json.loads(result.stdout)
+    assert results["score"] == 3 and results["max_score"] == 4
+    assert [(t["name"], t["score"], t["max_score"]) for t in results["tests"]] == [
+        ("forward", 1, 1), ("dZ", 1, 1), ("dW", 1, 1), ("db", 0, 1)]
+    assert "wrong_axis" in results["tests"][3]["output"]

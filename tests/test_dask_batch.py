@@ -1,0 +1,192 @@
+"""`grade batch --scheduler`: the same results on a Dask cluster, worker deaths, no Dask without it.
+
+One real LocalCluster (a scheduler and 2 worker processes on loopback) serves the
+module; the tests that kill workers run after the one that compares results, and
+the nanny restarts a killed worker. Short --timeout values keep the hanging
+submissions cheap; nothing here asserts on timing.
+"""
+import json
+import os
+import shutil
+import signal
+import subprocess
+import sys
+import time
+from functools import partial
+
+import pytest
+from distributed import Client, LocalCluster
+
+from conftest import ROOT, SUBMISSIONS, grade_command, run_grade
+from grader import exercises
+from grader.batch import Item, run
+from grader.dask_pool import DaskPool
+from test_batch import die_for_mallory, make_class
+
+CORPUS = SUBMISSIONS / "softmax"
+EXERCISE = exercises.load("softmax")
+
+
+@pytest.fixture(scope="module")
+def cluster():
+    with LocalCluster(n_workers=2, threads_per_worker=1, processes=True, dashboard_address=":0") as local:
+        with Client(local) as client:
+            yield local.scheduler_address, client
+
+
+def results(outdir):
+    """{student: stored record} with the timing field left out."""
+    records = {}
+    for path in sorted((outdir / "results").glob("*.json")):
+        record = json.loads(path.read_text())
+        record["row"].pop("seconds")
+        records[path.stem] = record
+    return records
+
+
+def files(directory):
+    return {str(path.relative_to(directory)): path.read_bytes() for path in sorted(directory.rglob("*"))
+            if path.is_file()}
+
+
+def test_a_dask_cluster_grades_exactly_as_one_machine(tmp_path, cluster):
+    address, _ = cluster
+    make_class(tmp_path / "class")  # correct, buggy, timeout, crash, invalid notebook, not UTF-8, hostile
+    args = ("batch", tmp_path / "class", "-e", "softmax", "--timeout", "0.5")
+    local = run_grade(*args, "--out", tmp_path / "local", "-j", "2")
+    dask = run_grade(*args, "--out", tmp_path / "dask", "--scheduler", address)
+    assert local.returncode == dask.returncode == 0, dask.stderr
+    assert "Traceback" not in dask.stdout + dask.stderr
+    count = len([path for path in (tmp_path / "class").iterdir() if path.suffix in (".py", ".ipynb")])
+    assert f"graded {count}, reused 0 unchanged since the last run (on Dask {address})" in dask.stdout
+    assert (tmp_path / "dask" / "grades.csv").read_bytes() == (tmp_path / "local" / "grades.csv").read_bytes()
+    assert (tmp_path / "dask" / "summary.txt").read_text() == (tmp_path / "local" / "summary.txt").read_text()
+    expected, got = results(tmp_path / "local"), results(tmp_path / "dask")
+    assert got["dw_timeout"]["row"]["tasks"][2]["diagnoses"] == ["timeout"]
+    assert got["db_crash"]["row"]["tasks"][3]["diagnoses"] == ["crashed"]
+    assert got["broken"]["row"]["unreadable"].startswith("broken.ipynb is not a valid notebook")
+    # Not root, the hostile file kills the process grading it: the row says the grading failed,
+    # in words that name that process (a worker of either pool), so only its message may differ.
+    failed = {student for student, record in expected.items() if record["row"].get("grader_failure")}
+    assert failed == {student for student, record in got.items() if record["row"].get("grader_failure")}
+    assert failed <= {"hostile"}
+    for student in failed:
+        for record in (expected[student], got[student]):
+            for task in record["row"]["tasks"]:
+                task["message"] = ""
+    assert got == expected
+    for folder in ("feedback", "gradescope"):
+        for name, data in files(tmp_path / "local" / folder).items():
+            if not any(student in name for student in failed):
+                assert (tmp_path / "dask" / folder / name).read_bytes() == data, name
+
+
+def test_a_killed_worker_costs_no_row(tmp_path, cluster):
+    address, client = cluster
+    (tmp_path / "class").mkdir()
+    for i in range(10):  # each waits out a 0.5 s timeout on dW, so the run lasts a few seconds
+        shutil.copy(CORPUS / "dw_timeout.py", tmp_path / "class" / f"slow{i}.py")
+    for i in range(2):
+        shutil.copy(CORPUS / "correct_vectorized.py", tmp_path / "class" / f"correct{i}.py")
+    command = grade_command() + ["batch", str(tmp_path / "class"), "-e", "softmax", "--out", str(tmp_path / "out"),
+                                 "--timeout", "0.5", "--scheduler", address]
+    process = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    stored = tmp_path / "out" / "results"
+    while process.poll() is None and not (stored.is_dir() and any(stored.glob("*.json"))):
+        time.sleep(0.05)
+    busy = [worker for worker, keys in client.processing().items() if keys]
+    assert process.poll() is None and busy, "the run ended before a worker could be killed"
+    pid = client.run(os.getpid, workers=busy[:1])[busy[0]]
+    os.kill(pid, signal.SIGKILL)
+    out, err = process.communicate(timeout=120)
+    assert process.returncode == 0, err
+    assert "graded 12, reused 0" in out
+    rows = {student: record["row"] for student, record in results(tmp_path / "out").items()}
+    assert sorted(rows) == [f"correct{i}" for i in range(2)] + [f"slow{i}" for i in range(10)]
+    assert not [student for student, row in rows.items() if row.get("grader_failure")]
+    assert {student: row["score"] for student, row in rows.items()} == {
+        **{f"correct{i}": 4 for i in range(2)}, **{f"slow{i}": 3 for i in range(10)}}
+    assert pid not in client.run(os.getpid).values()  # it really died; the nanny started another
+
+
+def test_a_submission_that_keeps_killing_its_workers_is_a_crashed_row(tmp_path, cluster):
+    address, _ = cluster
+    for student in ("alice", "mallory", "zoe"):
+        shutil.copy(CORPUS / "correct_vectorized.py", tmp_path / f"{student}.py")
+    items = [Item(student, tmp_path / f"{student}.py") for student in ("alice", "mallory", "zoe")]
+    options = {"timeout": 1.0, "seed": 0, "memory_mb": 1024}
+    outcome = run(items, EXERCISE, tmp_path / "out", options, jobs=2, work=die_for_mallory,
+                  pool=partial(DaskPool, scheduler=address))
+    assert {student: row["score"] for student, row in outcome.rows.items()} == {"alice": 4, "mallory": 0, "zoe": 4}
+    mallory = outcome.rows["mallory"]
+    assert mallory["grader_failure"] and mallory["tasks"][0]["diagnoses"] == ["crashed"]
+    assert "Dask workers died while grading it" in mallory["tasks"][0]["message"]
+    assert json.loads((tmp_path / "out" / "results" / "mallory.json").read_text())["key"] is None  # regraded next run
+
+
+def test_ctrl_c_on_a_local_cluster_keeps_finished_rows(tmp_path):
+    (tmp_path / "class").mkdir()
+    for i in range(24):  # each waits out a 0.5 s timeout: the run is still going when interrupted
+        shutil.copy(CORPUS / "dw_timeout.py", tmp_path / "class" / f"student{i:02}.py")
+    command = grade_command() + ["batch", str(tmp_path / "class"), "-e", "softmax", "--out", str(tmp_path / "out"),
+                                 "--timeout", "0.5", "--scheduler", "local", "-j", "2"]
+    # Its own process group, signalled whole, as a terminal's Ctrl-C does: the Dask workers get it too.
+    process = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                               start_new_session=True)
+    stored = tmp_path / "out" / "results"
+    while process.poll() is None and not (stored.is_dir() and any(stored.glob("*.json"))):
+        time.sleep(0.05)
+    os.killpg(process.pid, signal.SIGINT)
+    out, err = process.communicate(timeout=60)
+    finished = sorted(stored.glob("*.json"))
+    if process.returncode == 130:
+        assert err.strip().splitlines() == [
+            f"grade: interrupted; finished results are kept in {stored}, rerun to grade the rest"]
+    assert "Traceback" not in out + err
+    assert finished and not [path for path in stored.iterdir() if not path.name.endswith(".json")]
+    for path in finished:
+        assert json.loads(path.read_text())["row"]["score"] == 3
+    resumed = run_grade("batch", tmp_path / "class", "-e", "softmax", "--out", tmp_path / "out", "--timeout", "0.5",
+                        "--scheduler", "local", "-j", "2")
+    assert f"graded {24 - len(finished)}, reused {len(finished)}" in resumed.stdout
+    assert len((tmp_path / "out" / "grades.csv").read_text().splitlines()) == 25
+
+
+NO_DASK = """
+import sys
+from grader.cli import main
+for argv in (["check", sys.argv[1]], ["batch", sys.argv[2], "-e", "softmax", "--out", sys.argv[3], "-j", "1",
+                                      "--timeout", "0.5"]):
+    try:
+        main(argv)
+    except SystemExit as done:
+        assert done.code in (0, 1), (argv, done.code)
+print(sorted(name for name in sys.modules if name.split(".")[0] in ("dask", "distributed")))
+"""
+
+
+def test_without_scheduler_nothing_from_dask_is_imported(tmp_path):
+    (tmp_path / "class").mkdir()
+    shutil.copy(CORPUS / "db_missing_keepdims.py", tmp_path / "class" / "bob.py")
+    done = subprocess.run([sys.executable, "-c", NO_DASK, str(ROOT / "solutions" / "softmax.py"),
+                           str(tmp_path / "class"), str(tmp_path / "out")], capture_output=True, text=True, timeout=120)
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.strip().splitlines()[-1] == "[]"
+    assert (tmp_path / "out" / "grades.csv").read_text().splitlines()[1] == "bob,1,1,1,0,3"
+
+
+@pytest.mark.parametrize("address, message", [
+    ("tcp://127.0.0.1:1", "cannot reach the Dask scheduler at tcp://127.0.0.1:1"),
+    ("no port", "cannot reach the Dask scheduler at no port"),
+])
+def test_an_unreachable_scheduler_is_one_line_and_exit_2(tmp_path, address, message):
+    (tmp_path / "class").mkdir()
+    shutil.copy(CORPUS / "correct_vectorized.py", tmp_path / "class" / "alice.py")
+    command = grade_command() + ["batch", str(tmp_path / "class"), "-e", "softmax", "--out", str(tmp_path / "out"),
+                                 "--scheduler", address]
+    # Dask retries a refused connection for its connect timeout: a short one keeps the test short.
+    env = {**os.environ, "DASK_DISTRIBUTED__COMM__TIMEOUTS__CONNECT": "1s"}
+    done = subprocess.run(command, capture_output=True, text=True, env=env, timeout=60)
+    assert done.returncode == 2
+    assert message in done.stderr and len(done.stderr.strip().splitlines()) == 1
+    assert not (tmp_path / "out" / "results").exists()

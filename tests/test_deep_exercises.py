@@ -1,0 +1,108 @@
+"""Every file in tests/submissions/two_layer and n_layer is graded and its header's verdicts hold.
+
+The mutants are the mistakes issue 5 names (a wrong block's dW, missing or doubled
+regularisation, a regularised bias, the ReLU mask from the wrong array, a missing
+1/m, a transposed dW, db over the wrong axis, the wrong layer order in the backward
+loop); correct solutions in several styles must pass with no diagnosis at all.
+Grading runs in-process through grade_file, one sandbox per file.
+"""
+import importlib.util
+import json
+import re
+
+import pytest
+
+from conftest import ROOT, SUBMISSIONS, run_grade, solution_text
+from grader import exercises
+from grader.grading import grade_file
+
+TASKS = {"affine_forward", "relu_forward", "affine_backward", "relu_backward", "loss_and_grads", "train"}
+FILES = [(name, path) for name in ("two_layer", "n_layer") for path in sorted((SUBMISSIONS / name).glob("*.py"))]
+_EXPECT = re.compile(r"# expect (\w+): (pass|fail)\s*(.*)")
+TIMEOUT = 5.0  # per task; train keeps its own limit (Task.timeout)
+
+
+def expectations(path):
+    found = {}
+    for line in path.read_text().splitlines()[:10]:
+        match = _EXPECT.match(line)
+        if match:
+            found[match.group(1)] = (match.group(2) == "pass", sorted(match.group(3).split()))
+    return found
+
+
+def assert_verdicts(report, expected):
+    for task in report.tasks:
+        passed, codes = expected[task.name]
+        assert task.passed == passed, f"{task.name}: {task.message}"
+        if passed:
+            assert task.diagnoses == [] and task.score == task.max_score
+        else:
+            assert task.score == 0
+            assert sorted(task.diagnoses) == codes, f"{task.name}: {task.message}"
+            assert task.message
+
+
+def test_the_corpus_covers_every_task_and_the_issue_mutants():
+    codes = {code for _, path in FILES for _, (_, wanted) in expectations(path).items() for code in wanted}
+    assert {"wrong_mask", "wrong_layer_order", "missing_regularization", "double_regularization",
+            "regularized_bias", "not_averaged", "transposed", "wrong_axis", "wrong_value",
+            "low_accuracy", "input_mutated", "wrong_keys"} <= codes
+    assert all(set(expectations(path)) == TASKS for _, path in FILES)
+
+
+@pytest.mark.parametrize("name,path", FILES, ids=[f"{name}/{path.stem}" for name, path in FILES])
+def test_submission_gets_its_expected_verdicts(name, path):
+    report = grade_file(path, exercises.load(name), timeout=TIMEOUT)
+    assert_verdicts(report, expectations(path))
+
+
+@pytest.mark.parametrize("name", ["two_layer", "n_layer"])
+def test_the_reference_solution_gets_full_marks(name, write):
+    report = grade_file(write(f"{name}.py", solution_text(name)), exercises.load(name), timeout=TIMEOUT)
+    assert_verdicts(report, {task: (True, []) for task in TASKS})
+    assert report.artifacts["boundary"].accuracy >= 0.95
+
+
+def test_grade_check_plot_writes_the_decision_regions(tmp_path):
+    picture = tmp_path / "boundary.png"
+    result = run_grade("check", ROOT / "solutions" / "two_layer.py", "--json", "--plot", picture)
+    assert result.returncode == 0, result.stderr
+    assert json.loads(result.stdout)["score"] == 10  # stdout stays one JSON object
+    assert picture.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+    assert f"wrote {picture}" in result.stderr
+
+
+def test_plot_without_a_train_task_says_so(tmp_path):
+    picture = tmp_path / "boundary.png"
+    result = run_grade("check", ROOT / "solutions" / "softmax.py", "--plot", picture)
+    assert result.returncode == 0
+    assert not picture.exists()
+    assert "no picture written: softmax has no train task" in result.stderr
+
+
+def test_the_readme_example_exercise_grades(tmp_path, write):
+    # The spec shown in README's "Writing a new exercise", run as it is printed there.
+    readme = (ROOT / "README.md").read_text()
+    section = readme.split("## Writing a new exercise", 1)[1]
+    spec_path = tmp_path / "logistic_spec.py"
+    spec_path.write_text(section.split("```python\n", 1)[1].split("```", 1)[0])
+    module_spec = importlib.util.spec_from_file_location("logistic_spec", spec_path)
+    module = importlib.util.module_from_spec(module_spec)
+    module_spec.loader.exec_module(module)
+    good = """
+        import numpy as np
+
+
+        def grads(X, y, params):
+            z = X @ params["w"] + params["b"]
+            dz = (1.0 / (1.0 + np.exp(-z)) - y) / X.shape[0]
+            return {"w": X.T @ dz, "b": np.sum(dz, keepdims=True)}
+    """
+    report = grade_file(write("good.py", good), module.EXERCISE, timeout=TIMEOUT)
+    assert report.score == 2 and report.tasks[0].diagnoses == []
+    report = grade_file(write("bad.py", good.replace(") / X.shape[0]", ")")), module.EXERCISE, timeout=TIMEOUT)
+    (task,) = report.tasks
+    assert not task.passed and task.diagnoses == ["wrong_value"]
+    assert task.message.startswith("grads['w'], grads['b'] are not the gradient of the loss")
+    assert task.details[0].startswith("grads['w'] wrong: entries (0) expected")

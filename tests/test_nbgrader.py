@@ -1,0 +1,290 @@
+"""The nbgrader integration, end to end with the real nbgrader.
+
+A course in a temp dir: `grade nbgrader-source`, `nbgrader generate_assignment`,
+submissions from several students, `nbgrader autograde` with grader.nbgrader.GradeTasks
+configured; the gradebook must hold the scores `grade check --json` gives for the same
+notebooks, and a student who patches numpy and the grader gains nothing. A second
+course runs nbgrader's own Execute on the same test cells, then GradeTasks, and prints
+both timings (pytest -s; also recorded as junit properties).
+"""
+import json
+import os
+import shutil
+import subprocess
+import sys
+import time
+
+import pytest
+
+from conftest import ROOT, run_json
+
+pytest.importorskip("nbgrader")
+pytest.importorskip("ipykernel")
+
+from grader.nbgrader_source import CONFIG_LINES  # noqa: E402
+from grader.stubs import strip_markers  # noqa: E402
+
+TASK_TIMEOUT = 1.0  # seconds per task, for the student who loops forever (GradeTasks and grade check alike)
+TASKS = ("forward", "dZ", "dW", "db")
+
+TAMPER = '''\
+import sys, types
+import numpy as np
+np.allclose = lambda *a, **k: True
+np.testing.assert_allclose = lambda *a, **k: None
+np.array_equal = lambda *a, **k: True
+fake = types.ModuleType("grader.notebook")
+fake.feedback = lambda *a, **k: 1.0
+sys.modules["grader.notebook"] = fake
+try:
+    import grader.grading
+    grader.grading.grade_task = lambda *a, **k: None
+except Exception:
+    pass
+sys.modules["grader"] = types.ModuleType("grader")
+sys.modules["grader"].notebook = fake
+
+def dZ(P, y):
+    return np.zeros_like(P)
+'''
+
+# student -> {task: (text in the correct solution, its replacement)}, applied to the solution cells.
+BUGS = {
+    "correct": {},
+    "bug_forward": {"forward": ("    Z = Z - Z.max(axis=1, keepdims=True)\n", "")},
+    "bug_dZ": {"dZ": ("return G / m", "return G")},
+    "bug_dW": {"dW": ("return X.T @ dZ", "return (X.T @ dZ).T")},
+    "bug_db": {"db": ("keepdims=True", "keepdims=False")},
+    "loops": {"dW": ("return X.T @ dZ", "while True:\n        pass")},
+    "killer": {"db": ("return np.sum", "import os, signal\n    os.kill(os.getpid(), signal.SIGKILL)\n    return np.sum")},
+}
+# What each student must score per task (forward, dZ, dW, db), whatever else agrees.
+EXPECTED = {
+    "correct": (1, 1, 1, 1),
+    "bug_forward": (0, 1, 1, 1),
+    "bug_dZ": (1, 0, 1, 1),
+    "bug_dW": (1, 1, 0, 1),
+    "bug_db": (1, 1, 1, 0),
+    "loops": (1, 1, 0, 1),
+    "killer": (1, 1, 1, 0),
+    "blank": (0, 0, 0, 0),
+    "not_json": (0, 0, 0, 0),
+    "tamperer": (1, 0, 0, 0),
+    "deleted_test_cell": (1, 1, 1, 1),
+}
+
+
+def _env(base):
+    """Jupyter's config, data (kernelspecs) and runtime dirs inside the test's temp dir."""
+    env = dict(os.environ)
+    for name in ("JUPYTER_DATA_DIR", "JUPYTER_CONFIG_DIR", "JUPYTER_RUNTIME_DIR"):
+        env[name] = str(base / name.lower())
+    env.pop("JUPYTER_PATH", None)
+    return env
+
+
+def _run(args, cwd, env, ok=True):
+    result = subprocess.run([str(a) for a in args], cwd=cwd, env=env, capture_output=True, text=True, timeout=150)
+    if ok:
+        assert result.returncode == 0, f"{args}: {result.stdout[-2000:]}\n{result.stderr[-4000:]}"
+    return result
+
+
+def _nbgrader(*args, cwd, env, ok=True):
+    return _run([sys.executable, "-m", "nbgrader", *args], cwd, env, ok)
+
+
+def _cells(notebook):
+    return {cell["metadata"].get("nbgrader", {}).get("grade_id"): cell for cell in notebook["cells"]}
+
+
+def _student_notebooks(course):
+    """name -> notebook text, made from the released notebook as each student would edit it."""
+    source = json.loads((course / "source" / "softmax" / "softmax.ipynb").read_text())
+    released = (course / "release" / "softmax" / "softmax.ipynb").read_text()
+    answers = {task: strip_markers("".join(_cells(source)[f"solution_{task}"]["source"])) for task in TASKS}
+    notebooks = {"blank": released, "not_json": '{"cells": [\n'}
+    for student, bugs in BUGS.items():
+        notebook = json.loads(released)
+        for task in TASKS:
+            code = answers[task]
+            if task in bugs:
+                old, new = bugs[task]
+                assert old in code, f"{student}: the solution of {task} changed, update BUGS"
+                code = code.replace(old, new)
+            _cells(notebook)[f"solution_{task}"]["source"] = code
+        notebooks[student] = json.dumps(notebook)
+    tamperer = json.loads(released)
+    _cells(tamperer)["solution_forward"]["source"] = answers["forward"]
+    _cells(tamperer)["solution_dZ"]["source"] = TAMPER
+    _cells(tamperer)["solution_dW"]["source"] = "def dW(X, dZ):\n    return np.zeros((X.shape[1], dZ.shape[1]))"
+    _cells(tamperer)["solution_db"]["source"] = "def db(dZ):\n    return np.zeros((1, dZ.shape[1]))"
+    notebooks["tamperer"] = json.dumps(tamperer)
+    deleted = json.loads(notebooks["correct"])
+    deleted["cells"] = [cell for cell in deleted["cells"] if cell is not _cells(deleted)["test_db"]]
+    notebooks["deleted_test_cell"] = json.dumps(deleted)
+    return notebooks
+
+
+def _submit(course, notebooks):
+    for student, text in notebooks.items():
+        folder = course / "submitted" / student / "softmax"
+        folder.mkdir(parents=True, exist_ok=True)
+        (folder / "softmax.ipynb").write_text(text)
+
+
+def _gradebook_scores(course, students):
+    from nbgrader.api import Gradebook
+
+    with Gradebook(f"sqlite:///{course / 'gradebook.db'}") as gradebook:
+        scores = {}
+        for student in students:
+            notebook = gradebook.find_submission_notebook("softmax", "softmax", student)
+            scores[student] = {grade.name.removeprefix("test_"): grade.score for grade in notebook.grades}
+        return scores
+
+
+def _autograde(course, env, students):
+    """Run `nbgrader autograde`; return the result and seconds per notebook (app start-up included)."""
+    start = time.perf_counter()
+    result = _nbgrader("autograde", "softmax", "--force", f"--Application.log_format={LOG_FORMAT}",
+                       cwd=course, env=env, ok=False)
+    return result, (time.perf_counter() - start) / len(students)
+
+
+LOG_FORMAT = "%(created).3f %(message)s"  # a timestamp on each log line, for the per-notebook timings
+
+
+def _seconds_per_notebook(log):
+    """From the autograde log: for each student, from "Creating/updating student" to its last
+    "Setting destination file permissions": the whole of one notebook, without the app's start-up."""
+    spans, current = {}, None
+    for line in log.splitlines():
+        stamp, _, message = line.partition(" ")
+        if not stamp.replace(".", "").isdigit():
+            continue
+        if message.startswith("Creating/updating student with ID"):
+            current = message.split("'")[1]
+            spans[current] = [float(stamp), None]
+        elif current and message.startswith("Setting destination file permissions"):
+            spans[current][1] = float(stamp)
+    return {student: end - begin for student, (begin, end) in spans.items() if end is not None}
+
+
+def _timed(course, env, students):
+    """(seconds per notebook with nbgrader's start-up, seconds per notebook without it)."""
+    result, per_notebook = _autograde(course, env, students)
+    assert result.returncode == 0, result.stderr[-4000:]
+    spans = _seconds_per_notebook(result.stdout + result.stderr)
+    assert sorted(spans) == sorted(students)
+    return per_notebook, sum(spans.values()) / len(spans)
+
+
+@pytest.fixture(scope="module")
+def course(tmp_path_factory):
+    """The course after generate_assignment and one autograde with GradeTasks: (dir, env, result, pristine copy)."""
+    base = tmp_path_factory.mktemp("nbgrader")
+    env = _env(base)
+    course = base / "course"
+    made = _run([sys.executable, "-m", "grader", "nbgrader-source", course, "--exercise", "softmax", "--root", ROOT],
+                base, env)
+    assert "softmax.ipynb" in made.stdout
+    with open(course / "nbgrader_config.py", "a") as config:
+        config.write(f"c.GradeTasks.timeout = {TASK_TIMEOUT}\n")
+    _nbgrader("generate_assignment", "softmax", cwd=course, env=env)
+    pristine = base / "pristine"
+    shutil.copytree(course, pristine)
+    notebooks = _student_notebooks(course)
+    _submit(course, notebooks)
+    result, per_notebook = _autograde(course, env, notebooks)
+    return {"dir": course, "env": env, "result": result, "pristine": pristine, "notebooks": notebooks,
+            "per_notebook": per_notebook}
+
+
+def test_source_notebook_has_valid_cells(course):
+    from nbgrader.nbgraderformat import MetadataValidator
+
+    source = json.loads((course["pristine"] / "source" / "softmax" / "softmax.ipynb").read_text())
+    MetadataValidator().validate_nb(__import__("nbformat").from_dict(source))
+    cells = _cells(source)
+    assert cells["setup"]["metadata"]["nbgrader"]["locked"]
+    for task in TASKS:
+        answer = "".join(cells[f"solution_{task}"]["source"])
+        assert "### BEGIN SOLUTION" in answer and "### END SOLUTION" in answer
+        test = cells[f"test_{task}"]["metadata"]["nbgrader"]
+        assert test == {"grade": True, "grade_id": f"test_{task}", "locked": True, "points": 1,
+                        "schema_version": 3, "solution": False, "task": False}
+    released = json.loads((course["pristine"] / "release" / "softmax" / "softmax.ipynb").read_text())
+    assert "NotImplementedError" in "".join(_cells(released)["solution_db"]["source"])
+
+
+def test_gradebook_equals_grade_check(course):
+    # nbgrader itself cannot read the student whose file is not JSON: it logs an error
+    # (exit 1) and leaves that submission's grades empty, which the gradebook counts as 0.
+    assert "not_json" in course["result"].stdout + course["result"].stderr
+    students = list(course["notebooks"])
+    scores = _gradebook_scores(course["dir"], students)
+    for student in students:
+        path = course["dir"] / "submitted" / student / "softmax" / "softmax.ipynb"
+        result, report = run_json("check", path, "--timeout", TASK_TIMEOUT)
+        checked = {task["name"]: task["score"] for task in report["tasks"]}
+        assert result.returncode == (0 if sum(EXPECTED[student]) == len(TASKS) else 1)
+        assert checked == {task: score for task, score in zip(TASKS, EXPECTED[student])}, student
+        assert {task: scores[student][task] or 0 for task in TASKS} == checked, student
+
+
+def test_tamperer_gains_nothing(course):
+    scores = _gradebook_scores(course["dir"], ["tamperer"])["tamperer"]
+    assert scores == {"forward": 1.0, "dZ": 0.0, "dW": 0.0, "db": 0.0}
+
+
+def test_test_cells_hold_feedback_and_points(course):
+    graded = json.loads((course["dir"] / "autograded" / "bug_db" / "softmax" / "softmax.ipynb").read_text())
+    cells = _cells(graded)
+    db_outputs = cells["test_db"]["outputs"]
+    assert [o["output_type"] for o in db_outputs] == ["stream", "execute_result"]
+    assert db_outputs[0]["name"] == "stdout" and "missing_keepdims" in "".join(db_outputs[0]["text"])
+    assert "".join(db_outputs[1]["data"]["text/plain"]) == "0.0"
+    assert "".join(cells["test_dW"]["outputs"][1]["data"]["text/plain"]) == "1.0"
+    loops = json.loads((course["dir"] / "autograded" / "loops" / "softmax" / "softmax.ipynb").read_text())
+    assert "did not return within 1 s" in "".join(_cells(loops)["test_dW"]["outputs"][0]["text"])
+
+
+def test_feedback_files_and_export(course):
+    course_dir, env = course["dir"], course["env"]
+    _nbgrader("generate_feedback", "softmax", "--force", cwd=course_dir, env=env)
+    html = (course_dir / "feedback" / "bug_db" / "softmax" / "softmax.html").read_text()
+    assert "missing_keepdims" in html and "np.sum(dZ, axis=0, keepdims=True)" in html
+    _nbgrader("export", cwd=course_dir, env=env)
+    rows = (course_dir / "grades.csv").read_text().splitlines()
+    header = rows[0].split(",")
+    by_student = {row.split(",")[header.index("student_id")]: row.split(",") for row in rows[1:]}
+    assert float(by_student["correct"][header.index("score")]) == 4.0
+    assert float(by_student["tamperer"][header.index("score")]) == 1.0
+
+
+def test_execute_versus_grade_tasks_timings(course, record_property):
+    """nbgrader's own Execute on the generated test cells, then GradeTasks, on the same students."""
+    base = course["pristine"].parent
+    plain = base / "plain"
+    shutil.copytree(course["pristine"], plain)
+    env = course["env"]
+    _run([sys.executable, "-m", "ipykernel", "install", "--user", "--name", "python3"], base, env)
+    students = {name: course["notebooks"][name] for name in ("correct", "bug_db", "tamperer")}
+    _submit(plain, students)
+    (plain / "nbgrader_config.py").write_text("c = get_config()\n")
+    execute = _timed(plain, env, students)
+    executed = _gradebook_scores(plain, students)
+    # The test cells work in the student's kernel: the honest students get the same scores.
+    assert executed["correct"] == {"forward": 1.0, "dZ": 1.0, "dW": 1.0, "db": 1.0}
+    assert executed["bug_db"] == {"forward": 1.0, "dZ": 1.0, "dW": 1.0, "db": 0.0}
+    (plain / "nbgrader_config.py").write_text(CONFIG_LINES)
+    grade_tasks = _timed(plain, env, students)
+    assert _gradebook_scores(plain, students)["tamperer"] == {"forward": 1.0, "dZ": 0.0, "dW": 0.0, "db": 0.0}
+    for name, (per_notebook, inside) in (("execute", execute), ("grade_tasks", grade_tasks)):
+        record_property(f"{name}_seconds_per_notebook", round(per_notebook, 2))
+        record_property(f"{name}_seconds_per_notebook_after_startup", round(inside, 2))
+    print(f"\nnbgrader autograde, {len(students)} notebooks, seconds per notebook with app start-up "
+          f"(and without it): Execute {execute[0]:.2f} ({execute[1]:.2f}), "
+          f"GradeTasks {grade_tasks[0]:.2f} ({grade_tasks[1]:.2f}); "
+          f"under Execute the tamperer scored {sum(executed['tamperer'].values()):g}/4")

@@ -1,0 +1,149 @@
+"""The test cells' feedback (grader.notebook, in the learner's kernel) and GradeTasks on a parsed notebook."""
+import json
+
+import pytest
+
+from conftest import ROOT, SUBMISSIONS, run_grade, run_json
+from grader.notebook import feedback
+
+TASKS = ("forward", "dZ", "dW", "db")
+# Corpus files safe to run inside the test process (no os._exit, no endless loop).
+IN_PROCESS = ("correct_vectorized.py", "correct_loops.py", "db_missing_keepdims.py", "db_returns_list.py",
+              "dw_transposed.py", "dw_returns_string.py", "dw_not_implemented.py", "dz_input_mutated.py",
+              "dz_raises_valueerror.py", "forward_max_no_keepdims.py", "forward_input_mutated.py",
+              "forward_returns_exps.py", "db_missing.py")
+
+
+def namespace_of(path):
+    namespace = {"__name__": "__main__"}
+    exec(compile(path.read_text(), str(path), "exec"), namespace)
+    return namespace
+
+
+@pytest.mark.parametrize("name", IN_PROCESS)
+def test_feedback_agrees_with_grade_check(name, capsys):
+    path = SUBMISSIONS / "softmax" / name
+    _, report = run_json("check", path, "--exercise", "softmax")
+    namespace = namespace_of(path)
+    capsys.readouterr()
+    for task in report["tasks"]:
+        points = feedback("softmax", task["name"], namespace)
+        assert type(points) is float and points == task["score"], task["name"]
+        out = capsys.readouterr()
+        assert out.err == ""
+        assert ("PASS" if task["passed"] else "FAIL") in out.out
+        for code in task["diagnoses"]:
+            assert f"[{code}" in out.out
+
+
+def test_nothing_reaches_stderr(capsys):
+    namespace = {}
+    exec("import sys, warnings\nimport numpy as np\n"
+         "def db(dZ):\n"
+         "    print('debug', file=sys.stderr)\n"
+         "    warnings.warn('careful')\n"
+         "    np.exp(np.array([1000.0])) / 0.0\n"
+         "    return np.log(-dZ).sum(axis=0, keepdims=True)\n", namespace)
+    points = feedback("softmax", "db", namespace)
+    out = capsys.readouterr()
+    assert points == 0.0 and out.err == ""
+    assert "debug" in out.out and "nan_or_inf" in out.out
+
+
+def test_timeout_missing_function_and_unknown_task(capsys):
+    namespace = {}
+    exec("def dW(X, dZ):\n    while True:\n        pass\n", namespace)
+    assert feedback("softmax", "dW", namespace, timeout=0.3) == 0.0
+    assert "did not return within 0.3 s" in capsys.readouterr().out
+    assert feedback("softmax", "db", namespace) == 0.0
+    assert "no function db(dZ)" in capsys.readouterr().out
+    assert feedback("softmax", "nope", namespace) == 0.0
+    out = capsys.readouterr()
+    assert "could not check" in out.out and out.err == ""
+
+
+def test_inputs_are_copies_and_mutation_is_reported(capsys):
+    namespace = namespace_of(SUBMISSIONS / "softmax" / "dz_input_mutated.py")
+    assert feedback("softmax", "dZ", namespace) == 0.0
+    assert "modified its input P in place" in capsys.readouterr().out
+
+
+# -- grade nbgrader-source ------------------------------------------------------------------
+def test_nbgrader_source_writes_notebook_and_config(tmp_path):
+    result = run_grade("nbgrader-source", tmp_path / "course", "-e", "softmax", "--root", ROOT)
+    assert result.returncode == 0, result.stderr
+    notebook = json.loads((tmp_path / "course" / "source" / "softmax" / "softmax.ipynb").read_text())
+    ids = [cell["metadata"].get("nbgrader", {}).get("grade_id") for cell in notebook["cells"]]
+    assert ids == [None, "setup"] + [f"{kind}_{task}" for task in TASKS for kind in ("solution", "test")]
+    assert notebook["metadata"]["kernelspec"]["name"] == "python3"
+    config = (tmp_path / "course" / "nbgrader_config.py").read_text()
+    assert '"grader.nbgrader.GradeTasks"' in config and "Execute" not in config.split("Autograde")[1]
+    # An existing config is left alone; the lines it needs are printed instead.
+    (tmp_path / "course" / "nbgrader_config.py").write_text("c = get_config()\n")
+    again = run_grade("nbgrader-source", tmp_path / "course", "-e", "softmax", "--root", ROOT)
+    assert again.returncode == 0 and "left unchanged" in again.stdout and "GradeTasks" in again.stdout
+    assert (tmp_path / "course" / "nbgrader_config.py").read_text() == "c = get_config()\n"
+
+
+@pytest.mark.parametrize("args, message", [
+    (["-e", "nope"], "unknown exercise 'nope'"),
+    (["--root", "."], "no solutions/ directory"),
+])
+def test_nbgrader_source_usage_errors(tmp_path, args, message):
+    args = [a if a != "." else str(tmp_path) for a in args]
+    result = run_grade("nbgrader-source", tmp_path / "course", *args)
+    assert result.returncode == 2
+    assert message in result.stderr and len(result.stderr.strip().splitlines()) == 1
+
+
+# -- GradeTasks on an already-parsed notebook --------------------------------------------------
+def test_grade_tasks_scores_an_unknown_test_cell_zero_and_shows_cell_errors():
+    pytest.importorskip("nbgrader")
+    import nbformat
+    from nbformat import v4
+
+    from grader.nbgrader import GradeTasks
+
+    def test_cell(grade_id, source):
+        return v4.new_code_cell(source, metadata={"nbgrader": {
+            "grade": True, "solution": False, "locked": True, "points": 1, "grade_id": grade_id,
+            "schema_version": 3}})
+
+    code = (SUBMISSIONS / "softmax" / "correct_vectorized.py").read_text()
+    nb = v4.new_notebook(cells=[
+        v4.new_code_cell(code),
+        v4.new_code_cell("undefined_name"),
+        test_cell("test_db", "from grader.notebook import feedback\nfeedback('softmax', 'db', globals())"),
+        test_cell("extra", "assert True"),
+    ])
+    nb, _ = GradeTasks(timeout=5).preprocess(nb, {"nbgrader": {"notebook": "softmax"}})
+    nbformat.validate(nb)
+    db, extra = nb.cells[2].outputs, nb.cells[3].outputs
+    assert db[0].text == "  PASS  db  1/1\n" and db[1].data["text/plain"] == "1.0"
+    assert [o.output_type for o in extra] == ["error"] and "checks no task" in extra[0].evalue
+    assert nb.cells[1].outputs[0].ename == "NameError"
+
+
+def test_config_lines_are_nbgraders_default_with_execute_replaced():
+    pytest.importorskip("nbgrader")
+    from traitlets.config import Config
+
+    from nbgrader.converters import Autograde
+    from grader.nbgrader_source import CONFIG_LINES
+
+    def configured(text):
+        config = Config()
+        exec(text, {"get_config": lambda: config})
+        return config
+
+    from traitlets.utils.importstring import import_item
+
+    from grader.nbgrader import GradeTasks
+
+    default = Autograde.class_traits()["autograde_preprocessors"].default()
+    written = [import_item(name) for name in configured(CONFIG_LINES).Autograde.autograde_preprocessors]
+    assert default[0].__name__ == "Execute"
+    assert written == [GradeTasks] + default[1:]
+    readme = (ROOT / "README.md").read_text().split("## Autograding with nbgrader")[1]
+    block = readme.split("```python\n")[1].split("```")[0]
+    assert configured(block) == configured(CONFIG_LINES)

@@ -1,0 +1,70 @@
+"""Notebook submissions: code cells in order, magics skipped, bad JSON scores 0."""
+import json
+
+import nbformat
+
+from conftest import ROOT, run_grade, run_json, solution_text
+from grader.submission import SubmissionError, notebook_chunks, strip_magics
+
+import pytest
+
+
+def notebook(path, *cells):
+    nb = nbformat.v4.new_notebook()
+    nb.cells = [nbformat.v4.new_markdown_cell("# Softmax")] + [nbformat.v4.new_code_cell(c) for c in cells]
+    nbformat.write(nb, str(path))
+    return path
+
+
+def test_a_notebook_with_magics_and_shell_lines_is_graded(tmp_path):
+    path = notebook(tmp_path / "softmax.ipynb", "%matplotlib inline\n!pip install numpy\nimport numpy as np",
+                    "%%time\n" + solution_text(), "%%bash\necho this is not python")
+    result = run_grade("check", path)
+    assert result.returncode == 0, result.stdout
+    assert result.stdout.strip().endswith("softmax: 4/4 points")
+
+
+def test_a_failing_cell_does_not_stop_the_next_ones(tmp_path):
+    path = notebook(tmp_path / "softmax.ipynb", "1 / 0", solution_text())
+    result = run_grade("check", path)
+    assert result.returncode == 0
+    assert "softmax.ipynb, cell 2: ZeroDivisionError" in result.stdout
+
+
+def test_an_error_in_a_cell_points_at_the_cell_and_line(tmp_path):
+    broken = solution_text().replace("return X.T @ dZ", "return X.T @ dZ.T")
+    path = notebook(tmp_path / "softmax.ipynb", "import numpy as np", broken)
+    _, report = run_json("check", path)
+    dw = report["tasks"][2]
+    assert dw["diagnoses"] == ["exception"] and "ValueError" in dw["message"]
+    assert dw["details"][0].startswith("at softmax.ipynb, cell 3, line ")
+
+
+def test_a_notebook_that_is_not_json_scores_zero_with_a_reason(tmp_path):
+    path = tmp_path / "softmax.ipynb"
+    path.write_text('{"cells": [')
+    result, report = run_json("check", path)
+    assert result.returncode == 1 and report["score"] == 0
+    assert all("not a valid notebook: not JSON" in task["message"] for task in report["tasks"])
+    assert all(task["diagnoses"] == ["import_error"] for task in report["tasks"])
+
+
+def test_notebook_without_cells_is_rejected():
+    with pytest.raises(SubmissionError, match="no list of cells"):
+        notebook_chunks(json.dumps({"metadata": {}}), "softmax.ipynb")
+
+
+def test_nbgrader_test_cells_are_left_to_the_grader():
+    nb = {"cells": [
+        {"cell_type": "code", "source": "x = 1", "metadata": {}},
+        {"cell_type": "code", "source": "assert False", "metadata": {"nbgrader": {"grade": True, "solution": False}}},
+        {"cell_type": "code", "source": ["y = ", "2"], "metadata": {"nbgrader": {"grade": True, "solution": True}}},
+    ]}
+    chunks = notebook_chunks(json.dumps(nb), "softmax.ipynb")
+    assert [(c.filename, c.code) for c in chunks] == [("softmax.ipynb, cell 1", "x = 1"), ("softmax.ipynb, cell 3", "y = 2")]
+
+
+def test_strip_magics_keeps_line_numbers():
+    assert strip_magics("%load_ext autoreload\nx = 1\n  !ls\ny = 2") == "\nx = 1\n\ny = 2"
+    assert strip_magics("%%timeit\nz = 3") == "\nz = 3"
+    assert strip_magics("%%writefile a.py\nprint(1)") == ""

@@ -1,0 +1,48 @@
+"""Every file in tests/submissions/softmax is graded and its header's verdicts hold.
+
+Each file starts with lines `# expect <task>: pass` or `# expect <task>: fail <codes>`:
+mutants carry their bug and the exact diagnosis it must get; correct solutions in
+several styles must pass with no diagnosis at all.
+"""
+import re
+
+import pytest
+
+from conftest import SUBMISSIONS
+from grader import exercises
+from grader.grading import grade_file
+
+EXERCISE = exercises.load("softmax")
+FILES = sorted((SUBMISSIONS / "softmax").glob("*.py"))
+_EXPECT = re.compile(r"# expect (\w+): (pass|fail)\s*(.*)")
+
+
+def expectations(path):
+    found = {}
+    for line in path.read_text().splitlines()[:10]:
+        match = _EXPECT.match(line)
+        if match:
+            found[match.group(1)] = (match.group(2) == "pass", sorted(match.group(3).split()))
+    return found
+
+
+def test_the_corpus_covers_every_task_and_every_softmax_code():
+    codes = {code for path in FILES for _, (_, wanted) in expectations(path).items() for code in wanted}
+    assert {"missing_keepdims", "wrong_axis", "transposed", "not_averaged", "double_averaged",
+            "missing_subtract_one", "sign_flipped", "unstable_softmax", "not_normalized", "input_mutated",
+            "shape_mismatch", "nan_or_inf", "exception", "not_implemented", "timeout", "crashed"} <= codes
+    assert all(set(expectations(path)) == {"forward", "dZ", "dW", "db"} for path in FILES)
+
+
+@pytest.mark.parametrize("path", FILES, ids=[path.stem for path in FILES])
+def test_submission_gets_its_expected_verdicts(path):
+    report = grade_file(path, EXERCISE, timeout=2.0)
+    for task in report.tasks:
+        passed, codes = expectations(path)[task.name]
+        assert task.passed == passed, f"{task.name}: {task.message}"
+        if passed:
+            assert task.diagnoses == [] and task.score == task.max_score
+        else:
+            assert task.score == 0
+            assert sorted(task.diagnoses) == codes, f"{task.name}: {task.message}"
+            assert task.message  # every failure says why
