@@ -118,6 +118,8 @@ class WorkerPool:
                 if worker.conn in ready and self._receive(worker, queue, on_done):
                     continue
                 if worker.process.sentinel in ready or not worker.process.is_alive():
+                    # Its pipe closes a moment before the kernel lets us reap it: wait for the exit code.
+                    worker.process.join(5)
                     tag, args = worker.job
                     failures[tag] = failures.get(tag, 0) + 1
                     if failures[tag] <= self.retries:
