@@ -108,6 +108,16 @@ def _constant_factor(got, expected, tolerance):
     return factor if relative_error(got, factor * expected) <= tolerance else None
 
 
+def is_close_array(got, expected, name, alternatives=None, what=None):
+    """The usual chain for an array result: a numpy array, of expected's shape, finite, equal to it."""
+    return (
+        is_array(got, name, expected.shape)
+        or has_shape(got, expected.shape, name, alternatives)
+        or is_finite(got, name)
+        or matches(got, expected, name, alternatives, what=what)
+    )
+
+
 def nonnegative(got, name, code="not_normalized"):
     smallest = float(got.min()) if got.size else 0.0
     if smallest >= -TOLERANCE:

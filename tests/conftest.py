@@ -1,6 +1,7 @@
 """Shared helpers: run the installed `grade` command, write submissions to disk."""
 import json
 import os
+import re
 import shutil
 import subprocess
 import sys
@@ -47,3 +48,17 @@ def write(tmp_path):
 def solution_text(name="softmax"):
     from grader.stubs import strip_markers
     return strip_markers((ROOT / "solutions" / f"{name}.py").read_text())
+
+
+_EXPECT = re.compile(r"# expect (\w+): (pass|fail)\s*(.*)")
+
+
+def expectations(path):
+    """A corpus file's header, `# expect <task>: pass` or `# expect <task>: fail <codes>`,
+    as {task: (passes, sorted codes)}."""
+    found = {}
+    for line in path.read_text().splitlines()[:10]:
+        match = _EXPECT.match(line)
+        if match:
+            found[match.group(1)] = (match.group(2) == "pass", sorted(match.group(3).split()))
+    return found

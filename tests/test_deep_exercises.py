@@ -8,27 +8,16 @@ Grading runs in-process through grade_file, one sandbox per file.
 """
 import importlib.util
 import json
-import re
 
 import pytest
 
-from conftest import ROOT, SUBMISSIONS, run_grade, solution_text
+from conftest import ROOT, SUBMISSIONS, expectations, run_grade, solution_text
 from grader import exercises
 from grader.grading import grade_file
 
 TASKS = {"affine_forward", "relu_forward", "affine_backward", "relu_backward", "loss_and_grads", "train"}
 FILES = [(name, path) for name in ("two_layer", "n_layer") for path in sorted((SUBMISSIONS / name).glob("*.py"))]
-_EXPECT = re.compile(r"# expect (\w+): (pass|fail)\s*(.*)")
 TIMEOUT = 5.0  # per task; train keeps its own limit (Task.timeout)
-
-
-def expectations(path):
-    found = {}
-    for line in path.read_text().splitlines()[:10]:
-        match = _EXPECT.match(line)
-        if match:
-            found[match.group(1)] = (match.group(2) == "pass", sorted(match.group(3).split()))
-    return found
 
 
 def assert_verdicts(report, expected):

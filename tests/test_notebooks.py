@@ -3,7 +3,7 @@ import json
 
 import nbformat
 
-from conftest import ROOT, run_grade, run_json, solution_text
+from conftest import run_grade, run_json, solution_text
 from grader.submission import SubmissionError, notebook_chunks, strip_magics
 
 import pytest

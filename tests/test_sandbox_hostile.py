@@ -3,7 +3,6 @@ grading goes on. The solution's functions are prepended or appended so that the
 tasks the attack does not touch must still pass."""
 import json
 import os
-import signal
 import time
 
 import pytest

@@ -4,26 +4,15 @@ Each file starts with lines `# expect <task>: pass` or `# expect <task>: fail <c
 mutants carry their bug and the exact diagnosis it must get; correct solutions in
 several styles must pass with no diagnosis at all.
 """
-import re
 
 import pytest
 
-from conftest import SUBMISSIONS
+from conftest import SUBMISSIONS, expectations
 from grader import exercises
 from grader.grading import grade_file
 
 EXERCISE = exercises.load("softmax")
 FILES = sorted((SUBMISSIONS / "softmax").glob("*.py"))
-_EXPECT = re.compile(r"# expect (\w+): (pass|fail)\s*(.*)")
-
-
-def expectations(path):
-    found = {}
-    for line in path.read_text().splitlines()[:10]:
-        match = _EXPECT.match(line)
-        if match:
-            found[match.group(1)] = (match.group(2) == "pass", sorted(match.group(3).split()))
-    return found
 
 
 def test_the_corpus_covers_every_task_and_every_softmax_code():
