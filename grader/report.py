@@ -17,8 +17,15 @@ def text_lines(report, verbose=False):
     """(style, line) pairs; style is "pass", "fail" or "" for plain."""
     lines = [("", f"{report.exercise}: {report.title} ({report.path})")]
     width = max((len(task.name) for task in report.tasks), default=0)
-    for task in report.tasks:
-        lines.extend(task_lines(task, width))
+    failure = shared_failure(report)
+    if failure is not None:
+        # Nothing could be graded (the file does not run or cannot be read): say it once, not per task.
+        lines.append(("fail", f"  ERROR  {failure.message}"))
+        lines.extend(("", f"         {detail}") for detail in failure.details)
+        lines.append(("", f"         every task scores 0: {', '.join(task.name for task in report.tasks)}"))
+    else:
+        for task in report.tasks:
+            lines.extend(task_lines(task, width))
     if report.cell_errors:
         lines.append(("", "  notebook cells that raised (the other cells still ran):"))
         lines.extend(("", f"    {error}") for error in report.cell_errors)
@@ -27,6 +34,16 @@ def text_lines(report, verbose=False):
     style = "pass" if report.full_marks else "fail"
     lines.append((style, f"{report.exercise}: {points(report.score)}/{points(report.max_score)} points"))
     return lines
+
+
+def shared_failure(report):
+    """The one failed task standing for all, when every task failed the same way before grading."""
+    tasks = report.tasks
+    if len(tasks) < 2 or any(task.passed or task.diagnoses != ["import_error"] for task in tasks):
+        return None
+    first = tasks[0]
+    same = all((task.message, list(task.details)) == (first.message, list(first.details)) for task in tasks)
+    return first if same else None
 
 
 def task_lines(task, width=0):

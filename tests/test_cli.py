@@ -1,6 +1,8 @@
 """The `grade` command as a user runs it: exit codes, one-line errors, pure JSON."""
 import json
 
+import pytest
+
 from conftest import ROOT, run_grade, run_json
 
 
@@ -91,6 +93,19 @@ def test_a_file_that_is_not_utf8_scores_zero_with_a_reason(tmp_path):
     result, report = run_json("check", path)
     assert result.returncode == 1 and report["score"] == 0
     assert "not UTF-8" in report["tasks"][0]["message"]
+
+
+@pytest.mark.parametrize("name, content, reason", [
+    ("softmax.py", "def forward(X, W, b):\n    return X @ W +\n", "the file does not run: SyntaxError"),
+    ("softmax.ipynb", '{"cells": [', "softmax.ipynb is not a valid notebook: not JSON"),
+])
+def test_a_submission_that_cannot_run_says_why_once(tmp_path, name, content, reason):
+    (tmp_path / name).write_text(content)
+    result = run_grade("check", tmp_path / name)
+    assert result.returncode == 1 and "Traceback" not in result.stdout + result.stderr
+    lines = result.stdout.splitlines()
+    assert [line for line in lines if reason in line] == [lines[1]] and lines[1].startswith("  ERROR  " + reason)
+    assert "every task scores 0: forward, dZ, dW, db" in result.stdout and lines[-1] == "softmax: 0/4 points"
 
 
 def test_list_shows_tasks_and_points():
