@@ -14,6 +14,16 @@ EXIT_USAGE = 2
 EXIT_INTERNAL = 3
 
 
+def grading_options(command):
+    """--timeout, --seed and --memory: what `check` and `batch` grade under, the same for both."""
+    command = click.option("--memory", "memory_mb", type=click.IntRange(min=64), default=1024, show_default=True,
+                           help="Memory cap of each submission's process, MiB.")(command)
+    command = click.option("--seed", type=click.IntRange(min=0), default=0, show_default=True,
+                           help="Seed of the grader's random inputs.")(command)
+    return click.option("--timeout", type=click.FloatRange(min=0.1), default=10.0, show_default=True,
+                        help="Seconds each task may run.")(command)
+
+
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(package_name="grade", message="grade %(version)s")
 def cli():
@@ -26,12 +36,7 @@ def cli():
 @click.option("--json", "as_json", is_flag=True, help="Print exactly one JSON object on stdout.")
 @click.option("--format", "fmt", type=click.Choice(["text", "json", "gradescope"]), default=None,
               help="Output format (--json is --format json).")
-@click.option("--timeout", type=click.FloatRange(min=0.1), default=10.0, show_default=True,
-              help="Seconds each task may run.")
-@click.option("--seed", type=click.IntRange(min=0), default=0, show_default=True,
-              help="Seed of the grader's random inputs.")
-@click.option("--memory", "memory_mb", type=click.IntRange(min=64), default=1024, show_default=True,
-              help="Memory cap of the submission's process, MiB.")
+@grading_options
 @click.option("--verbose", "-v", is_flag=True, help="Also show what the submission printed.")
 @click.option("--plot", "plot_path", type=click.Path(dir_okay=False, path_type=Path), default=None,
               help="Write a PNG of the decision regions learned by `train` (two_layer, n_layer).")
@@ -79,12 +84,7 @@ def _plot(result, path):
 @click.option("--out", "outdir", type=click.Path(file_okay=False, path_type=Path), default=Path("grades"),
               show_default=True, help="Where grades.csv, feedback/, gradescope/ and the summary go.")
 @click.option("--assignment", help="nbgrader layout: the assignment directory to grade (default: any).")
-@click.option("--timeout", type=click.FloatRange(min=0.1), default=10.0, show_default=True,
-              help="Seconds each task may run.")
-@click.option("--seed", type=click.IntRange(min=0), default=0, show_default=True,
-              help="Seed of the grader's random inputs.")
-@click.option("--memory", "memory_mb", type=click.IntRange(min=64), default=1024, show_default=True,
-              help="Memory cap of each submission's process, MiB.")
+@grading_options
 @click.option("--scheduler", metavar="ADDRESS",
               help='Grade on a Dask cluster: its scheduler (tcp://host:8786), or "local" for a '
                    'LocalCluster of -j workers. Needs pip install "grade[dask]".')

@@ -9,7 +9,7 @@ from dataclasses import asdict, dataclass, field
 
 import numpy as np
 
-from . import diagnoses
+from . import diagnoses, wire
 from .checks import unchanged_inputs
 from .sandbox import DEFAULT_MEMORY_MB, DEFAULT_TIMEOUT, Sandbox, forget_in_child
 from .spec import _ANSWERS, Verdict
@@ -169,14 +169,9 @@ def _plans(exercise, seed):
 
 
 def _freeze(value):
-    if isinstance(value, np.ndarray):
-        value.flags.writeable = False
-    elif isinstance(value, (list, tuple)):
-        for item in value:
-            _freeze(item)
-    elif isinstance(value, dict):
-        for item in value.values():
-            _freeze(item)
+    for _, array in wire.arrays_in(value):
+        if isinstance(array, np.ndarray):
+            array.flags.writeable = False
 
 
 def _shared_bytes(plans):

@@ -66,27 +66,10 @@ class InProcess:
 
 def _mutated(original, given, names):
     """Paths (P, params['W1']) of the inputs whose copy the function changed."""
-    before, after = _arrays(original), _arrays(given)
+    before, after = ([array for _, array in wire.arrays_in(value)] for value in (original, given))
     changed = {id(a) for a, b in zip(before, after) if a.shape != b.shape or a.tobytes() != np.asarray(b).tobytes()}
     placed = [(None, array) for array in before]
     return tuple(path for path, _, array in _labelled(placed, original, names) if id(array) in changed)
-
-
-def _arrays(value):
-    found = []
-
-    def walk(item):
-        if isinstance(item, (np.ndarray, np.generic)):
-            found.append(item)
-        elif isinstance(item, (list, tuple)):
-            for part in item:
-                walk(part)
-        elif isinstance(item, dict):
-            for part in item.values():
-                walk(part)
-
-    walk(value)
-    return found
 
 
 class _deadline:

@@ -225,20 +225,8 @@ def _set_offsets(node, offsets):
 
 def _labelled(placed, args, names):
     """Pair each placed array with a readable path such as P or params['W1']."""
-    paths = []
-
-    def walk(value, path):
-        if isinstance(value, (np.ndarray, np.generic)):
-            paths.append(path)
-        elif isinstance(value, (list, tuple)):
-            for i, item in enumerate(value):
-                walk(item, f"{path}[{i}]")
-        elif isinstance(value, dict):
-            for key, item in value.items():
-                walk(item, f"{path}[{key!r}]")
-
-    for i, arg in enumerate(args):
-        walk(arg, names[i] if names and i < len(names) else f"argument {i + 1}")
+    paths = [path for i, arg in enumerate(args)
+             for path, _ in wire.arrays_in(arg, names[i] if names and i < len(names) else f"argument {i + 1}")]
     return [(path, offset, array) for path, (offset, array) in zip(paths, placed)]
 
 

@@ -66,6 +66,19 @@ def read_frame(fd, deadline=None, max_bytes=MAX_HEADER_BYTES):
     return _read_exact(fd, length, deadline)
 
 
+def arrays_in(value, path=""):
+    """(path, array) for each array in nested lists, tuples and str-keyed dicts, in encode's
+    order; paths read like P[0] or params['W1'] after the given prefix."""
+    if isinstance(value, (np.ndarray, np.generic)):
+        yield path, value
+    elif isinstance(value, (list, tuple)):
+        for i, item in enumerate(value):
+            yield from arrays_in(item, f"{path}[{i}]")
+    elif isinstance(value, dict):
+        for key, item in value.items():
+            yield from arrays_in(item, f"{path}[{key!r}]")
+
+
 def encode(value, _depth=0, _arrays=None):
     """Split a value into a JSON-able tree and the list of arrays it refers to.
 
