@@ -62,3 +62,16 @@ def expectations(path):
         if match:
             found[match.group(1)] = (match.group(2) == "pass", sorted(match.group(3).split()))
     return found
+
+
+def assert_verdicts(report, expected):
+    """Each task passes with full marks and no diagnosis, or fails with 0, a message and exactly its codes."""
+    for task in report.tasks:
+        passed, codes = expected[task.name]
+        assert task.passed == passed, f"{task.name}: {task.message}"
+        if passed:
+            assert task.diagnoses == [] and task.score == task.max_score
+        else:
+            assert task.score == 0
+            assert sorted(task.diagnoses) == codes, f"{task.name}: {task.message}"
+            assert task.message  # every failure says why

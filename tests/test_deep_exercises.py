@@ -11,25 +11,13 @@ import json
 
 import pytest
 
-from conftest import ROOT, SUBMISSIONS, expectations, run_grade, solution_text
+from conftest import ROOT, SUBMISSIONS, assert_verdicts, expectations, run_grade, solution_text
 from grader import exercises
 from grader.grading import grade_file
 
 TASKS = {"affine_forward", "relu_forward", "affine_backward", "relu_backward", "loss_and_grads", "train"}
 FILES = [(name, path) for name in ("two_layer", "n_layer") for path in sorted((SUBMISSIONS / name).glob("*.py"))]
 TIMEOUT = 5.0  # per task; train keeps its own limit (Task.timeout)
-
-
-def assert_verdicts(report, expected):
-    for task in report.tasks:
-        passed, codes = expected[task.name]
-        assert task.passed == passed, f"{task.name}: {task.message}"
-        if passed:
-            assert task.diagnoses == [] and task.score == task.max_score
-        else:
-            assert task.score == 0
-            assert sorted(task.diagnoses) == codes, f"{task.name}: {task.message}"
-            assert task.message
 
 
 def test_the_corpus_covers_every_task_and_the_issue_mutants():

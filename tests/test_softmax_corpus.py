@@ -7,7 +7,7 @@ several styles must pass with no diagnosis at all.
 
 import pytest
 
-from conftest import SUBMISSIONS, expectations
+from conftest import SUBMISSIONS, assert_verdicts, expectations
 from grader import exercises
 from grader.grading import grade_file
 
@@ -25,13 +25,4 @@ def test_the_corpus_covers_every_task_and_every_softmax_code():
 
 @pytest.mark.parametrize("path", FILES, ids=[path.stem for path in FILES])
 def test_submission_gets_its_expected_verdicts(path):
-    report = grade_file(path, EXERCISE, timeout=2.0)
-    for task in report.tasks:
-        passed, codes = expectations(path)[task.name]
-        assert task.passed == passed, f"{task.name}: {task.message}"
-        if passed:
-            assert task.diagnoses == [] and task.score == task.max_score
-        else:
-            assert task.score == 0
-            assert sorted(task.diagnoses) == codes, f"{task.name}: {task.message}"
-            assert task.message  # every failure says why
+    assert_verdicts(grade_file(path, EXERCISE, timeout=2.0), expectations(path))
