@@ -178,6 +178,39 @@ for attack in (lambda: os.kill(os.getppid(), signal.SIGKILL),
     assert {d for t in report["tasks"] for d in t["diagnoses"]} == {"missing_function"}
 
 
+@pytest.mark.skipif(os.getuid() != 0, reason="the process cap applies to the unprivileged user a root grader uses")
+def test_a_fork_bomb_stops_at_the_process_cap_and_leaves_nothing_behind(write, tmp_path):
+    from grader.privileges import NOBODY_PROCESSES
+
+    log = tmp_path / "forks.txt"
+    # Linear, not exponential, so that even without the cap it stays harmless: 2x the cap.
+    bomb = f"""
+import os, time
+def forward(X, W, b):
+    started, refused = [], 0
+    for _ in range({2 * NOBODY_PROCESSES}):
+        try:
+            pid = os.fork()
+        except OSError:
+            refused += 1
+            continue
+        if pid == 0:
+            time.sleep(300)
+            os._exit(0)
+        started.append(pid)
+    with open({str(log)!r}, "w") as f:
+        f.write(f"{{refused}} " + " ".join(map(str, started)))
+    time.sleep(300)
+"""
+    os.chmod(tmp_path, 0o777)  # the child runs as an unprivileged user
+    report = grade_code(write, SOLUTION + bomb, timeout=3.0)
+    refused, *started = [int(n) for n in log.read_text().split()]
+    assert refused > 0 and len(started) < NOBODY_PROCESSES
+    assert verdicts(report)["forward"] == (False, ["timeout"])
+    assert [t.passed for t in report.tasks] == [False, True, True, True]  # the next tasks still fork fine
+    assert [pid for pid in started if _alive(pid)] == []
+
+
 def test_grading_goes_on_after_sigkill_of_the_child_mid_task(write):
     report = grade_code(write, SOLUTION + "\nimport os, signal\ndef dZ(P, y):\n    os.kill(os.getpid(), signal.SIGKILL)\n")
     assert verdicts(report)["dZ"] == (False, ["crashed"])
