@@ -4,7 +4,9 @@ A .py file is one chunk; a notebook is one chunk per code cell, run in order as
 Jupyter would. Notebooks are parsed with the json module rather than nbformat:
 importing nbformat costs over a second (schema validation), more than grading.
 """
+import io
 import json
+import tokenize
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -70,7 +72,7 @@ def submission_from_bytes(name, data):
     if kind not in ("py", "ipynb"):
         raise SubmissionError(f"{short}: expected a .py or .ipynb file")
     try:
-        text = bytes(data).decode("utf-8")
+        text = bytes(data).decode("utf-8-sig")  # a byte-order mark (Windows editors) is not code
     except UnicodeDecodeError as error:
         raise SubmissionError(f"{short} is not UTF-8 text ({error.reason} at byte {error.start})") from None
     if kind == "py":
@@ -130,4 +132,25 @@ def strip_magics(code):
         if magic not in _PYTHON_CELL_MAGICS:
             return ""
         lines[0] = ""
-    return "\n".join("" if line.lstrip().startswith(("%", "!")) else line for line in lines)
+    kept, since = [], 0  # since: where the code after the last magic line starts
+    for line in lines:
+        # A magic or shell line only where a statement starts, as in IPython.
+        if line.lstrip().startswith(("%", "!")) and _complete(kept[since:]):
+            kept.append("")
+            since = len(kept)
+        else:
+            kept.append(line)
+    return "\n".join(kept)
+
+
+def _complete(lines):
+    """False while brackets, a triple-quoted string or a backslash continuation are still open,
+    so that `% x` or `!= y` continuing an expression is not taken for a magic."""
+    try:
+        for _ in tokenize.generate_tokens(io.StringIO("\n".join(lines) + "\n").readline):
+            pass
+    except tokenize.TokenError:  # end of input inside a bracket, string or continuation
+        return False
+    except (SyntaxError, ValueError):  # not Python at all: the compiler will say so
+        return True
+    return True

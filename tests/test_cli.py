@@ -3,7 +3,7 @@ import json
 
 import pytest
 
-from conftest import ROOT, run_grade, run_json
+from conftest import ROOT, run_grade, run_json, solution_text
 
 
 def test_reference_solution_gets_full_marks_and_exit_0():
@@ -137,3 +137,10 @@ def test_gradescope_format_has_one_test_per_task(write):
     assert [(t["name"], t["score"], t["max_score"]) for t in results["tests"]] == [
         ("forward", 1, 1), ("dZ", 1, 1), ("dW", 1, 1), ("db", 0, 1)]
     assert "wrong_axis" in results["tests"][3]["output"]
+
+
+def test_a_utf8_file_with_a_byte_order_mark_is_graded(tmp_path):
+    path = tmp_path / "softmax.py"
+    path.write_bytes(b"\xef\xbb\xbf" + solution_text().encode())
+    result, report = run_json("check", path)
+    assert result.returncode == 0 and report["score"] == 4

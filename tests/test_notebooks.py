@@ -68,3 +68,18 @@ def test_strip_magics_keeps_line_numbers():
     assert strip_magics("%load_ext autoreload\nx = 1\n  !ls\ny = 2") == "\nx = 1\n\ny = 2"
     assert strip_magics("%%timeit\nz = 3") == "\nz = 3"
     assert strip_magics("%%writefile a.py\nprint(1)") == ""
+
+
+def test_percent_and_bang_continuing_an_expression_are_code_not_magics():
+    code = 'msg = ("rows: %s"\n       % 3)\nok = (1\n      != 2)\ns = """\n!not a shell line\n"""\n!ls\nx = 1 + \\\n    2'
+    assert strip_magics(code).split("\n") == code.split("\n")[:7] + ["", "x = 1 + \\", "    2"]
+
+
+def test_a_notebook_whose_assert_message_continues_with_percent_gets_full_marks(tmp_path):
+    forward = solution_text().replace("    return E / E.sum(axis=1, keepdims=True)",
+                                      "    P = E / E.sum(axis=1, keepdims=True)\n"
+                                      '    assert np.allclose(P.sum(axis=1), 1), ("rows: %s"\n'
+                                      "                                          % P.sum(axis=1))\n    return P")
+    assert forward != solution_text()
+    result, report = run_json("check", notebook(tmp_path / "softmax.ipynb", forward))
+    assert result.returncode == 0 and report["score"] == 4
