@@ -6,6 +6,7 @@ return into the grader's own code: the child always ends with os._exit.
 """
 import builtins
 import ctypes
+import io
 import os
 import resource
 import signal
@@ -17,6 +18,8 @@ import numpy as np
 
 from . import wire
 from .privileges import drop_root
+
+PRINT_LIMIT = 1 << 20  # bytes the learner's prints may write to output.txt; the rest is dropped
 
 _PR_SET_PDEATHSIG = 1
 _PR_SET_CHILD_SUBREAPER = 36
@@ -77,8 +80,8 @@ def _isolate(scratch, memory_bytes, parent_pid, keep):
     if os.getppid() != parent_pid:  # the grader died before prctl took effect
         os._exit(70)
     sys.stdin = open(0, "r", closefd=False)
-    sys.stdout = open(1, "w", buffering=1, closefd=False)
-    sys.stderr = open(2, "w", buffering=1, closefd=False)
+    budget = [PRINT_LIMIT]  # shared: stdout and stderr both go to output.txt
+    sys.stdout, sys.stderr = _BoundedOutput(1, budget), _BoundedOutput(2, budget)
     os.chdir(scratch)
     os.environ.update(HOME=scratch, TMPDIR=scratch, MPLBACKEND="Agg", MPLCONFIGDIR=scratch)
     vsize = _virtual_memory()
@@ -89,6 +92,42 @@ def _isolate(scratch, memory_bytes, parent_pid, keep):
         del sys.modules[name]
     sys.meta_path.insert(0, _BlockGrader())
     sys.argv = ["submission"]
+
+
+class _BoundedOutput(io.TextIOBase):
+    """The learner's sys.stdout/sys.stderr: unbuffered, and silent past PRINT_LIMIT bytes.
+
+    Printing a lot must cost nothing but the text: no "File too large" error in the
+    task that printed (RLIMIT_FSIZE only backs up direct writes to the descriptor),
+    and no buffer left for the grader to flush later, which could fail in an
+    innocent task, or call a flush() on a stream object the learner put in its place.
+    """
+
+    def __init__(self, fd, budget):
+        self._fd, self._budget = fd, budget
+
+    encoding, errors = "utf-8", "replace"
+
+    def writable(self):
+        return True
+
+    def fileno(self):
+        return self._fd
+
+    def isatty(self):
+        return False
+
+    def write(self, text):
+        if not isinstance(text, str):
+            raise TypeError(f"write() argument must be str, not {type(text).__name__}")
+        data = text.encode("utf-8", "replace")[: self._budget[0]]
+        self._budget[0] -= len(data)
+        try:
+            while data:
+                data = data[os.write(self._fd, data):]
+        except OSError:
+            self._budget[0] = 0
+        return len(text)
 
 
 def _virtual_memory():
@@ -115,6 +154,8 @@ def _writer(resp_fd):
 def _load(submission):
     """Run the submission's chunks in one namespace; report how loading went."""
     namespace = {"__name__": "__main__" if submission.is_notebook else "submission", "__builtins__": builtins}
+    if not submission.is_notebook:  # a script may locate itself; Jupyter defines no __file__
+        namespace["__file__"] = os.path.abspath(submission.chunks[0].filename)
     cell_errors = []
     filenames = {chunk.filename for chunk in submission.chunks}
     for chunk in submission.chunks:
@@ -187,7 +228,6 @@ def _serve(namespace, submission, req_fd, write, shared):
             write({"status": "exception", "error": describe(error, filenames)})
         else:
             seconds = perf_counter() - start
-            sys.stdout.flush()
             write({"status": "ok", "seconds": seconds}, value)
 
 

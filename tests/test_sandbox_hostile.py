@@ -255,3 +255,19 @@ def test_the_grader_answers_cannot_be_read_from_the_learner_process_memory(write
     report = grade_code(write, CHEAT)
     assert verdicts(report)["dZ"][0] is False and verdicts(report)["db"][0] is False
     assert report.score == 0
+
+
+@pytest.mark.parametrize("extra", [
+    # 20 MB of prints in forward: more than the output file may hold
+    "_forward = forward\ndef forward(X, W, b):\n    for i in range(200_000):\n        print('debug', i, '.' * 90)\n"
+    "    return _forward(X, W, b)\n",
+    # a "tee" logger without flush() in place of sys.stdout
+    "import sys\nclass Tee:\n    def __init__(self):\n        self.out = sys.stdout\n"
+    "    def write(self, text):\n        self.out.write(text)\nsys.stdout = Tee()\nprint('logging')\n",
+    # a script that locates itself
+    "import os\nHERE = os.path.dirname(os.path.abspath(__file__))\n",
+])
+def test_correct_code_that_prints_a_lot_or_replaces_stdout_keeps_full_marks(write, extra):
+    report = grade_code(write, SOLUTION + "\n" + extra, timeout=10.0)
+    assert [(t.name, t.passed, t.diagnoses) for t in report.tasks] == [(t.name, True, []) for t in SOFTMAX.tasks]
+    assert len(report.output) <= 64 << 10
