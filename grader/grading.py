@@ -71,7 +71,9 @@ def zero_report(exercise, path, reason, code):
 def grade(submission, exercise, timeout=DEFAULT_TIMEOUT, seed=0, memory_mb=DEFAULT_MEMORY_MB):
     start = time.perf_counter()
     plans = _plans(exercise, seed)
-    with Sandbox(submission, timeout=timeout, memory_mb=memory_mb, shared_bytes=_shared_bytes(plans)) as box:
+    load_timeout = max([timeout] + [task.timeout for task in exercise.tasks if task.timeout is not None])
+    with Sandbox(submission, timeout=timeout, memory_mb=memory_mb, shared_bytes=_shared_bytes(plans),
+                 load_timeout=load_timeout) as box:
         artifacts = {}
         results = [grade_task(box, task, cases, timeout, artifacts) for task, cases in plans]
         output, cell_errors = box.output, list(box.cell_errors)
@@ -112,7 +114,8 @@ def outcome_verdict(task, outcome, budget):
     if status == "missing_function":
         return Verdict(False, f"no function {task.signature} found in the submission", ("missing_function",))
     if status == "timeout":
-        return Verdict(False, f"{name} did not return within {budget:g} s{when}", ("timeout",))
+        said = outcome.detail if outcome.at_load else f"{name} did not return within {budget:g} s"
+        return Verdict(False, said, ("timeout",))
     if status == "exception":
         return Verdict(False, f"{name} raised {_error_text(error)}", ("exception",), _where(error))
     if status == "import_error":
@@ -121,7 +124,8 @@ def outcome_verdict(task, outcome, budget):
         return Verdict(False, f"the code called sys.exit({error.get('message', '')}){when or ' in ' + name}",
                        ("crashed",), _where(error))
     detail = outcome.detail or "the process died"
-    return Verdict(False, f"{name} crashed{when}: {detail}", ("crashed",))
+    return Verdict(False, f"{'the file crashed while loading' if outcome.at_load else name + ' crashed'}: {detail}",
+                   ("crashed",))
 
 
 def _error_text(error):
@@ -138,7 +142,7 @@ def _where(error):
 
 def _failed(task, verdict, case, outcome):
     codes = list(verdict.diagnoses) or ["wrong_value"]
-    hints = [diagnoses.hint(code, task) for code in codes]
+    hints = [diagnoses.hint(code, task, outcome.at_load) for code in codes]
     message = verdict.message + (": " + "; ".join(h for h in hints if h) if any(hints) else "")
     details = list(verdict.details)
     if not outcome.at_load and outcome.status not in ("missing_function", "not_implemented"):

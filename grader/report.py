@@ -21,6 +21,7 @@ def text_lines(report, verbose=False):
     if failure is not None:
         # Nothing could be graded (the file does not run or cannot be read): say it once, not per task.
         lines.append(("fail", f"  ERROR  {failure.message}"))
+        lines.append(("", f"         [{', '.join(failure.diagnoses)}]"))
         lines.extend(("", f"         {detail}") for detail in failure.details)
         lines.append(("", f"         every task scores 0: {', '.join(task.name for task in report.tasks)}"))
     else:
@@ -37,12 +38,14 @@ def text_lines(report, verbose=False):
 
 
 def shared_failure(report):
-    """The one failed task standing for all, when every task failed the same way before grading."""
+    """The one failed task standing for all, when every task failed the same way (the file did not
+    load: it raised, hung or died while running), so the text says it once."""
     tasks = report.tasks
-    if len(tasks) < 2 or any(task.passed or task.diagnoses != ["import_error"] for task in tasks):
+    if len(tasks) < 2 or any(task.passed for task in tasks):
         return None
     first = tasks[0]
-    same = all((task.message, list(task.details)) == (first.message, list(first.details)) for task in tasks)
+    same = all((task.message, list(task.diagnoses), list(task.details))
+               == (first.message, list(first.diagnoses), list(first.details)) for task in tasks)
     return first if same else None
 
 

@@ -60,9 +60,12 @@ class Outcome:
 class Sandbox:
     """Context manager: `with Sandbox(sub) as box: box.call("dZ", (P, y), names=("P", "y"))`."""
 
-    def __init__(self, submission, timeout=DEFAULT_TIMEOUT, memory_mb=DEFAULT_MEMORY_MB, shared_bytes=1 << 20):
+    def __init__(self, submission, timeout=DEFAULT_TIMEOUT, memory_mb=DEFAULT_MEMORY_MB, shared_bytes=1 << 20,
+                 load_timeout=None):
         self.submission = submission
         self.timeout = float(timeout)
+        # Running the file may take as long as the slowest task may: a notebook cell may call train.
+        self.load_timeout = float(load_timeout or timeout)
         self.memory_mb = int(memory_mb)
         self.cell_errors = ()
         self._shared = mmap.mmap(-1, max(int(shared_bytes), mmap.PAGESIZE))
@@ -128,11 +131,13 @@ class Sandbox:
         os.close(req_r)
         os.close(resp_w)
         self._pid, self._req, self._resp = pid, req_w, resp_r
-        ready = self._receive(time.monotonic() + self.timeout)
+        ready = self._receive(time.monotonic() + self.load_timeout)
         if ready.status == "ready":
             self.cell_errors = ready.cell_errors
             return
         ready.at_load = True
+        if ready.status == "timeout":
+            ready.detail = f"the file did not finish running within {self.load_timeout:g} s"
         self._load_failure = ready  # loading is deterministic: do not retry for every task
         self._stop()
 

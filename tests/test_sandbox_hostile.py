@@ -59,7 +59,16 @@ def test_infinite_loop_at_import_times_out_every_task(write):
     start = time.monotonic()
     report = grade_code(write, "while True:\n    pass\n", timeout=1.0)
     assert verdicts(report) == all_tasks("timeout")
+    assert report.tasks[0].message.startswith("the file did not finish running within 1 s: the code outside")
     assert time.monotonic() - start < 30  # bounded: one load timeout, not one per task
+
+
+def test_running_the_file_may_take_as_long_as_the_slowest_task(write):
+    # A notebook may call train in a cell: loading gets train's 60 s, not --timeout.
+    two_layer = exercises.load("two_layer")
+    code = solution_text("two_layer") + "\nimport time\ntime.sleep(1.5)\n"
+    report = grade_file(write("two_layer.py", code), two_layer, timeout=1.0)
+    assert report.score == two_layer.max_score, [t.message for t in report.tasks if not t.passed]
 
 
 def test_infinite_loop_in_one_task_costs_that_task_only(write):
