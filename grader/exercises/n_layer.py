@@ -19,5 +19,5 @@ NETS = (
 EXERCISE = Exercise(
     name="n_layer",
     title="L-layer ReLU network: layers, backprop in a loop, training",
-    tasks=tasks(NETS, "W1, b1, ..., WL, bL"),
+    tasks=tasks(NETS, "W1, b1, ..., WL, bL", [24, 12]),
 )

@@ -270,10 +270,16 @@ def _name_gradient_mistake(grads, params, X, y, reg, right):
 
 
 # -- train ------------------------------------------------------------------------------
-def train_cases(rng):
-    X, y = spiral()
-    return [Case(f"the spiral (X 300x2, 3 classes), hidden_sizes={TRAIN_HIDDEN}",
-                 (X, y, list(TRAIN_HIDDEN), int(rng.integers(2**31))))]
+def train_cases(probe_hidden):
+    """The accuracy run, then a run with other hidden sizes whose params must follow them
+    (only their shapes are checked), so a train that ignores hidden_sizes fails."""
+    def cases(rng):
+        X, y = spiral()
+        return [Case(f"the spiral (X 300x2, 3 classes), hidden_sizes={TRAIN_HIDDEN}",
+                     (X, y, list(TRAIN_HIDDEN), int(rng.integers(2**31)))),
+                Case(f"the spiral, hidden_sizes={list(probe_hidden)} (only the params' shapes are checked)",
+                     (X, y, list(probe_hidden), int(rng.integers(2**31))), {"shapes_only": True})]
+    return cases
 
 
 def check_train(case, params):
@@ -291,6 +297,8 @@ def check_train(case, params):
                      or is_finite(params[k], f"params[{k!r}]") for k, shape in want.items()])
     if wrong:
         return wrong
+    if case.data.get("shapes_only"):
+        return PASS
     params = {k: np.asarray(params[k], dtype=np.float64) for k in want}
     accuracy = net.accuracy(params, X, y)
     artifacts = {"boundary": Boundary(X, y, params, accuracy)}
@@ -332,8 +340,9 @@ def merge_codes(verdict):
     return Verdict(verdict.passed, verdict.message, codes, verdict.details)
 
 
-def tasks(nets, hidden_doc):
-    """The six tasks; `nets` are loss_and_grads' cases, `hidden_doc` what train's hidden_sizes means."""
+def tasks(nets, hidden_doc, probe_hidden):
+    """The six tasks; `nets` are loss_and_grads' cases, `hidden_doc` what train's hidden_sizes means,
+    `probe_hidden` the other hidden sizes train is called with."""
     return (
         Task("affine_forward", 1, ("A", "W", "b"), "Z (m,n)", affine_forward_cases, check_affine_forward, hints={
             "transposed": "Z = A @ W + b is (m,n): one row per example",
@@ -369,9 +378,11 @@ def tasks(nets, hidden_doc):
                  "input_mutated": "do not update params or modify X inside loss_and_grads: compute new arrays",
                  "wrong_type": "return loss, grads: loss a float, grads a dict of numpy arrays, one per key of params",
              }),
-        Task("train", 2, ("X", "y", "hidden_sizes", "seed"), f"params ({hidden_doc})", train_cases, check_train,
+        Task("train", 2, ("X", "y", "hidden_sizes", "seed"), f"params ({hidden_doc})", train_cases(probe_hidden), check_train,
              timeout=TRAIN_SECONDS, hints={
                  "wrong_type": "return the trained params: a dict of numpy arrays W1, b1, ..., WL, bL",
+                 "shape_mismatch": "follow hidden_sizes: layer sizes [d, *hidden_sizes, k], W_l is "
+                                   "(sizes[l-1], sizes[l]) and b_l is (1, sizes[l])",
                  "timeout": f"train must finish within {TRAIN_SECONDS:g} s: vectorise the forward and backward "
                             "passes (no Python loop over examples), a few thousand full-batch steps suffice",
              }),

@@ -16,5 +16,5 @@ NETS = (
 EXERCISE = Exercise(
     name="two_layer",
     title="Two-layer ReLU network: layers, backprop, training",
-    tasks=tasks(NETS, "W1, b1, W2, b2"),
+    tasks=tasks(NETS, "W1, b1, W2, b2", [24]),
 )
