@@ -80,6 +80,18 @@ def _nbgrader_items(submitted, exercise_name, assignment):
     return items
 
 
+def require_writable(outdir):
+    """OUTDIR made if needed and writable, else a usage error (before any grading is spent)."""
+    outdir = Path(outdir)
+    try:
+        outdir.mkdir(parents=True, exist_ok=True)
+        probe = outdir / ".grade-write-test"
+        probe.write_text("")
+        probe.unlink()
+    except OSError as error:
+        raise UsageError(f"cannot write to {outdir}: {error.strerror or error}") from None
+
+
 def run(items, exercise, outdir, options, jobs, progress=None, work=grade_bytes, pool=None):
     """Grade what changed, reuse the rest, write every output file; return an Outcome.
 

@@ -87,7 +87,7 @@ def _plot(result, path):
 @grading_options
 @click.option("--scheduler", metavar="ADDRESS",
               help='Grade on a Dask cluster: its scheduler (tcp://host:8786), or "local" for a '
-                   'LocalCluster of -j workers. Needs pip install "grade[dask]".')
+                   'LocalCluster of -j workers. Needs the dask extra: pip install -e ".[dask]".')
 def batch(directory, exercise, jobs, outdir, assignment, timeout, seed, memory_mb, scheduler):
     """Grade every submission in DIRECTORY (<student>.py/.ipynb, or nbgrader's submitted/)."""
     import os
@@ -97,6 +97,7 @@ def batch(directory, exercise, jobs, outdir, assignment, timeout, seed, memory_m
 
     spec = exercises.load(exercise)
     items = batching.discover(directory, spec.name, assignment)
+    batching.require_writable(outdir)
     options = {"timeout": timeout, "seed": seed, "memory_mb": memory_mb}
     jobs = jobs or os.cpu_count() or 1
     progress = _BatchProgress() if sys.stdout.isatty() else None

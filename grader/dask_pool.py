@@ -51,7 +51,8 @@ class DaskPool:
         try:
             import distributed
         except ImportError:
-            raise UsageError('--scheduler needs Dask: pip install "grade[dask]"') from None
+            raise UsageError('--scheduler needs Dask: install this project with its dask extra, '
+                             'pip install -e ".[dask]"') from None
         # Dask's own log lines (reconnecting, rescheduling) would bury the command's one-line errors.
         logging.getLogger("distributed").setLevel(logging.CRITICAL)
         try:
@@ -112,7 +113,7 @@ class DaskPool:
             address, version = sorted(wrong.items())[0]
             found = "no grader" if version is None else f"grade {version}"
             raise UsageError(f"Dask worker {address} has {found} ({len(wrong)} of {len(versions)} workers differ); "
-                             f'install the same on every worker: pip install "grade[dask]=={__version__}"')
+                             f"install grade {__version__} with its dask extra on every worker")
 
     def run(self, jobs, on_done):
         from distributed import as_completed

@@ -185,9 +185,12 @@ def test_nbgrader_layout_uses_the_student_directory_names(tmp_path):
     (["batch", "EMPTY", "-e", "softmax"], "no submissions found"),
     (["batch", "EMPTY", "-e", "nope"], "unknown exercise"),
     (["batch", "EMPTY"], "--exercise"),
+    (["batch", "ONE", "-e", "softmax", "--out", "ONE/softmax.py/out"], "cannot write to ONE/softmax.py/out"),
 ])
 def test_usage_errors_are_one_line_and_exit_2(tmp_path, args, message):
     (tmp_path / "EMPTY").mkdir()
+    (tmp_path / "ONE").mkdir()
+    (tmp_path / "ONE" / "softmax.py").write_text("")
     result = run_grade(*args, cwd=tmp_path)
     assert result.returncode == 2
     assert message in result.stderr and len(result.stderr.strip().splitlines()) == 1
