@@ -13,7 +13,7 @@ import numpy as np
 
 from ..checks import has_shape, is_array, is_close_array, is_finite, matches, nonnegative, rows_sum_to_one
 from ..data import spiral
-from ..gradcheck import numerical_gradient
+from ..gradcheck import STEP, numerical_gradient
 from ..spec import PASS, Case, Exercise, Task, answer
 
 # At |scores| ~ 1000, float32 arithmetic alone loses about 3e-5 (Z's rounding);
@@ -30,12 +30,30 @@ def softmax(Z):
     return E / E.sum(axis=-1, keepdims=True)
 
 
-def mean_cross_entropy(Z, y):
-    """J(Z) = mean_i -log softmax(Z)_i,y_i; Z may carry leading batch axes (..., m, k)."""
+def cross_entropies(Z, y):
+    """-log softmax(Z)_i,y_i for each row i; Z may carry leading batch axes (..., m, k)."""
     shift = Z.max(axis=-1, keepdims=True)
     log_norm = np.log(np.exp(Z - shift).sum(axis=-1)) + shift[..., 0]
     true_scores = np.take_along_axis(Z, np.broadcast_to(y[:, None], Z.shape[:-1] + (1,)), axis=-1)[..., 0]
-    return (log_norm - true_scores).mean(axis=-1)
+    return log_norm - true_scores
+
+
+def mean_cross_entropy(Z, y):
+    """J(Z) = mean_i -log softmax(Z)_i,y_i; Z may carry leading batch axes (..., m, k)."""
+    return cross_entropies(Z, y).mean(axis=-1)
+
+
+def loss_gradient_by_differences(Z, y, h=STEP):
+    """Centred finite differences of J(Z) = mean cross-entropy, entry by entry.
+
+    J is a mean over rows and Z_ij only enters row i's term, so J(Z + h E_ij) - J(Z - h E_ij)
+    equals (l_i(z_i + h e_j) - l_i(z_i - h e_j)) / m: stepping column j of every row at once
+    gives column j of the whole difference quotient in one call (2k calls, not 2mk).
+    """
+    Z = np.asarray(Z, dtype=np.float64)
+    steps = h * np.eye(Z.shape[1])[:, None, :]  # (k, 1, k): step j moves column j
+    plus, minus = cross_entropies(Z[None] + steps, y), cross_entropies(Z[None] - steps, y)  # (k, m)
+    return ((plus - minus) / (2 * h)).T / Z.shape[0]
 
 
 def _spiral_problem(rng):
@@ -90,8 +108,7 @@ def dz_cases(rng):
 def check_dz(case, G):
     P, y = case.args
     m = P.shape[0]
-    expected = answer(case, "dZ", lambda: numerical_gradient(
-        lambda Zs: mean_cross_entropy(Zs, y), case.data["Z"], vectorized=True))
+    expected = answer(case, "dZ", lambda: loss_gradient_by_differences(case.data["Z"], y))
     alternatives = {
         "missing_subtract_one": P / m,
         "not_averaged": expected * m,
