@@ -32,10 +32,15 @@ def relative_error(got, expected):
     """
     got = np.asarray(got, dtype=np.float64)
     expected = np.asarray(expected, dtype=np.float64)
-    scale = max(np.linalg.norm(got), np.linalg.norm(expected))
-    if scale == 0.0:
+    # Divided by the largest entry first, so that entries near 1e300 (or 1e-300) neither
+    # overflow nor underflow in the norms; the ratio is the same.
+    largest = max(float(np.max(np.abs(got), initial=0.0)), float(np.max(np.abs(expected), initial=0.0)))
+    if largest == 0.0:
         return 0.0
-    return float(np.linalg.norm(got - expected) / scale)
+    if not np.isfinite(largest):
+        return float("inf")
+    got, expected = got / largest, expected / largest
+    return float(np.linalg.norm(got - expected) / max(np.linalg.norm(got), np.linalg.norm(expected)))
 
 
 @dataclass(frozen=True)

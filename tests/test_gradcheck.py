@@ -51,3 +51,14 @@ def test_float32_rounding_stays_within_tolerance_but_a_missing_factor_does_not()
     expected = rng.standard_normal((300, 3)) / 300
     assert compare(expected.astype(np.float32), expected).relative_error < TOLERANCE
     assert not compare(expected * 300, expected).passed
+
+
+def test_relative_error_is_right_for_entries_near_the_float_limits():
+    import warnings
+
+    expected = np.array([[1.0, -2.0], [3.0, 0.5]])
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # no overflow or underflow warning on the way
+        assert relative_error(expected * 1e300, expected) == pytest.approx(1.0)
+        assert relative_error(expected * 1e-300, expected * 1e-300) == 0.0
+        assert relative_error(expected * 1e300 * 1.5, expected * 1e300) == pytest.approx(1 / 3)
