@@ -67,8 +67,8 @@ def read_frame(fd, deadline=None, max_bytes=MAX_HEADER_BYTES):
 
 
 def arrays_in(value, path=""):
-    """(path, array) for each array in nested lists, tuples and str-keyed dicts, in encode's
-    order; paths read like P[0] or params['W1'] after the given prefix."""
+    """(path, array) for each array in nested lists, tuples and dicts, in encode's order (for
+    the grader's own inputs, whose dict keys are str); paths read like P[0] or params['W1']."""
     if isinstance(value, (np.ndarray, np.generic)):
         yield path, value
     elif isinstance(value, (list, tuple)):
