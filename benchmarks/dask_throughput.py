@@ -79,9 +79,9 @@ def main():
     from distributed import Client, LocalCluster, as_completed
 
     from grader import exercises
-    from grader.batch import Item, run
-    from grader.dask_pool import DaskPool
-    from grader.job import grade_bytes
+    from grader.classroom.batch import Item, run
+    from grader.classroom.dask_pool import DaskPool
+    from grader.classroom.job import grade_bytes
 
     work = Path(tempfile.mkdtemp(prefix="grade-dask-bench-"))
     try:

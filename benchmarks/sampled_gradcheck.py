@@ -15,7 +15,7 @@ import numpy as np  # noqa: E402
 from grader.data import spiral  # noqa: E402
 from grader.exercises import relu_net as net  # noqa: E402
 from grader.exercises.relu_tasks import REG  # noqa: E402
-from grader.gradcheck import relative_error  # noqa: E402
+from grader.checking.gradcheck import relative_error  # noqa: E402
 
 SIZES = [2, 100, 100, 3]
 

@@ -43,7 +43,7 @@ def cli():
 def check(path, exercise, as_json, fmt, timeout, seed, memory_mb, verbose, plot_path):
     """Grade one submission (.py or .ipynb) and print a score per task."""
     from . import exercises, report
-    from .grading import grade_file
+    from .checking.grading import grade_file
 
     require_submission_path(path)
     spec = exercises.load(exercise or path.stem)
@@ -92,7 +92,7 @@ def batch(directory, exercise, jobs, outdir, assignment, timeout, seed, memory_m
     """Grade every submission in DIRECTORY (<student>.py/.ipynb, or nbgrader's submitted/)."""
     import os
 
-    from . import batch as batching
+    from .classroom import batch as batching
     from . import exercises
 
     spec = exercises.load(exercise)
@@ -105,7 +105,7 @@ def batch(directory, exercise, jobs, outdir, assignment, timeout, seed, memory_m
     if scheduler:  # only then is Dask imported
         from functools import partial
 
-        from .dask_pool import DaskPool
+        from .classroom.dask_pool import DaskPool
 
         pool = partial(DaskPool, scheduler=scheduler)
     try:
@@ -201,7 +201,7 @@ def stubs(root, check_only):
               help="Project root holding solutions/ (default: . or the installed project's).")
 def nbgrader_source(course_dir, names, root):
     """Write nbgrader source notebooks, COURSE_DIR/source/<exercise>/<exercise>.ipynb, from solutions/."""
-    from . import nbgrader_source as source
+    from .integrations import nbgrader_source as source
 
     root = _solutions_root(root)
     config_existed = (course_dir / "nbgrader_config.py").exists()

@@ -17,9 +17,9 @@ import pytest
 
 from conftest import SUBMISSIONS, grade_command, run_grade
 from grader import exercises, report
-from grader.batch import Item, discover, run
-from grader.grading import grade_file
-from grader.job import grade_bytes, report_from_row
+from grader.classroom.batch import Item, discover, run
+from grader.checking.grading import grade_file
+from grader.classroom.job import grade_bytes, report_from_row
 from grader.submission import SubmissionError, UsageError, read_submission, submission_from_bytes
 
 CORPUS = SUBMISSIONS / "softmax"
@@ -274,7 +274,7 @@ def sleepy_or_broken(value):
 
 
 def test_worker_pool_reports_a_stuck_job_and_an_error_and_finishes_the_rest():
-    from grader.worker_pool import WorkerPool
+    from grader.classroom.worker_pool import WorkerPool
 
     done = {}
     jobs = [(value, (value,)) for value in ("a", "hang", "b", "bug", "c", "d")]

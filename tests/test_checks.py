@@ -1,8 +1,8 @@
 """Named checks: a mistake is named only when exactly one explanation fits."""
 import numpy as np
 
-from grader.checks import has_shape, matches, name_mistake, rows_sum_to_one
-from grader.wire import Other
+from grader.checking.checks import has_shape, matches, name_mistake, rows_sum_to_one
+from grader.sandbox.wire import Other
 
 
 def test_a_single_matching_transformation_is_named():
@@ -42,7 +42,7 @@ def test_correct_values_pass_and_columns_summing_to_one_is_the_wrong_axis():
 
 
 def test_other_objects_are_described_by_type_only():
-    from grader.checks import is_array
+    from grader.checking.checks import is_array
     verdict = is_array(Other("Sneaky"), "dW", (2, 3))
     assert verdict.message == "dW returned a Sneaky, expected a numpy array of shape (2,3)"
     assert verdict.diagnoses == ("wrong_type",)

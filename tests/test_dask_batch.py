@@ -19,8 +19,8 @@ from distributed import Client, LocalCluster
 
 from conftest import ROOT, SUBMISSIONS, grade_command, run_grade
 from grader import exercises
-from grader.batch import Item, run
-from grader.dask_pool import DaskPool
+from grader.classroom.batch import Item, run
+from grader.classroom.dask_pool import DaskPool
 from test_batch import die_for_mallory, make_class
 
 CORPUS = SUBMISSIONS / "softmax"

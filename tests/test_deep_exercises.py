@@ -13,7 +13,7 @@ import pytest
 
 from conftest import ROOT, SUBMISSIONS, assert_verdicts, expectations, run_grade, solution_text
 from grader import exercises
-from grader.grading import grade_file
+from grader.checking.grading import grade_file
 
 TASKS = {"affine_forward", "relu_forward", "affine_backward", "relu_backward", "loss_and_grads", "train"}
 FILES = [(name, path) for name in ("two_layer", "n_layer") for path in sorted((SUBMISSIONS / name).glob("*.py"))]

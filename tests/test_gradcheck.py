@@ -3,7 +3,7 @@ import numpy as np
 import pytest
 
 from grader import check_gradient, numerical_gradient, relative_error
-from grader.gradcheck import TOLERANCE, compare
+from grader.checking.gradcheck import TOLERANCE, compare
 
 
 def test_numerical_gradient_of_a_quadratic_form():

@@ -1,7 +1,7 @@
 """The nbgrader integration, end to end with the real nbgrader.
 
 A course in a temp dir: `grade nbgrader-source`, `nbgrader generate_assignment`,
-submissions from several students, `nbgrader autograde` with grader.nbgrader.GradeTasks
+submissions from several students, `nbgrader autograde` with grader.integrations.nbgrader.GradeTasks
 configured; the gradebook must hold the scores `grade check --json` gives for the same
 notebooks, and a student who patches numpy and the grader gains nothing. A second
 course runs nbgrader's own Execute on the same test cells, then GradeTasks, and prints
@@ -21,7 +21,7 @@ from conftest import ROOT, run_json
 pytest.importorskip("nbgrader")
 pytest.importorskip("ipykernel")
 
-from grader.nbgrader_source import CONFIG_LINES  # noqa: E402
+from grader.integrations.nbgrader_source import CONFIG_LINES  # noqa: E402
 from grader.stubs import strip_markers  # noqa: E402
 
 TASK_TIMEOUT = 1.0  # seconds per task, for the student who loops forever (GradeTasks and grade check alike)
@@ -37,12 +37,13 @@ fake = types.ModuleType("grader.notebook")
 fake.feedback = lambda *a, **k: 1.0
 sys.modules["grader.notebook"] = fake
 try:
-    import grader.grading
-    grader.grading.grade_task = lambda *a, **k: None
+    import grader.checking.grading
+    grader.checking.grading.grade_task = lambda *a, **k: None
 except Exception:
     pass
 sys.modules["grader"] = types.ModuleType("grader")
 sys.modules["grader"].notebook = fake
+sys.modules["grader"].feedback = fake.feedback
 
 def dZ(P, y):
     return np.zeros_like(P)

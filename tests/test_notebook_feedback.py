@@ -4,7 +4,7 @@ import json
 import pytest
 
 from conftest import ROOT, SUBMISSIONS, run_grade, run_json
-from grader.notebook import feedback
+from grader import feedback
 
 TASKS = ("forward", "dZ", "dW", "db")
 # Corpus files safe to run inside the test process (no os._exit, no endless loop).
@@ -77,7 +77,7 @@ def test_nbgrader_source_writes_notebook_and_config(tmp_path):
     assert ids == [None, "setup"] + [f"{kind}_{task}" for task in TASKS for kind in ("solution", "test")]
     assert notebook["metadata"]["kernelspec"]["name"] == "python3"
     config = (tmp_path / "course" / "nbgrader_config.py").read_text()
-    assert '"grader.nbgrader.GradeTasks"' in config and "Execute" not in config.split("Autograde")[1]
+    assert '"grader.integrations.nbgrader.GradeTasks"' in config and "Execute" not in config.split("Autograde")[1]
     # An existing config is left alone; the lines it needs are printed instead.
     (tmp_path / "course" / "nbgrader_config.py").write_text("c = get_config()\n")
     again = run_grade("nbgrader-source", tmp_path / "course", "-e", "softmax", "--root", ROOT)
@@ -102,7 +102,7 @@ def test_grade_tasks_scores_an_unknown_test_cell_zero_and_shows_cell_errors():
     import nbformat
     from nbformat import v4
 
-    from grader.nbgrader import GradeTasks
+    from grader.integrations.nbgrader import GradeTasks
 
     def test_cell(grade_id, source):
         return v4.new_code_cell(source, metadata={"nbgrader": {
@@ -113,7 +113,7 @@ def test_grade_tasks_scores_an_unknown_test_cell_zero_and_shows_cell_errors():
     nb = v4.new_notebook(cells=[
         v4.new_code_cell(code),
         v4.new_code_cell("undefined_name"),
-        test_cell("test_db", "from grader.notebook import feedback\nfeedback('softmax', 'db', globals())"),
+        test_cell("test_db", "from grader import feedback\nfeedback('softmax', 'db', globals())"),
         test_cell("extra", "assert True"),
     ])
     nb, _ = GradeTasks(timeout=5).preprocess(nb, {"nbgrader": {"notebook": "softmax"}})
@@ -129,7 +129,7 @@ def test_config_lines_are_nbgraders_default_with_execute_replaced():
     from traitlets.config import Config
 
     from nbgrader.converters import Autograde
-    from grader.nbgrader_source import CONFIG_LINES
+    from grader.integrations.nbgrader_source import CONFIG_LINES
 
     def configured(text):
         config = Config()
@@ -138,7 +138,7 @@ def test_config_lines_are_nbgraders_default_with_execute_replaced():
 
     from traitlets.utils.importstring import import_item
 
-    from grader.nbgrader import GradeTasks
+    from grader.integrations.nbgrader import GradeTasks
 
     default = Autograde.class_traits()["autograde_preprocessors"].default()
     written = [import_item(name) for name in configured(CONFIG_LINES).Autograde.autograde_preprocessors]

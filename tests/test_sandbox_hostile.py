@@ -9,7 +9,7 @@ import pytest
 
 from conftest import run_grade, solution_text
 from grader import exercises
-from grader.grading import grade_file
+from grader.checking.grading import grade_file
 
 SOFTMAX = exercises.load("softmax")
 SOLUTION = solution_text()
@@ -189,7 +189,7 @@ for attack in (lambda: os.kill(os.getppid(), signal.SIGKILL),
 
 @pytest.mark.skipif(os.getuid() != 0, reason="the process cap applies to the unprivileged user a root grader uses")
 def test_a_fork_bomb_stops_at_the_process_cap_and_leaves_nothing_behind(write, tmp_path):
-    from grader.privileges import NOBODY_PROCESSES
+    from grader.sandbox.privileges import NOBODY_PROCESSES
 
     log = tmp_path / "forks.txt"
     # Linear, not exponential, so that even without the cap it stays harmless: 2x the cap.

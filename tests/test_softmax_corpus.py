@@ -9,7 +9,7 @@ import pytest
 
 from conftest import SUBMISSIONS, assert_verdicts, expectations
 from grader import exercises
-from grader.grading import grade_file
+from grader.checking.grading import grade_file
 
 EXERCISE = exercises.load("softmax")
 FILES = sorted((SUBMISSIONS / "softmax").glob("*.py"))

@@ -4,7 +4,7 @@ import os
 import numpy as np
 import pytest
 
-from grader import wire
+from grader.sandbox import wire
 
 
 def round_trip(value):

@@ -14,11 +14,11 @@ Small shapes have no two dimensions equal, so transposes and axes are told apart
 import numpy as np
 
 from ..boundary import Boundary
-from ..checks import has_shape, is_array, is_close_array, is_finite, is_number, matches, type_text
+from ..checking.checks import has_shape, is_array, is_close_array, is_finite, is_number, matches, type_text
 from ..data import spiral
-from ..directional import check_directional
-from ..gradcheck import TOLERANCE, numerical_gradient, relative_error
-from ..spec import PASS, Case, Task, Verdict
+from ..checking.directional import check_directional
+from ..checking.gradcheck import TOLERANCE, numerical_gradient, relative_error
+from ..checking.spec import PASS, Case, Task, Verdict
 from . import relu_net as net
 
 SMALL = (7, 5, 3)  # m, n_prev, n of the small layer cases

@@ -11,10 +11,10 @@ to (300, 3) fails.
 """
 import numpy as np
 
-from ..checks import has_shape, is_array, is_close_array, is_finite, matches, nonnegative, rows_sum_to_one
+from ..checking.checks import has_shape, is_array, is_close_array, is_finite, matches, nonnegative, rows_sum_to_one
 from ..data import spiral
-from ..gradcheck import STEP, numerical_gradient
-from ..spec import PASS, Case, Exercise, Task, answer
+from ..checking.gradcheck import STEP, numerical_gradient
+from ..checking.spec import PASS, Case, Exercise, Task, answer
 
 # At |scores| ~ 1000, float32 arithmetic alone loses about 3e-5 (Z's rounding);
 # the mistakes this case exists for (overflow to inf, NaN) are off by 1 or more.

@@ -19,11 +19,11 @@ from nbgrader import utils
 from nbgrader.preprocessors import NbGraderPreprocessor
 from traitlets import Float, Integer, Unicode
 
-from . import exercises
-from .grading import grade, zero_report
-from .report import render_task
-from .sandbox import DEFAULT_MEMORY_MB, DEFAULT_TIMEOUT
-from .submission import SubmissionError, UsageError, notebook_submission
+from .. import exercises
+from ..checking.grading import grade, zero_report
+from ..report import render_task
+from ..sandbox import DEFAULT_MEMORY_MB, DEFAULT_TIMEOUT
+from ..submission import SubmissionError, UsageError, notebook_submission
 
 # The task a generated test cell checks, from its grade_id or its feedback call.
 _GRADE_ID = re.compile(r"^test_(\w+)$")

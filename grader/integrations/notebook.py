@@ -1,6 +1,6 @@
 """Feedback inside a learner's notebook: what an nbgrader test cell calls.
 
-    from grader.notebook import feedback
+    from grader import feedback
     feedback("softmax", "db", globals())
 
 grades that one task on the kernel's own function, prints the verdict and hint on
@@ -10,7 +10,7 @@ full points for a cell with no number: so nothing may reach stderr here (numpy
 warnings, the learner's own prints to stderr) and every path ends in a float.
 
 This only informs the learner, who is the only one it could be fooled for: graded
-scores come from grader.nbgrader.GradeTasks, which runs the sandbox outside the kernel.
+scores come from grader.integrations.nbgrader.GradeTasks, which runs the sandbox outside the kernel.
 """
 import contextlib
 import sys
@@ -18,7 +18,7 @@ import warnings
 
 import numpy as np
 
-from .sandbox import DEFAULT_TIMEOUT
+from ..sandbox import DEFAULT_TIMEOUT
 
 
 def feedback(exercise, task, namespace, seed=0, timeout=DEFAULT_TIMEOUT):
@@ -34,7 +34,7 @@ def feedback(exercise, task, namespace, seed=0, timeout=DEFAULT_TIMEOUT):
     except Exception as error:  # a grader fault: say so on stdout, score nothing
         print(f"  {task}: the grader could not check this task ({type(error).__name__}: {error})", file=out)
         return 0.0
-    from .report import render_task
+    from ..report import render_task
 
     out.write(render_task(result))
     return float(result.score)
@@ -42,9 +42,9 @@ def feedback(exercise, task, namespace, seed=0, timeout=DEFAULT_TIMEOUT):
 
 def grade_one(exercise, task, namespace, seed=0, timeout=DEFAULT_TIMEOUT):
     """One task's TaskResult, with the same seeded inputs as `grade check --seed`."""
-    from . import exercises
-    from .grading import grade_task
-    from .inprocess import InProcess
+    from .. import exercises
+    from ..checking.grading import grade_task
+    from ..sandbox.inprocess import InProcess
 
     spec = exercises.load(exercise)
     index = [t.name for t in spec.tasks].index(task)

@@ -5,9 +5,9 @@ function runs in a local worker process or on a remote (Dask) worker that shares
 file system with the instructor's machine. `report_from_row` turns the dict back
 into a Report for the text and Gradescope renderers.
 """
-from .grading import Report, TaskResult, grade, zero_report
-from .sandbox import DEFAULT_MEMORY_MB, DEFAULT_TIMEOUT
-from .submission import SubmissionError, submission_from_bytes
+from ..checking.grading import Report, TaskResult, grade, zero_report
+from ..sandbox import DEFAULT_MEMORY_MB, DEFAULT_TIMEOUT
+from ..submission import SubmissionError, submission_from_bytes
 
 DEFAULT_OPTIONS = {"timeout": DEFAULT_TIMEOUT, "seed": 0, "memory_mb": DEFAULT_MEMORY_MB}
 
@@ -19,7 +19,7 @@ def grade_bytes(name, data, exercise_name, options=None):
     Gradescope files need: title, path, cell_errors, seconds, and `unreadable`
     (why the file could not be read as a submission, or None).
     """
-    from . import exercises
+    from .. import exercises
 
     options = {**DEFAULT_OPTIONS, **(options or {})}
     exercise = exercises.load(exercise_name)

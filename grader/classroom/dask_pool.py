@@ -22,7 +22,7 @@ ends with KilledWorker, reported here as "died": a crashed row, regraded next ru
 import itertools
 import logging
 
-from .submission import UsageError
+from ..submission import UsageError
 
 WORKERS_TIMEOUT = 60  # seconds to wait for a first worker to join an empty cluster
 LOST_RESULTS = 3  # times a row lost with its worker, after grading, is graded again
@@ -43,7 +43,7 @@ class DaskPool:
     def __init__(self, function, jobs, deadline=None, retries=1, preload=(), scheduler="local"):
         self.function = function
         self.size = max(1, int(jobs))
-        self.preload = ["grader.job", *preload]
+        self.preload = ["grader.classroom.job", *preload]
         self.scheduler = scheduler
         self.cluster = self.client = None
 
@@ -92,7 +92,7 @@ class DaskPool:
 
     def _check_workers(self):
         """Fail early, in one line, on an empty cluster or workers without this grader."""
-        from . import __version__
+        from .. import __version__
 
         try:
             self.client.wait_for_workers(1, timeout=WORKERS_TIMEOUT)

@@ -9,14 +9,14 @@ the exercise from the notebook's name):
 - its module-level code (imports) as a read-only setup cell;
 - per task, its function as a solution cell, markers kept (`nbgrader generate_assignment`
   turns the regions into stubs), then a locked test cell worth the task's points that
-  calls grader.notebook.feedback;
+  calls grader.feedback;
 - any other function as a read-only cell, or a solution cell without a test when it
   has solution markers (helpers the learner writes but the grader does not score).
 """
 import ast
 from pathlib import Path
 
-from .stubs import BEGIN
+from ..stubs import BEGIN
 
 SCHEMA_VERSION = 3
 KERNELSPEC = {"name": "python3", "display_name": "Python 3 (ipykernel)", "language": "python"}
@@ -25,9 +25,9 @@ CONFIG_LINES = '''\
 c = get_config()  # noqa: F821 (nbgrader defines it)
 
 # Grade with the grader's sandbox instead of running the notebook in a kernel:
-# nbgrader's default list with Execute replaced by grader.nbgrader.GradeTasks.
+# nbgrader's default list with Execute replaced by grader.integrations.nbgrader.GradeTasks.
 c.Autograde.autograde_preprocessors = [
-    "grader.nbgrader.GradeTasks",
+    "grader.integrations.nbgrader.GradeTasks",
     "nbgrader.preprocessors.IgnorePattern",
     "nbconvert.preprocessors.ClearMetadataPreprocessor",
     "nbgrader.preprocessors.LimitOutput",
@@ -47,7 +47,7 @@ class SourceError(Exception):
 
 def exercises_with_solutions(root, names=None):
     """(Exercise, solution path) for each registered exercise with solutions/<name>.py."""
-    from . import exercises
+    from .. import exercises
 
     root = Path(root)
     wanted = list(names) if names else [name for name in exercises.NAMES
@@ -122,7 +122,7 @@ def source_notebook(spec, text, filename):
 def feedback_source(spec, task):
     points = f"{task.points:g} point{'' if task.points == 1 else 's'}"
     return (f"# Tests {task.name} ({points}): run this cell for feedback on your {task.name}. Do not edit it.\n"
-            "from grader.notebook import feedback\n"
+            "from grader import feedback\n"
             f"feedback({spec.name!r}, {task.name!r}, globals())")
 
 

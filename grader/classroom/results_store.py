@@ -17,7 +17,7 @@ import threading
 from contextlib import contextmanager
 from pathlib import Path
 
-from . import __version__
+from .. import __version__
 
 
 def write_atomic(path, text):

@@ -17,10 +17,10 @@ import os
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from . import report
+from .. import report
 from .job import failed_row, grade_bytes, report_from_row
 from .results_store import ResultStore, result_key, write_atomic
-from .submission import UsageError
+from ..submission import UsageError
 
 SUFFIXES = (".py", ".ipynb")
 

@@ -7,7 +7,7 @@ matplotlib's Agg backend, imported only here (it costs half a second).
 from collections import Counter
 from statistics import mean, median
 
-from .report import points
+from ..report import points
 
 
 def summarize(rows, exercise):

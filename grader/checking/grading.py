@@ -9,11 +9,12 @@ from dataclasses import asdict, dataclass, field
 
 import numpy as np
 
-from . import diagnoses, wire
+from . import diagnoses
+from ..sandbox import wire
 from .checks import unchanged_inputs
-from .sandbox import DEFAULT_MEMORY_MB, DEFAULT_TIMEOUT, Sandbox, forget_in_child
+from ..sandbox import DEFAULT_MEMORY_MB, DEFAULT_TIMEOUT, Sandbox, forget_in_child
 from .spec import _ANSWERS, Verdict
-from .submission import SubmissionError, read_submission
+from ..submission import SubmissionError, read_submission
 
 
 @dataclass

@@ -23,7 +23,7 @@ import time
 from collections import deque
 from multiprocessing.connection import wait
 
-PRELOAD = ["grader.job"]  # imported before forking, inherited by every worker
+PRELOAD = ["grader.classroom.job"]  # imported before forking, inherited by every worker
 
 
 def _serve(conn, function):

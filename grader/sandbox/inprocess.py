@@ -20,7 +20,7 @@ import traceback
 import numpy as np
 
 from . import wire
-from .sandbox import DEFAULT_TIMEOUT, Outcome, _labelled
+from .forked import DEFAULT_TIMEOUT, Outcome, _labelled
 
 _GRADER_DIR = os.path.dirname(os.path.abspath(__file__))
 

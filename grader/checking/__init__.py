@@ -1,0 +1,1 @@
+"""From a returned value to a verdict: the spec, named checks, diagnoses, gradient checks, the grading loop."""

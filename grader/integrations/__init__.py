@@ -1,0 +1,1 @@
+"""The grader inside other tools: nbgrader (GradeTasks, source notebooks, feedback cells)."""
