@@ -29,12 +29,16 @@ def text_lines(report, verbose=False):
             lines.extend(task_lines(task, width))
     if report.cell_errors:
         lines.append(("", "  notebook cells that raised (the other cells still ran):"))
-        lines.extend(("", f"    {error}") for error in report.cell_errors)
+        lines.extend(("", f"    {cell_error_text(error)}") for error in report.cell_errors)
     if verbose:
         lines.extend(("", line) for line in _printed(report.output))
     style = "pass" if report.full_marks else "fail"
     lines.append((style, f"{report.exercise}: {points(report.score)}/{points(report.max_score)} points"))
     return lines
+
+
+def cell_error_text(error):
+    return f"{error['where']}: {error['type']}: {error['message']}"
 
 
 def shared_failure(report):

@@ -26,6 +26,7 @@ class SubmissionError(Exception):
 class Chunk:
     filename: str  # what tracebacks and messages call it: "softmax.ipynb, cell 3"
     code: str
+    cell: int = None  # the notebook cell's number (1-based, among all cells); None for a .py file
 
 
 @dataclass(frozen=True)
@@ -109,7 +110,7 @@ def parsed_notebook_chunks(notebook, name):
             source = "".join(str(line) for line in source)
         code = strip_magics(str(source))
         if code.strip():
-            chunks.append(Chunk(f"{name}, cell {number}", code))
+            chunks.append(Chunk(f"{name}, cell {number}", code, number))
     return tuple(chunks)
 
 

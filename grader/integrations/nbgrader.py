@@ -28,7 +28,6 @@ from ..submission import SubmissionError, UsageError, notebook_submission
 # The task a generated test cell checks, from its grade_id or its feedback call.
 _GRADE_ID = re.compile(r"^test_(\w+)$")
 _CALL = re.compile(r"""feedback\(\s*['"](\w+)['"]\s*,\s*['"](\w+)['"]""")
-_CELL = re.compile(r", cell (\d+): (\w+): (.*)$", re.S)
 
 
 class GradeTasks(NbGraderPreprocessor):
@@ -84,14 +83,14 @@ class GradeTasks(NbGraderPreprocessor):
 
     def _attach_cell_errors(self, nb, cell_errors):
         """Show each student cell that raised under that cell, as a kernel would (not graded)."""
-        for text in cell_errors:
-            match = _CELL.search(text)
-            if not match or not 0 < int(match.group(1)) <= len(nb.cells):
+        for error in cell_errors:
+            number = error.get("cell")
+            if not isinstance(number, int) or not 0 < number <= len(nb.cells):
                 continue
-            cell = nb.cells[int(match.group(1)) - 1]
+            cell = nb.cells[number - 1]
             if cell.cell_type == "code" and not utils.is_grade(cell):
-                cell.outputs.append(new_output("error", ename=match.group(2), evalue=match.group(3),
-                                               traceback=[f"{match.group(2)}: {match.group(3)}"]))
+                cell.outputs.append(new_output("error", ename=error["type"], evalue=error["message"],
+                                               traceback=[f"{error['type']}: {error['message']}"]))
 
 
 def task_of(cell, spec):

@@ -171,7 +171,8 @@ def _load(submission):
                 status = "exited" if isinstance(error, SystemExit) else "import_error"
                 return namespace, {"status": status, "error": info}
             # Jupyter (and nbgrader) report a failing cell and run the next one.
-            cell_errors.append(f"{chunk.filename}: {info['type']}: {info['message']}")
+            cell_errors.append({"cell": chunk.cell, "where": chunk.filename, "type": info["type"],
+                                "message": info["message"]})
             traceback.print_exception(error)
     return namespace, {"status": "ready", "cell_errors": cell_errors}
 

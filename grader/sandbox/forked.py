@@ -166,7 +166,7 @@ class Sandbox:
             return self._died(Outcome("crashed", detail=f"sent an unreadable reply ({error})"))
         error = header.get("error") if isinstance(header.get("error"), dict) else None
         seconds = header.get("seconds") if isinstance(header.get("seconds"), (int, float)) else None
-        cell_errors = tuple(str(e)[:300] for e in header.get("cell_errors", [])[:20] if isinstance(e, str))
+        cell_errors = _cell_errors(header.get("cell_errors"))
         status = header["status"]
         if status == "memory":
             status, error = "crashed", None
@@ -233,6 +233,20 @@ def _labelled(placed, args, names):
     paths = [path for i, arg in enumerate(args)
              for path, _ in wire.arrays_in(arg, names[i] if names and i < len(names) else f"argument {i + 1}")]
     return [(path, offset, array) for path, (offset, array) in zip(paths, placed)]
+
+
+def _cell_errors(records):
+    """The notebook cells that raised while loading, as plain records (what the child says is untrusted)."""
+    if not isinstance(records, list):
+        return ()
+    clean = []
+    for record in records[:20]:
+        if not isinstance(record, dict):
+            continue
+        cell = record.get("cell")
+        clean.append({"cell": cell if isinstance(cell, int) and not isinstance(cell, bool) and cell > 0 else None,
+                      **{key: str(record.get(key) or "")[:300] for key in ("where", "type", "message")}})
+    return tuple(clean)
 
 
 def _clean_error(error):
