@@ -143,38 +143,19 @@ class Sandbox:
 
     def _receive(self, deadline):
         try:
-            header = wire.loads(wire.read_frame(self._resp, deadline))
-            if not isinstance(header, dict) or not isinstance(header.get("status"), str):
-                raise wire.BadReply("reply is not a status object")
-            count = header.get("arrays", 0)
-            if not isinstance(count, int) or not 0 <= count <= wire.MAX_NODES:
-                raise wire.BadReply("bad array count")
-            specs = wire.array_specs(header.get("value")) if count else []
-            if len(specs) != count:
-                raise wire.BadReply("array count does not match the value")
-            arrays, budget = [], wire.MAX_ARRAY_BYTES
-            for spec in specs:
-                payload = wire.read_frame(self._resp, deadline, max_bytes=budget)
-                budget -= len(payload)
-                arrays.append(wire.array_from_bytes(spec, payload))
-            value = wire.decode(header["value"], arrays) if "value" in header else None
+            reply = wire.read_reply(self._resp, deadline)
         except wire.ChannelTimeout:
             return self._died(Outcome("timeout", detail="no answer in time"))
         except wire.ChannelClosed:
             return self._died(Outcome("crashed"))
         except wire.BadReply as error:
             return self._died(Outcome("crashed", detail=f"sent an unreadable reply ({error})"))
-        error = header.get("error") if isinstance(header.get("error"), dict) else None
-        seconds = header.get("seconds") if isinstance(header.get("seconds"), (int, float)) else None
-        cell_errors = _cell_errors(header.get("cell_errors"))
-        status = header["status"]
+        status, error, detail = reply.status, reply.error, ""
         if status == "memory":
             status, error = "crashed", None
             detail = f"ran out of memory (the limit is {self.memory_mb} MiB)"
-        else:
-            detail = ""
-        return Outcome(status, value=value, error=_clean_error(error), seconds=seconds, detail=detail,
-                       cell_errors=cell_errors)
+        return Outcome(status, value=reply.value, error=error, seconds=reply.seconds, detail=detail,
+                       cell_errors=reply.cell_errors)
 
     def _died(self, outcome):
         """The child is gone or must go: kill its tree, and say how it ended."""
@@ -233,27 +214,6 @@ def _labelled(placed, args, names):
     paths = [path for i, arg in enumerate(args)
              for path, _ in wire.arrays_in(arg, names[i] if names and i < len(names) else f"argument {i + 1}")]
     return [(path, offset, array) for path, (offset, array) in zip(paths, placed)]
-
-
-def _cell_errors(records):
-    """The notebook cells that raised while loading, as plain records (what the child says is untrusted)."""
-    if not isinstance(records, list):
-        return ()
-    clean = []
-    for record in records[:20]:
-        if not isinstance(record, dict):
-            continue
-        cell = record.get("cell")
-        clean.append({"cell": cell if isinstance(cell, int) and not isinstance(cell, bool) and cell > 0 else None,
-                      **{key: str(record.get(key) or "")[:300] for key in ("where", "type", "message")}})
-    return tuple(clean)
-
-
-def _clean_error(error):
-    if not error:
-        return None
-    return {key: (str(error[key])[:300] if error.get(key) is not None else None)
-            for key in ("type", "message", "where", "text")}
 
 
 def _exit_status_if_done(pid):

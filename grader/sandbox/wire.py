@@ -11,6 +11,7 @@ import os
 import select
 import struct
 import time
+from dataclasses import dataclass
 
 import numpy as np
 
@@ -194,6 +195,73 @@ def array_specs(tree):
     if sorted(found) != list(range(len(found))):
         raise BadReply("array references are not 0..n-1")
     return [found[i] for i in range(len(found))]
+
+
+@dataclass(frozen=True)
+class Reply:
+    """One validated answer of the child: what it says happened, and the value it returned."""
+
+    status: str
+    value: object = None
+    error: dict = None  # type, message, where, text: each a str of at most 300 characters, or None
+    seconds: float = None
+    cell_errors: tuple = ()  # records: cell (int or None), where, type, message
+
+
+def read_reply(fd, deadline):
+    """Read one reply from the child. Raises only ChannelTimeout, ChannelClosed or BadReply.
+
+    Whatever the bytes are, nothing else escapes: the child is untrusted, and a reply
+    it forged must end as an unreadable reply, never as an error of the grader.
+    """
+    try:
+        header = loads(read_frame(fd, deadline))
+        if not isinstance(header, dict) or not isinstance(header.get("status"), str):
+            raise BadReply("reply is not a status object")
+        count = header.get("arrays", 0)
+        if type(count) is not int or not 0 <= count <= MAX_NODES:
+            raise BadReply("bad array count")
+        specs = array_specs(header.get("value")) if count else []
+        if len(specs) != count:
+            raise BadReply("array count does not match the value")
+        arrays, budget = [], MAX_ARRAY_BYTES
+        for spec in specs:
+            payload = read_frame(fd, deadline, max_bytes=budget)
+            budget -= len(payload)
+            arrays.append(array_from_bytes(spec, payload))
+        value = decode(header["value"], arrays) if "value" in header else None
+    except (ChannelTimeout, ChannelClosed, BadReply):
+        raise
+    except (ValueError, TypeError, KeyError, OverflowError, RecursionError, MemoryError) as error:
+        raise BadReply(f"{type(error).__name__}") from None
+    seconds = header.get("seconds")
+    return Reply(header["status"][:40], value, _error_record(header.get("error")),
+                 float(seconds) if type(seconds) in (int, float) else None, _cell_errors(header.get("cell_errors")))
+
+
+def _error_record(error):
+    if not isinstance(error, dict):
+        return None
+    return {key: (_text(error[key]) if error.get(key) is not None else None)
+            for key in ("type", "message", "where", "text")}
+
+
+def _cell_errors(records):
+    """The notebook cells that raised while loading, as plain records."""
+    if not isinstance(records, list):
+        return ()
+    clean = []
+    for record in records[:20]:
+        if not isinstance(record, dict):
+            continue
+        cell = record.get("cell")
+        clean.append({"cell": cell if type(cell) is int and cell > 0 else None,
+                      **{key: _text(record.get(key) or "") for key in ("where", "type", "message")}})
+    return tuple(clean)
+
+
+def _text(value, limit=300):
+    return value[:limit] if isinstance(value, str) else str(type(value).__name__)
 
 
 def dumps(obj):
