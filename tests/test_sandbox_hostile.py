@@ -108,39 +108,6 @@ def test_memory_bomb_growing_slowly_is_stopped_too(write):
     assert verdicts(report)["db"] == (False, ["crashed"])
 
 
-def _alive(pid):
-    try:
-        with open(f"/proc/{pid}/stat") as handle:
-            return handle.read().rsplit(")", 1)[1].split()[0] not in ("Z", "X")
-    except OSError:
-        return False
-
-
-def test_no_process_the_submission_starts_outlives_grading(write, tmp_path):
-    pids = tmp_path / "pids.txt"
-    code = SOLUTION + f"""
-import os, subprocess, time
-children = [subprocess.Popen(["sleep", "300"]) for _ in range(20)]
-# A double fork: the grandchild is orphaned and tries to escape the tree.
-if os.fork() == 0:
-    if os.fork() == 0:
-        os.setsid()
-        with open({str(pids)!r}, "a") as f:
-            f.write(str(os.getpid()) + "\\n")
-        time.sleep(300)
-    os._exit(0)
-with open({str(pids)!r}, "a") as f:
-    f.write("".join(str(c.pid) + "\\n" for c in children))
-time.sleep(0.3)
-"""
-    os.chmod(tmp_path, 0o777)  # the child may run as an unprivileged user
-    report = grade_code(write, code)
-    assert [t.passed for t in report.tasks] == [True, True, True, True]
-    started = [int(line) for line in pids.read_text().split()]
-    assert len(started) == 21
-    assert [pid for pid in started if _alive(pid)] == []
-
-
 @pytest.mark.parametrize("patch", [
     "np.allclose = lambda *a, **k: True\nnp.testing.assert_allclose = lambda *a, **k: None",
     "import builtins\nbuiltins.abs = lambda x: 0\nbuiltins.max = lambda *a, **k: 0",
@@ -170,8 +137,7 @@ def test_printed_forged_report_never_reaches_stdout(write):
     assert "10/10" not in result.stdout and "4/4" not in result.stderr
 
 
-@pytest.mark.skipif(os.getuid() != 0, reason="only a root grader can be attacked this way by code it runs")
-def test_code_run_by_a_root_grader_cannot_kill_it_or_write_to_its_stdout(write):
+def test_submitted_code_cannot_kill_the_grader_or_write_to_its_stdout(write):
     path = write("softmax.py", """
 import os, signal
 for attack in (lambda: os.kill(os.getppid(), signal.SIGKILL),
@@ -187,44 +153,18 @@ for attack in (lambda: os.kill(os.getppid(), signal.SIGKILL),
     assert {d for t in report["tasks"] for d in t["diagnoses"]} == {"missing_function"}
 
 
-@pytest.mark.skipif(os.getuid() != 0, reason="the process cap applies to the unprivileged user a root grader uses")
-def test_a_fork_bomb_stops_at_the_process_cap_and_leaves_nothing_behind(write, tmp_path):
-    from grader.sandbox.privileges import NOBODY_PROCESSES
-
-    log = tmp_path / "forks.txt"
-    # Linear, not exponential, so that even without the cap it stays harmless: 2x the cap.
-    bomb = f"""
-import os, time
-def forward(X, W, b):
-    started, refused = [], 0
-    for _ in range({2 * NOBODY_PROCESSES}):
-        try:
-            pid = os.fork()
-        except OSError:
-            refused += 1
-            continue
-        if pid == 0:
-            time.sleep(300)
-            os._exit(0)
-        started.append(pid)
-    with open({str(log)!r}, "w") as f:
-        f.write(f"{{refused}} " + " ".join(map(str, started)))
-    time.sleep(300)
-"""
-    os.chmod(tmp_path, 0o777)  # the child runs as an unprivileged user
-    report = grade_code(write, SOLUTION + bomb, timeout=3.0)
-    refused, *started = [int(n) for n in log.read_text().split()]
-    assert refused > 0 and len(started) < NOBODY_PROCESSES
-    assert verdicts(report)["forward"] == (False, ["timeout"])
-    assert [t.passed for t in report.tasks] == [False, True, True, True]  # the next tasks still fork fine
-    assert [pid for pid in started if _alive(pid)] == []
-
-
-def test_grading_goes_on_after_sigkill_of_the_child_mid_task(write):
-    report = grade_code(write, SOLUTION + "\nimport os, signal\ndef dZ(P, y):\n    os.kill(os.getpid(), signal.SIGKILL)\n")
+def test_grading_goes_on_after_the_process_crashes_mid_task(write):
+    report = grade_code(write, SOLUTION + "\nimport ctypes\ndef dZ(P, y):\n    ctypes.string_at(0)\n")
     assert verdicts(report)["dZ"] == (False, ["crashed"])
-    assert "SIGKILL" in report.tasks[1].message
+    assert "SIGSEGV" in report.tasks[1].message
     assert [t.passed for t in report.tasks] == [True, False, True, True]
+
+
+def test_a_submission_may_not_send_itself_the_signals_reserved_for_outsiders(write):
+    # SIGKILL may only come from outside (seccomp): so a process killed by it is not the student's doing.
+    report = grade_code(write, SOLUTION + "\nimport os, signal\ndef dZ(P, y):\n    os.kill(os.getpid(), signal.SIGKILL)\n")
+    assert verdicts(report)["dZ"] == (False, ["exception"])
+    assert "PermissionError" in report.tasks[1].message
 
 
 CHEAT = '''

@@ -12,8 +12,10 @@ import numpy as np
 from . import diagnoses
 from ..sandbox import wire
 from .checks import unchanged_inputs
-from ..sandbox import DEFAULT_MEMORY_MB, DEFAULT_TIMEOUT, Sandbox, forget_in_child
-from .spec import _ANSWERS, Verdict
+from ..defaults import MEMORY_MB as DEFAULT_MEMORY_MB
+from ..defaults import TIMEOUT as DEFAULT_TIMEOUT
+from ..sandbox import Sandbox
+from .spec import Verdict
 from ..submission import SubmissionError, read_submission
 
 
@@ -124,6 +126,8 @@ def outcome_verdict(task, outcome, budget):
     if status == "exited":
         return Verdict(False, f"the code called sys.exit({error.get('message', '')}){when or ' in ' + name}",
                        ("crashed",), _where(error))
+    if status == "killed":  # not the learner's doing: say so, and let batch grade it again
+        return Verdict(False, f"{name} was not graded: {outcome.detail}", ("killed",))
     detail = outcome.detail or "the process died"
     return Verdict(False, f"{'the file crashed while loading' if outcome.at_load else name + ' crashed'}: {detail}",
                    ("crashed",))
@@ -152,7 +156,6 @@ def _failed(task, verdict, case, outcome):
 
 
 _PLANS = {}
-forget_in_child(_ANSWERS)
 
 
 def _plans(exercise, seed):

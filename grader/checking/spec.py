@@ -65,10 +65,8 @@ class Exercise:
         return next(task for task in self.tasks if task.name == name)
 
 
-# The grader's answers, kept apart from the Cases. The learner's process is forked
-# from the grader, so it holds a copy of the grader's memory: Cases (inputs, which
-# the learner gets anyway) reach it, but this cache is emptied in the child right
-# after the fork (sandbox.forget_in_child), so no answer can be read back from memory.
+# The grader's answers, kept apart from the Cases and computed once per process. The
+# learner's process never holds them: it is forked from a clean fork server, not from here.
 _ANSWERS = {}
 
 

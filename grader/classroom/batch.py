@@ -149,6 +149,8 @@ def run(items, exercise, outdir, options, jobs, progress=None, work=grade_bytes,
 
 
 def _finish(store, outdir, item, key, row, outcome):
+    if any("killed" in task["diagnoses"] for task in row["tasks"]):
+        row["grader_failure"], key = True, None  # killed from outside, not the student's doing: regrade next run
     # Feedback files first, the stored row last: a stored row means its files exist.
     _write_student_files(outdir, item.student, row)
     store.save(item.student, key, str(item.path), row)

@@ -6,7 +6,8 @@ file system with the instructor's machine. `report_from_row` turns the dict back
 into a Report for the text and Gradescope renderers.
 """
 from ..checking.grading import Report, TaskResult, grade, zero_report
-from ..sandbox import DEFAULT_MEMORY_MB, DEFAULT_TIMEOUT
+from ..defaults import MEMORY_MB as DEFAULT_MEMORY_MB
+from ..defaults import TIMEOUT as DEFAULT_TIMEOUT
 from ..submission import SubmissionError, submission_from_bytes
 
 DEFAULT_OPTIONS = {"timeout": DEFAULT_TIMEOUT, "seed": 0, "memory_mb": DEFAULT_MEMORY_MB}

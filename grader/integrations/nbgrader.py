@@ -22,7 +22,8 @@ from traitlets import Float, Integer, Unicode
 from .. import exercises
 from ..checking.grading import grade, zero_report
 from ..report import render_task
-from ..sandbox import DEFAULT_MEMORY_MB, DEFAULT_TIMEOUT
+from ..defaults import MEMORY_MB as DEFAULT_MEMORY_MB
+from ..defaults import TIMEOUT as DEFAULT_TIMEOUT
 from ..submission import SubmissionError, UsageError, notebook_submission
 
 # The task a generated test cell checks, from its grade_id or its feedback call.

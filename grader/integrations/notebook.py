@@ -18,7 +18,7 @@ import warnings
 
 import numpy as np
 
-from ..sandbox import DEFAULT_TIMEOUT
+from ..defaults import TIMEOUT as DEFAULT_TIMEOUT
 
 
 def feedback(exercise, task, namespace, seed=0, timeout=DEFAULT_TIMEOUT):

@@ -1,4 +1,33 @@
-"""Run untrusted learner code and call its functions, handing back plain data only."""
-from .forked import DEFAULT_MEMORY_MB, DEFAULT_TIMEOUT, OUTPUT_LIMIT, Outcome, Sandbox, forget_in_child
+"""Run untrusted learner code and call its functions, handing back plain data only.
 
-__all__ = ["DEFAULT_MEMORY_MB", "DEFAULT_TIMEOUT", "OUTPUT_LIMIT", "Outcome", "Sandbox", "forget_in_child"]
+Two backends behind one interface (base.Sandbox): `linux`, a jail per submission
+forked by a clean fork server (linux.py, jail.py, forkserver.py), and `portable`, a
+fresh interpreter per submission for systems without the jail's kernel features.
+Importing this package costs nothing: numpy and the backends load when first used.
+"""
+from .errors import JailError
+
+
+def Sandbox(*args, **kwargs):  # noqa: N802 (a factory standing in for the chosen backend's class)
+    """A sandbox of the chosen backend for one submission (see base.Sandbox for its interface)."""
+    from .linux import LinuxSandbox
+
+    return LinuxSandbox(*args, **kwargs)
+
+
+def prestart():
+    """Start what the backend needs before the first submission (the fork server), in the background."""
+    from .server import server
+
+    server()
+
+
+def __getattr__(name):
+    if name in ("Outcome", "OUTPUT_LIMIT"):
+        from . import base
+
+        return getattr(base, name)
+    raise AttributeError(name)
+
+
+__all__ = ["JailError", "Sandbox", "prestart"]

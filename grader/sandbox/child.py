@@ -1,15 +1,18 @@
-"""What runs inside the sandboxed child: load the submission, then answer calls.
+"""What runs inside the sandboxed process: receive the submission, run it, then answer calls.
 
-The child only computes what the learner's functions return; every decision is
-taken in the grader from the arrays it sends back (see wire.py). Nothing here may
-return into the grader's own code: the child always ends with os._exit.
+The process only computes what the learner's functions return; every decision is
+taken in the grader from the arrays it sends back (wire.py). Whichever backend
+started it (the Linux jail's worker, or a fresh interpreter on other systems), it
+arrives here with its limits already set, reads the submission from its request
+pipe, and never returns: it always ends with os._exit.
+
+Child-side module: standard library and numpy only; loaded as the package
+`_gradebox`, never as `grader`, and hidden from the learner's imports.
 """
 import builtins
-import ctypes
 import io
+import json
 import os
-import resource
-import signal
 import sys
 import time
 import traceback
@@ -17,78 +20,52 @@ import traceback
 import numpy as np
 
 from . import wire
-from .privileges import drop_root
 
-PRINT_LIMIT = 1 << 20  # bytes the learner's prints may write to output.txt; the rest is dropped
+PRINT_LIMIT = 1 << 20  # bytes the learner's prints may write to the output file; the rest is dropped
+SUBMISSION_BYTES = 64 << 20  # largest submission frame read
 
-_PR_SET_PDEATHSIG = 1
-_PR_SET_CHILD_SUBREAPER = 36
+EXIT_PROTOCOL, EXIT_REPLY_MEMORY = wire.EXIT_PROTOCOL, wire.EXIT_REPLY_MEMORY
 
 
 class _BlockGrader:
     """Import hook: the learner's code may not import the grader that is judging it."""
 
     def find_spec(self, name, path=None, target=None):
-        if name == "grader" or name.startswith("grader."):
+        top = name.split(".")[0]
+        if top in ("grader", "_gradebox"):
             raise ImportError("the grader cannot be imported from a submission")
         return None
 
 
-def run(submission, req_fd, resp_fd, shared, scratch, memory_bytes, parent_pid):
-    """Entry point right after fork. Never returns."""
-    code = 70
+def run(req_fd, resp_fd, shared, jail=None):
+    """Entry point once the process is locked down. Never returns."""
+    code = EXIT_PROTOCOL
     try:
-        _isolate(scratch, memory_bytes, parent_pid, keep=(req_fd, resp_fd))
-        namespace, status = _load(submission)
         write = _writer(resp_fd)
+        submission = json.loads(wire.read_frame(req_fd, None, max_bytes=SUBMISSION_BYTES))
+        _prepare()
+        namespace, status = _load(submission)
+        if jail is not None:
+            status["jail"] = jail
         write(status)
         if status["status"] == "ready":
-            _serve(namespace, submission, req_fd, write, shared)
+            _serve(namespace, _filenames(submission), req_fd, write, shared)
         code = 0
-    except BaseException:  # the learner's code may raise anything; the child just ends
-        pass
+    except _ReplyTooLarge:
+        code = EXIT_REPLY_MEMORY
+    except BaseException:  # the learner's code may raise anything; the process just ends
+        if os.environ.get("GRADE_DEBUG"):
+            traceback.print_exc()
+            sys.stderr.flush()
     os._exit(code)
 
 
-def _isolate(scratch, memory_bytes, parent_pid, keep):
-    os.setsid()  # own session and process group: the grader kills the whole tree at the end
-    for sig in (signal.SIGINT, signal.SIGTERM, signal.SIGPIPE, signal.SIGXFSZ):
-        signal.signal(sig, signal.SIG_DFL if sig != signal.SIGXFSZ else signal.SIG_IGN)
-    out = os.open(os.path.join(scratch, "output.txt"), os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o600)
-    null = os.open(os.devnull, os.O_RDONLY)
-    os.dup2(null, 0)
-    os.dup2(out, 1)
-    os.dup2(out, 2)
-    os.close(null)
-    os.close(out)
-    # Drop every other descriptor the grader had open (other pipes, files being written).
-    low = 3
-    for fd in sorted(keep):
-        os.closerange(low, fd)
-        low = fd + 1
-    os.closerange(low, 1 << 16)
-    drop_root(scratch)
-    # After drop_root: a change of user clears the parent-death signal.
-    try:
-        libc = ctypes.CDLL(None, use_errno=True)
-        libc.prctl(_PR_SET_PDEATHSIG, signal.SIGKILL)
-        # Orphaned grandchildren (double fork) re-parent to this child instead of init,
-        # so the grader still finds them by walking the tree down from here.
-        libc.prctl(_PR_SET_CHILD_SUBREAPER, 1)
-    except (OSError, AttributeError):
-        pass
-    if os.getppid() != parent_pid:  # the grader died before prctl took effect
-        os._exit(70)
+def _prepare():
+    """The interpreter as the learner's code should find it: bounded prints, no grader to import."""
     sys.stdin = open(0, "r", closefd=False)
-    budget = [PRINT_LIMIT]  # shared: stdout and stderr both go to output.txt
+    budget = [PRINT_LIMIT]  # shared: stdout and stderr both go to the output file
     sys.stdout, sys.stderr = _BoundedOutput(1, budget), _BoundedOutput(2, budget)
-    os.chdir(scratch)
-    os.environ.update(HOME=scratch, TMPDIR=scratch, MPLBACKEND="Agg", MPLCONFIGDIR=scratch)
-    vsize = _virtual_memory()
-    resource.setrlimit(resource.RLIMIT_AS, (vsize + memory_bytes, vsize + memory_bytes))
-    resource.setrlimit(resource.RLIMIT_CORE, (0, 0))
-    resource.setrlimit(resource.RLIMIT_FSIZE, (16 << 20, 16 << 20))
-    for name in [m for m in sys.modules if m == "grader" or m.startswith("grader.")]:
+    for name in [m for m in sys.modules if m.split(".")[0] in ("grader", "_gradebox")]:
         del sys.modules[name]
     sys.meta_path.insert(0, _BlockGrader())
     sys.argv = ["submission"]
@@ -99,8 +76,8 @@ class _BoundedOutput(io.TextIOBase):
 
     Printing a lot must cost nothing but the text: no "File too large" error in the
     task that printed (RLIMIT_FSIZE only backs up direct writes to the descriptor),
-    and no buffer left for the grader to flush later, which could fail in an
-    innocent task, or call a flush() on a stream object the learner put in its place.
+    and no buffer left to flush later, which could fail in an innocent task, or call
+    a flush() on a stream object the learner put in its place.
     """
 
     def __init__(self, fd, budget):
@@ -130,67 +107,107 @@ class _BoundedOutput(io.TextIOBase):
         return len(text)
 
 
-def _virtual_memory():
-    with open("/proc/self/statm") as statm:
-        return int(statm.read().split()[0]) * os.sysconf("SC_PAGE_SIZE")
+class _ReplyTooLarge(Exception):
+    pass
 
 
 def _writer(resp_fd):
     # Bound before the learner's code runs, so patching the modules it uses changes nothing here.
     dumps, write_frame, encode, ascontiguous = wire.dumps, wire.write_frame, wire.encode, np.ascontiguousarray
+    # Said without allocating much, for when memory has run out.
+    out_of_memory = dumps({"status": "memory", "detail": "returning the result", "arrays": 0})
 
     def write(header, value=None):
-        arrays = []
-        if value is not None:
-            header["value"], arrays = encode(value)
-        header["arrays"] = len(arrays)
-        write_frame(resp_fd, dumps(header))
-        for array in arrays:
-            write_frame(resp_fd, ascontiguous(array).tobytes())
+        try:
+            arrays = []
+            if value is not None:
+                header["value"], arrays = encode(value)
+            header["arrays"] = len(arrays)
+            frames = [dumps(header)] + [ascontiguous(array).tobytes() for array in arrays]
+        except MemoryError:
+            try:
+                write_frame(resp_fd, out_of_memory)
+            except MemoryError:
+                raise _ReplyTooLarge() from None
+            return
+        for frame in frames:
+            write_frame(resp_fd, frame)
 
     return write
 
 
+def _filenames(submission):
+    return {chunk[0] for chunk in submission["chunks"]}
+
+
 def _load(submission):
-    """Run the submission's chunks in one namespace; report how loading went."""
-    namespace = {"__name__": "__main__" if submission.is_notebook else "submission", "__builtins__": builtins}
-    if not submission.is_notebook:  # a script may locate itself; Jupyter defines no __file__
-        namespace["__file__"] = os.path.abspath(submission.chunks[0].filename)
+    """Run the submission's chunks in one namespace; report how loading went.
+
+    submission: {"kind": "py" or "ipynb", "chunks": [[filename, code, cell number or None], ...]}.
+    """
+    notebook = submission["kind"] == "ipynb"
+    chunks = submission["chunks"]
+    namespace = {"__name__": "__main__" if notebook else "submission", "__builtins__": builtins}
+    if not notebook and chunks:  # a script may locate itself; Jupyter defines no __file__
+        namespace["__file__"] = os.path.abspath(chunks[0][0])
     cell_errors = []
-    filenames = {chunk.filename for chunk in submission.chunks}
-    for chunk in submission.chunks:
-        _SOURCES[chunk.filename] = chunk.code.split("\n")
-    for chunk in submission.chunks:
+    filenames = _filenames(submission)
+    for filename, code, _ in chunks:
+        _SOURCES[filename] = code.split("\n")
+    for filename, code, cell in chunks:
         try:
-            exec(compile(chunk.code, chunk.filename, "exec"), namespace)
+            exec(compile(code, filename, "exec"), namespace)
         except MemoryError:
             return namespace, {"status": "memory"}
         except (Exception, SystemExit, KeyboardInterrupt) as error:
             info = describe(error, filenames)
-            if not submission.is_notebook:
+            if not notebook:
                 status = "exited" if isinstance(error, SystemExit) else "import_error"
                 return namespace, {"status": status, "error": info}
             # Jupyter (and nbgrader) report a failing cell and run the next one.
-            cell_errors.append({"cell": chunk.cell, "where": chunk.filename, "type": info["type"],
-                                "message": info["message"]})
-            traceback.print_exception(error)
+            cell_errors.append({"cell": cell, "where": filename, "type": info["type"], "message": info["message"]})
+            _print_exception(error)
     return namespace, {"status": "ready", "cell_errors": cell_errors}
+
+
+def _print_exception(error):
+    try:
+        traceback.print_exception(error)
+    except Exception:  # an exception that cannot even be printed: its type will do
+        print(f"{type(error).__name__} (its message cannot be printed)", file=sys.stderr)
 
 
 def describe(error, filenames):
     """Type, message and the learner's own line that raised (never the grader's)."""
-    info = {"type": type(error).__name__, "message": _short(str(error)), "where": None, "text": None}
-    if isinstance(error, SystemExit):
-        info["message"] = _short(repr(error.code))
+    info = {"type": _type_name(error), "message": _message(error), "where": None, "text": None}
     if isinstance(error, SyntaxError) and error.filename in filenames:
         info["where"], info["text"] = f"{error.filename}, line {error.lineno}", _short(error.text or "")
         info["message"] = _short(error.msg)
         return info
-    for frame, lineno in traceback.walk_tb(error.__traceback__):
-        if frame.f_code.co_filename in filenames:
-            info["where"] = f"{frame.f_code.co_filename}, line {lineno}"
-            info["text"] = _line(frame.f_code.co_filename, lineno)
+    try:
+        for frame, lineno in traceback.walk_tb(error.__traceback__):
+            if frame.f_code.co_filename in filenames:
+                info["where"] = f"{frame.f_code.co_filename}, line {lineno}"
+                info["text"] = _line(frame.f_code.co_filename, lineno)
+    except Exception:  # a traceback the learner's code tampered with: no line then
+        pass
     return info
+
+
+def _type_name(error):
+    name = type(error).__name__
+    return name if isinstance(name, str) else "an exception"
+
+
+def _message(error):
+    """str(error), or a note when the learner's exception cannot be turned into text."""
+    try:
+        text = repr(error.code) if isinstance(error, SystemExit) else str(error)
+        if not isinstance(text, str):
+            raise TypeError
+    except Exception:
+        return f"(its message cannot be printed: {_type_name(error)}.__str__ itself raised an error)"
+    return _short(text)
 
 
 _SOURCES = {}
@@ -206,8 +223,7 @@ def _short(text, limit=300):
     return text if len(text) <= limit else text[: limit - 3] + "..."
 
 
-def _serve(namespace, submission, req_fd, write, shared):
-    filenames = {chunk.filename for chunk in submission.chunks}
+def _serve(namespace, filenames, req_fd, write, shared):
     read_frame, loads, perf_counter = wire.read_frame, wire.loads, time.perf_counter
     while True:
         request = loads(read_frame(req_fd))

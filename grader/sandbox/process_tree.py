@@ -1,9 +1,11 @@
 """Find and kill every process a submission started, however it tried to escape.
 
-The grader and its sandboxed child are both "child subreapers" (prctl): a process
-whose parent dies is re-parented to the nearest living subreaper above it instead
-of init, so a double fork followed by setsid still lands under the child or, if
-the child died first, under the grader, where the scan below finds it.
+Only needed where a jail has no pid namespace of its own (with one, the kernel kills
+the whole namespace when its init exits). The fork server and each jail's init are
+"child subreapers" (prctl): a process whose parent dies is re-parented to the nearest
+living subreaper above it instead of the system's init, so a double fork followed by
+setsid still lands under the jail's init or, if it died first, under the fork server,
+where the scan below finds it. Child-side module: standard library only.
 """
 import ctypes
 import os
@@ -23,6 +25,36 @@ def become_subreaper():
 
 def started(pid):
     _forked.add(pid)
+
+
+def forget(pid):
+    _forked.discard(pid)
+
+
+def kill_descendants():
+    """SIGKILL every descendant of this process (stopped first, so none can fork meanwhile)."""
+    me = os.getpid()
+    stopped = set()
+    for _ in range(50):
+        found = _with_descendants({me}, _processes()) - {me} - stopped
+        if not found:
+            break
+        for victim in found:
+            _signal(victim, signal.SIGSTOP)
+        stopped |= found
+    for victim in stopped:
+        _signal(victim, signal.SIGKILL)
+    _wait_gone(stopped)
+    for victim in stopped:
+        _reap(victim)
+
+
+def reap_orphans():
+    """Collect dead orphans adopted by this process (it is a subreaper), never its own jails."""
+    me = os.getpid()
+    for pid, (ppid, _) in _processes(include_zombies=True).items():
+        if ppid == me and pid not in _forked:
+            _reap(pid)
 
 
 def kill_tree(pid):
@@ -77,7 +109,7 @@ def _reap(pid):
         pass
 
 
-def _processes():
+def _processes(include_zombies=False):
     """{pid: (ppid, session)} of live (non-zombie) processes."""
     table = {}
     for entry in os.listdir("/proc"):
@@ -88,7 +120,7 @@ def _processes():
                 fields = handle.read().rsplit(b")", 1)[1].split()
         except (OSError, IndexError):
             continue
-        if fields[0] in (b"Z", b"X"):
+        if fields[0] in (b"Z", b"X") and not include_zombies:
             continue
         table[int(entry)] = (int(fields[1]), int(fields[3]))
     return table

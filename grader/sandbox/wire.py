@@ -15,6 +15,10 @@ from dataclasses import dataclass
 
 import numpy as np
 
+# Exit codes of the sandboxed process that are the grader's side failing, never the learner's own exit.
+EXIT_PROTOCOL = 70  # the channel to the grader failed (garbage on it, or the grader went away)
+EXIT_REPLY_MEMORY = 71  # out of memory while sending a result back, and not even that could be said
+
 MAX_HEADER_BYTES = 1 << 20
 MAX_ARRAY_BYTES = 64 << 20  # total per reply; far above any exercise's results
 MAX_DEPTH = 8
@@ -206,6 +210,8 @@ class Reply:
     error: dict = None  # type, message, where, text: each a str of at most 300 characters, or None
     seconds: float = None
     cell_errors: tuple = ()  # records: cell (int or None), where, type, message
+    detail: str = ""  # what it was doing when it ran out of memory
+    jail: dict = None  # what the jail says took effect (its first reply only)
 
 
 def read_reply(fd, deadline):
@@ -235,8 +241,23 @@ def read_reply(fd, deadline):
     except (ValueError, TypeError, KeyError, OverflowError, RecursionError, MemoryError) as error:
         raise BadReply(f"{type(error).__name__}") from None
     seconds = header.get("seconds")
+    jail = header.get("jail")
     return Reply(header["status"][:40], value, _error_record(header.get("error")),
-                 float(seconds) if type(seconds) in (int, float) else None, _cell_errors(header.get("cell_errors")))
+                 float(seconds) if type(seconds) in (int, float) else None, _cell_errors(header.get("cell_errors")),
+                 _text(header.get("detail") or "", 300), _jail_record(jail) if isinstance(jail, dict) else None)
+
+
+def _jail_record(jail):
+    """The jail's own report: plain numbers, booleans and short names only."""
+    record = {}
+    for key, value in list(jail.items())[:20]:
+        if not isinstance(key, str):
+            continue
+        if isinstance(value, (bool, int, float)) or value is None:
+            record[key[:40]] = value
+        elif isinstance(value, list):
+            record[key[:40]] = [str(item)[:40] for item in value[:10] if isinstance(item, str)]
+    return record
 
 
 def _error_record(error):
