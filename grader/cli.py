@@ -14,6 +14,22 @@ EXIT_USAGE = 2
 EXIT_INTERNAL = 3
 
 
+def trust_option(command):
+    return click.option("--trust-submissions", "trust", is_flag=True,
+                        help="Grade even when this machine's sandbox lacks a layer (see grade doctor).")(command)
+
+
+def require_jail(trust):
+    """Others' code is graded only in a complete jail, unless the instructor says to trust it."""
+    if trust:
+        return
+    from .sandbox import layers
+
+    reason = layers.refusal(layers.probe()[0])
+    if reason:
+        raise UsageError(reason)
+
+
 def grading_options(command):
     """--timeout, --seed and --memory: what `check` and `batch` grade under, the same for both."""
     command = click.option("--memory", "memory_mb", type=click.IntRange(min=64), default=1024, show_default=True,
@@ -37,16 +53,19 @@ def cli():
 @click.option("--format", "fmt", type=click.Choice(["text", "json", "gradescope"]), default=None,
               help="Output format (--json is --format json).")
 @grading_options
-@click.option("--verbose", "-v", is_flag=True, help="Also show what the submission printed.")
+@click.option("--verbose", "-v", is_flag=True, help="Also show what the submission printed, and the sandbox's layers.")
+@trust_option
 @click.option("--plot", "plot_path", type=click.Path(dir_okay=False, path_type=Path), default=None,
               help="Write a PNG of the decision regions learned by `train` (two_layer, n_layer).")
-def check(path, exercise, as_json, fmt, timeout, seed, memory_mb, verbose, plot_path):
+def check(path, exercise, as_json, fmt, timeout, seed, memory_mb, verbose, plot_path, trust):
     """Grade one submission (.py or .ipynb) and print a score per task."""
     from . import exercises, report
     from .checking.grading import grade_file
 
     require_submission_path(path)
     spec = exercises.load(exercise or path.stem)
+    if fmt == "gradescope":  # an autograder grading a student's upload: others' code
+        require_jail(trust)
     result = grade_file(path, spec, timeout=timeout, seed=seed, memory_mb=memory_mb)
     fmt = "json" if as_json else (fmt or "text")
     if fmt == "json":
@@ -55,6 +74,8 @@ def check(path, exercise, as_json, fmt, timeout, seed, memory_mb, verbose, plot_
         click.echo(report.render_gradescope(result))
     else:
         report.print_text(result, sys.stdout, verbose=verbose)
+        if verbose:
+            _print_layers(result.sandbox)
     if plot_path is not None:
         _plot(result, plot_path)
     sys.exit(0 if result.full_marks else 1)
@@ -85,19 +106,22 @@ def _plot(result, path):
               show_default=True, help="Where grades.csv, feedback/, gradescope/ and the summary go.")
 @click.option("--assignment", help="nbgrader layout: the assignment directory to grade (default: any).")
 @grading_options
+@trust_option
 @click.option("--scheduler", metavar="ADDRESS",
               help='Grade on a Dask cluster: its scheduler (tcp://host:8786), or "local" for a '
                    'LocalCluster of -j workers. Needs the dask extra: pip install -e ".[dask]".')
-def batch(directory, exercise, jobs, outdir, assignment, timeout, seed, memory_mb, scheduler):
+def batch(directory, exercise, jobs, outdir, assignment, timeout, seed, memory_mb, trust, scheduler):
     """Grade every submission in DIRECTORY (<student>.py/.ipynb, or nbgrader's submitted/)."""
     import os
 
-    from .classroom import batch as batching
     from . import exercises
+    from .classroom import batch as batching
 
     spec = exercises.load(exercise)
     items = batching.discover(directory, spec.name, assignment)
     batching.require_writable(outdir)
+    if not scheduler:  # on a cluster, each worker's machine has its own jail: checked there
+        require_jail(trust)
     options = {"timeout": timeout, "seed": seed, "memory_mb": memory_mb}
     jobs = jobs or os.cpu_count() or 1
     progress = _BatchProgress() if sys.stdout.isatty() else None
@@ -158,6 +182,32 @@ class _BatchProgress:
     def stop(self):
         if self._bar:
             self._bar.stop()
+
+
+@cli.command()
+def doctor():
+    """Show each layer of the sandbox and whether it is active on this machine."""
+    from .sandbox import layers
+
+    found, _ = layers.probe()
+    click.echo(f"grade doctor: the sandbox on this machine ({layers.machine()})")
+    _print_layers({"backend": "linux", "layers": found})
+    missing = layers.missing_for_others(found)
+    if missing:
+        click.echo(f"grading others' code is refused here (missing: {', '.join(missing)}) unless "
+                   f"{layers.TRUST_FLAG} is given")
+    else:
+        click.echo("every layer needed to grade others' code is active")
+    sys.exit(1 if missing else 0)
+
+
+def _print_layers(sandbox):
+    if not sandbox:
+        return
+    found = sandbox.get("layers") or []
+    click.echo(f"  sandbox: {sandbox.get('backend', '?')} backend")
+    for layer in found:
+        click.echo(f"  {layer.name:<10} {'active ' if layer.active else 'MISSING'}  {layer.how}")
 
 
 @cli.command(name="list")

@@ -15,6 +15,7 @@ from .checks import unchanged_inputs
 from ..defaults import MEMORY_MB as DEFAULT_MEMORY_MB
 from ..defaults import TIMEOUT as DEFAULT_TIMEOUT
 from ..sandbox import Sandbox
+from ..sandbox.layers import describe as describe_layers
 from .spec import Verdict
 from ..submission import SubmissionError, read_submission
 
@@ -42,6 +43,7 @@ class Report:
     cell_errors: list = field(default_factory=list)
     seconds: float = 0.0
     artifacts: dict = field(default_factory=dict)  # from checks (Verdict.artifacts), e.g. "boundary"; not in JSON
+    sandbox: dict = field(default_factory=dict)  # backend and its layers (sandbox.layers.Layer); not in JSON
 
     @property
     def full_marks(self):
@@ -80,9 +82,10 @@ def grade(submission, exercise, timeout=DEFAULT_TIMEOUT, seed=0, memory_mb=DEFAU
         artifacts = {}
         results = [grade_task(box, task, cases, timeout, artifacts) for task, cases in plans]
         output, cell_errors = box.output, list(box.cell_errors)
+        sandbox = {"backend": box.backend, "layers": describe_layers(box.layers, box.backend)}
     score = sum(result.score for result in results)
     return Report(exercise.name, exercise.title, submission.path, score, exercise.max_score, results,
-                  output, cell_errors, time.perf_counter() - start, artifacts)
+                  output, cell_errors, time.perf_counter() - start, artifacts, sandbox)
 
 
 def grade_task(box, task, cases, timeout, artifacts=None):

@@ -17,9 +17,10 @@ import re
 from nbformat.v4 import new_output
 from nbgrader import utils
 from nbgrader.preprocessors import NbGraderPreprocessor
-from traitlets import Float, Integer, Unicode
+from traitlets import Bool, Float, Integer, Unicode
 
 from .. import exercises
+from ..sandbox import layers
 from ..checking.grading import grade, zero_report
 from ..report import render_task
 from ..defaults import MEMORY_MB as DEFAULT_MEMORY_MB
@@ -38,8 +39,14 @@ class GradeTasks(NbGraderPreprocessor):
     memory_mb = Integer(DEFAULT_MEMORY_MB, help="Memory cap of the student's process, MiB.").tag(config=True)
     seed = Integer(0, help="Seed of the grader's inputs (grade check --seed).").tag(config=True)
     exercise = Unicode("", help="Exercise to grade against (default: the notebook's name).").tag(config=True)
+    trust_submissions = Bool(False, help="Grade even when this machine's sandbox lacks a layer "
+                                         "(grade doctor; grade batch --trust-submissions).").tag(config=True)
 
     def preprocess(self, nb, resources):
+        if not self.trust_submissions:
+            reason = layers.refusal(layers.probe_once())
+            if reason:  # nbgrader logs it and grades nothing: no student's code runs unjailed
+                raise RuntimeError(f"GradeTasks: {reason} (c.GradeTasks.trust_submissions = True)")
         # The name comes from nbgrader (the source notebook's), never from the student's file.
         notebook = resources.get("nbgrader", {}).get("notebook") or resources.get("unique_key", "")
         try:

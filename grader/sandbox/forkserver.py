@@ -44,8 +44,10 @@ def main(sock_fd, config_text):
 
     from . import child, wire  # noqa: F401  (imported here: a jail cannot read them any more)
 
-    server = Server(socket.socket(fileno=sock_fd), config)
-    server.serve()
+    try:
+        Server(socket.socket(fileno=sock_fd), config).serve()
+    except (BrokenPipeError, ConnectionResetError):
+        pass  # the grader went away: with this process, its jails go too (their keepers die with it)
     os._exit(0)
 
 

@@ -74,7 +74,14 @@ class LinuxSandbox(base.Sandbox):
                    "uid": self._uid.uid if self._uid else None, "processes": base.PROCESSES,
                    "scratch": self._scratch}
         try:
-            reply = self._server.request(request, [req_r, resp_w, self._memfd, self._out.fileno(), status_w])
+            try:
+                reply = self._server.request(request, [req_r, resp_w, self._memfd, self._out.fileno(), status_w])
+            except JailError:
+                if self._server.process.poll() is None:
+                    raise
+                # It died (killed, or the thread that started it ended: PR_SET_PDEATHSIG): once more, anew.
+                self._server = server(self.disable)
+                reply = self._server.request(request, [req_r, resp_w, self._memfd, self._out.fileno(), status_w])
         finally:
             for fd in (req_r, resp_w, status_w):
                 os.close(fd)

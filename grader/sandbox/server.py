@@ -37,8 +37,11 @@ class ForkServer:
         config = _config(self.disable)
         command = [sys.executable, "-I", "-S", "-c", _BOOT, json.dumps(config["path"]), SANDBOX_DIR,
                    str(theirs.fileno()), json.dumps(config)]
+        # Its stderr is the user's terminal only when debugging the sandbox itself (GRADE_DEBUG=1).
+        stderr = None if os.environ.get("GRADE_DEBUG") else subprocess.DEVNULL
         self.process = subprocess.Popen(command, pass_fds=(theirs.fileno(),), env=config["env"], cwd="/",
-                                        stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, close_fds=True)
+                                        stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=stderr,
+                                        close_fds=True)
         theirs.close()
         self.sock = ours
         self.lock = threading.Lock()
