@@ -8,6 +8,7 @@ from pathlib import Path
 
 import click
 
+from . import DISTRIBUTION
 from .submission import UsageError, require_submission_path
 
 EXIT_USAGE = 2
@@ -25,7 +26,7 @@ def grading_options(command):
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
-@click.version_option(package_name="grade", message="grade %(version)s")
+@click.version_option(package_name=DISTRIBUTION, message=f"grade %(version)s ({DISTRIBUTION})")
 def cli():
     """Gradient-checking autograder for backpropagation exercises in numpy."""
 
@@ -224,7 +225,8 @@ def _solutions_root(root):
     for candidate in (Path("."), installed):
         if (candidate / "solutions").is_dir():
             return candidate
-    raise UsageError("no solutions/ directory here: run from the project root or pass --root")
+    # The wheel carries no solutions (students install it): generating needs a checkout.
+    raise UsageError("no solutions/ directory here: run from a checkout of the project or pass --root")
 
 
 def main(argv=None):
