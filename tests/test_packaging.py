@@ -61,6 +61,15 @@ def test_no_solution_is_shipped(dists, which):
             assert region not in text, f"{name} holds a solution region of {solution}"
 
 
+def test_the_wheel_carries_the_files_read_at_run_time(dists):
+    names = set(archive_texts(dists[1]))
+    assert "grader/integrations/gradescope_results.schema.json" in names
+    assert {"grader/integrations/gradescope_files/setup.sh",
+            "grader/integrations/gradescope_files/run_autograder"} <= names
+    top = {name.split("/")[0] for name in names}
+    assert top == {"grader", f"{DISTRIBUTION.replace('-', '_')}-{__version__}.dist-info"}
+
+
 @pytest.fixture(scope="module")
 def installed(tmp_path_factory, dists, wheelhouse):
     """bin/ of a clean virtual environment (no system site-packages) holding only the wheel and its
