@@ -377,5 +377,6 @@ class TestInGradescopesLayout:
         finally:
             python.with_name("python.away").rename(python)
         assert results["score"] == 0
-        assert results["output"].startswith("The autograder failed to run, so this submission has no grade yet.")
+        assert results["output"].startswith("The autograder failed, so this submission has no grade yet.")
+        assert results["tests"][0]["output"].startswith("The grader could not start")
         assert "wrote no results.json" in log
