@@ -20,7 +20,8 @@ import os
 os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
 os.environ.setdefault("OMP_NUM_THREADS", "1")
 
-__version__ = "0.1.0"
+__version__ = "0.1.0"  # the distribution's version too (pyproject.toml reads it)
+DISTRIBUTION = "backprop-grade"  # what pip installs; "grade" on PyPI is another project
 
 _PUBLIC = {
     "check_directional": "grader.checking.directional",

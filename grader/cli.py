@@ -8,10 +8,13 @@ from pathlib import Path
 
 import click
 
+from . import DISTRIBUTION
 from .submission import UsageError, require_submission_path
 
 EXIT_USAGE = 2
 EXIT_INTERNAL = 3
+# Gradescope's visibility settings, for results and for the autograder's log.
+VISIBILITIES = ("visible", "after_due_date", "after_published", "hidden")
 
 
 def trust_option(command):
@@ -32,16 +35,20 @@ def require_jail(trust):
 
 def grading_options(command):
     """--timeout, --seed and --memory: what `check` and `batch` grade under, the same for both."""
-    command = click.option("--memory", "memory_mb", type=click.IntRange(min=64), default=1024, show_default=True,
-                           help="Memory cap of each submission's process, MiB.")(command)
+    command = _memory_option(command)
     command = click.option("--seed", type=click.IntRange(min=0), default=0, show_default=True,
                            help="Seed of the grader's random inputs.")(command)
-    return click.option("--timeout", type=click.FloatRange(min=0.1), default=10.0, show_default=True,
-                        help="Seconds each task may run.")(command)
+    return _timeout_option(command)
+
+
+_memory_option = click.option("--memory", "memory_mb", type=click.IntRange(min=64), default=1024, show_default=True,
+                              help="Memory cap of each submission's process, MiB.")
+_timeout_option = click.option("--timeout", type=click.FloatRange(min=0.1), default=10.0, show_default=True,
+                               help="Seconds each task may run.")
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
-@click.version_option(package_name="grade", message="grade %(version)s")
+@click.version_option(package_name=DISTRIBUTION, message=f"grade %(version)s ({DISTRIBUTION})")
 def cli():
     """Gradient-checking autograder for backpropagation exercises in numpy."""
 
@@ -210,6 +217,46 @@ def _print_layers(sandbox):
         click.echo(f"  {layer.name:<10} {'active ' if layer.active else 'MISSING'}  {layer.how}")
 
 
+@cli.command()
+@click.option("--exercise", "-e", required=True, help="Exercise name, e.g. softmax.")
+@click.option("--out", "-o", type=click.Path(dir_okay=False, path_type=Path), default=Path("autograder.zip"),
+              show_default=True, help="The zip to upload to Gradescope.")
+@click.option("--seed", type=click.IntRange(min=0), default=None,
+              help="Private seed of the grader's inputs  [default: a new random one, printed once]")
+@_timeout_option
+@_memory_option
+@click.option("--time-limit", type=click.FloatRange(min=1), default=540.0, show_default=True,
+              help="Seconds the whole grading may take before results.json says it failed; keep it under "
+                   "the assignment's autograder timeout (Gradescope's default: 600).")
+@click.option("--visibility", type=click.Choice(VISIBILITIES), default="visible", show_default=True,
+              help="When students see the per-task results.")
+@click.option("--stdout-visibility", type=click.Choice(VISIBILITIES), default="hidden", show_default=True,
+              help="When students see the autograder's log (which file was graded, the grader's errors).")
+@click.option("--wheel", type=click.Path(dir_okay=False, path_type=Path), default=None,
+              help="The grader's wheel to put in the zip  [default: built from this checkout]")
+@click.option("--trust-submissions", "trust", is_flag=True,
+              help="Grade even where Gradescope's container lacks a layer of the sandbox (its log says which).")
+def gradescope(exercise, out, seed, timeout, memory_mb, time_limit, visibility, stdout_visibility, wheel, trust):
+    """Write a Gradescope autograder zip (setup.sh, run_autograder, the grader's wheel) for EXERCISE."""
+    import secrets
+
+    from . import exercises
+    from .integrations import gradescope as zipper
+
+    spec = exercises.load(exercise)
+    private = seed is None
+    seed = secrets.randbelow(2**32) if private else seed
+    settings = zipper.Settings(exercise=spec.name, timeout=timeout, memory_mb=memory_mb, seed=seed,
+                               time_limit=time_limit, visibility=visibility, stdout_visibility=stdout_visibility,
+                               trust_submissions=trust)
+    wheel_name = zipper.write_zip(out, settings, wheel)
+    click.echo(f"wrote {out}: {spec.name} ({spec.max_score:g} points), {wheel_name}, {timeout:g} s per task, "
+               f"{memory_mb} MiB, results {visibility}, log {stdout_visibility}")
+    origin = "a new private seed" if private else "seed"
+    click.echo(f"{origin} {seed}: `grade check FILE -e {spec.name} --seed {seed}` gives a student's score; "
+               "keep it out of the students' sight")
+
+
 @cli.command(name="list")
 def list_exercises():
     """Show the exercises, their tasks and points."""
@@ -274,7 +321,8 @@ def _solutions_root(root):
     for candidate in (Path("."), installed):
         if (candidate / "solutions").is_dir():
             return candidate
-    raise UsageError("no solutions/ directory here: run from the project root or pass --root")
+    # The wheel carries no solutions (students install it): generating needs a checkout.
+    raise UsageError("no solutions/ directory here: run from a checkout of the project or pass --root")
 
 
 def main(argv=None):

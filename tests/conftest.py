@@ -75,3 +75,38 @@ def assert_verdicts(report, expected):
             assert task.score == 0
             assert sorted(task.diagnoses) == codes, f"{task.name}: {task.message}"
             assert task.message  # every failure says why
+
+
+# The distribution, for the slow tests: built once per session from this checkout, and
+# installed into fresh virtual environments without an index, from a wheelhouse.
+
+@pytest.fixture(scope="session")
+def dists(tmp_path_factory):
+    """(sdist, wheel) made by `python -m build` (the wheel is built from the sdist)."""
+    out = tmp_path_factory.mktemp("dist")
+    done = subprocess.run([sys.executable, "-m", "build", "--outdir", str(out), str(ROOT)],
+                          capture_output=True, text=True, timeout=600)
+    assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-3000:]
+    (sdist,), (wheel,) = list(out.glob("*.tar.gz")), list(out.glob("*.whl"))
+    return sdist, wheel
+
+
+@pytest.fixture(scope="session")
+def wheelhouse(tmp_path_factory, dists):
+    """Our wheel and a wheel of every dependency, fetched once by `pip download` (from the index,
+    or pip's cache when it has them), so that every install a test makes runs with --no-index."""
+    house = tmp_path_factory.mktemp("wheelhouse")
+    done = subprocess.run([sys.executable, "-m", "pip", "download", "--only-binary", ":all:",
+                           "--dest", str(house), str(dists[1])], capture_output=True, text=True, timeout=600)
+    assert done.returncode == 0, done.stderr[-3000:]
+    return house
+
+
+def offline_env(wheelhouse):
+    """This environment, with pip unable to reach an index (only the wheelhouse) and without the
+    virtual environment the tests run in (its bin/ off PATH), so nothing from it leaks in."""
+    ours = str(Path(sys.executable).parent)
+    env = {key: value for key, value in os.environ.items() if key not in ("VIRTUAL_ENV", "PYTHONPATH", "PYTHONHOME")}
+    env["PATH"] = os.pathsep.join(part for part in env.get("PATH", "").split(os.pathsep) if part != ours)
+    env.update(PIP_NO_INDEX="1", PIP_FIND_LINKS=str(wheelhouse), PIP_DISABLE_PIP_VERSION_CHECK="1")
+    return env

@@ -144,3 +144,10 @@ def test_a_utf8_file_with_a_byte_order_mark_is_graded(tmp_path):
     path.write_bytes(b"\xef\xbb\xbf" + solution_text().encode())
     result, report = run_json("check", path)
     assert result.returncode == 0 and report["score"] == 4
+
+
+def test_version_names_the_distribution_and_matches_the_package():
+    from grader import DISTRIBUTION, __version__
+
+    result = run_grade("--version")
+    assert (result.returncode, result.stdout) == (0, f"grade {__version__} ({DISTRIBUTION})\n")

@@ -92,7 +92,7 @@ class DaskPool:
 
     def _check_workers(self):
         """Fail early, in one line, on an empty cluster or workers without this grader."""
-        from .. import __version__
+        from .. import DISTRIBUTION, __version__
 
         try:
             self.client.wait_for_workers(1, timeout=WORKERS_TIMEOUT)
@@ -113,7 +113,7 @@ class DaskPool:
             address, version = sorted(wrong.items())[0]
             found = "no grader" if version is None else f"grade {version}"
             raise UsageError(f"Dask worker {address} has {found} ({len(wrong)} of {len(versions)} workers differ); "
-                             f"install grade {__version__} with its dask extra on every worker")
+                             f"install {DISTRIBUTION} {__version__} with its dask extra on every worker")
 
     def run(self, jobs, on_done):
         from distributed import as_completed
