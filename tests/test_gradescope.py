@@ -248,7 +248,7 @@ def test_the_zip_holds_the_scripts_the_wheel_and_the_settings(tmp_path):
         assert archive.read(wheel.name) == wheel.read_bytes()
         assert json.loads(archive.read("grade.json")) == {
             "exercise": "softmax", "timeout": 5.0, "memory_mb": 512, "seed": 77, "time_limit": 300.0,
-            "visibility": "after_published", "stdout_visibility": "visible"}
+            "visibility": "after_published", "stdout_visibility": "visible", "trust_submissions": False}
         files = Path(grader.integrations.__file__).parent / "gradescope_files"
         for name in ("setup.sh", "run_autograder"):
             assert archive.read(name) == (files / name).read_bytes()
@@ -380,3 +380,9 @@ class TestInGradescopesLayout:
         assert results["output"].startswith("The autograder failed, so this submission has no grade yet.")
         assert results["tests"][0]["output"].startswith("The grader could not start")
         assert "wrote no results.json" in log
+
+
+def test_the_runner_passes_the_trust_setting_on_to_grade_check():
+    trusting = {**SETTINGS, "trust_submissions": True}
+    assert gradescope_run.check_command(Path("a.py"), trusting)[-1] == "--trust-submissions"
+    assert "--trust-submissions" not in gradescope_run.check_command(Path("a.py"), SETTINGS)

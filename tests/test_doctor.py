@@ -1,0 +1,91 @@
+"""`grade doctor`, and refusing to grade others' code in an incomplete jail.
+
+GRADE_JAIL_DISABLE turns layers off, as a kernel without them would; what the grader
+then does is what these tests check. A student's own `grade check` still runs.
+"""
+import json
+import os
+import subprocess
+import sys
+
+import pytest
+
+from conftest import SUBMISSIONS, run_grade
+
+CORRECT = SUBMISSIONS / "softmax" / "correct_vectorized.py"
+
+
+def without(*layers):
+    return {**os.environ, "GRADE_JAIL_DISABLE": ",".join(layers)}
+
+
+def grade(*args, env=None):
+    from conftest import grade_command
+
+    return subprocess.run(grade_command() + [str(a) for a in args], capture_output=True, text=True, timeout=120,
+                          env=env)
+
+
+def test_doctor_shows_every_layer_active_on_the_test_machines():
+    result = run_grade("doctor")
+    assert result.returncode == 0, result.stdout + result.stderr
+    lines = {line.split()[0]: line for line in result.stdout.splitlines()[2:8]}
+    assert list(lines) == ["files", "network", "processes", "identity", "inherited", "limits"]
+    assert all(" active " in line for line in lines.values()), result.stdout
+    assert "Landlock ABI" in lines["files"] and "seccomp" in lines["network"]
+    assert "every layer needed to grade others' code is active" in result.stdout
+
+
+@pytest.mark.parametrize("layers, missing", [
+    (("seccomp",), "network"),
+    (("landlock",), "files"),
+    # As root a jail keeps a uid of its own, which alone stops signals and ptrace.
+    (("landlock", "namespaces", "seccomp"), "files, network" if os.getuid() == 0 else "files, network, processes"),
+])
+def test_doctor_names_what_a_kernel_without_a_layer_would_lack(layers, missing):
+    result = grade("doctor", env=without(*layers))
+    assert result.returncode == 1
+    assert f"refused here (missing: {missing})" in result.stdout
+
+
+def test_batch_refuses_an_incomplete_jail_in_one_line_and_grades_when_trusted(tmp_path):
+    (tmp_path / "class").mkdir()
+    (tmp_path / "class" / "alice.py").write_text(CORRECT.read_text())
+    args = ["batch", tmp_path / "class", "-e", "softmax", "--out", tmp_path / "out"]
+    refused = grade(*args, env=without("seccomp"))
+    assert refused.returncode == 2 and refused.stdout == ""
+    assert refused.stderr.count("\n") == 1 and "refusing to grade others' code" in refused.stderr
+    assert "network layer is missing" in refused.stderr and "--trust-submissions" in refused.stderr
+    assert not (tmp_path / "out" / "grades.csv").exists()
+    trusted = grade(*args, "--trust-submissions", env=without("seccomp"))
+    assert trusted.returncode == 0, trusted.stderr
+    assert "alice,1,1,1,1,4" in (tmp_path / "out" / "grades.csv").read_text()
+
+
+def test_gradescope_grading_refuses_too_but_a_students_own_check_runs_and_says_what_is_missing():
+    refused = grade("check", CORRECT, "-e", "softmax", "--format", "gradescope", env=without("landlock"))
+    assert refused.returncode == 2 and "files layer is missing" in refused.stderr
+    trusted = grade("check", CORRECT, "-e", "softmax", "--format", "gradescope", "--trust-submissions",
+                    env=without("landlock"))
+    assert trusted.returncode == 0 and json.loads(trusted.stdout)["score"] == 4
+    own = grade("check", CORRECT, "-e", "softmax", "-v", env=without("landlock"))
+    assert own.returncode == 0 and "softmax: 4/4 points" in own.stdout
+    assert any(line.split()[:2] == ["files", "MISSING"] for line in own.stdout.splitlines())
+
+
+def test_gradetasks_refuses_an_incomplete_jail(tmp_path):
+    pytest.importorskip("nbgrader")
+    code = ("from grader.integrations.nbgrader import GradeTasks\n"
+            "import nbformat\n"
+            "nb = nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell('x = 1')])\n"
+            "try:\n"
+            "    GradeTasks().preprocess(nb, {'nbgrader': {'notebook': 'softmax'}})\n"
+            "except RuntimeError as error:\n"
+            "    print('REFUSED', error)\n"
+            "else:\n"
+            "    print('GRADED')\n")
+    refused = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=without("seccomp"))
+    assert "REFUSED GradeTasks: refusing to grade others' code" in refused.stdout, refused.stderr
+    assert "trust_submissions" in refused.stdout
+    complete = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
+    assert "GRADED" in complete.stdout, complete.stderr
