@@ -190,3 +190,29 @@ def test_an_unreachable_scheduler_is_one_line_and_exit_2(tmp_path, address, mess
     assert done.returncode == 2
     assert message in done.stderr and len(done.stderr.strip().splitlines()) == 1
     assert not (tmp_path / "out" / "results").exists()
+
+
+def test_a_submission_graded_on_a_dask_worker_reaches_neither_the_scheduler_nor_the_worker(tmp_path, cluster):
+    """The jail comes from a fresh fork server: nothing of the worker (its client, its modules) is in it,
+    and no socket can be made, so the scheduler it knows the address of stays out of reach."""
+    address, client = cluster
+    host, port = address.rsplit("/", 1)[1].rsplit(":", 1)
+    (tmp_path / "class").mkdir()
+    (tmp_path / "class" / "mallory.py").write_text(f'''
+import sys, socket
+found = []
+try:
+    socket.create_connection(({host!r}, {port}), timeout=2)
+    found.append("reached the scheduler")
+except OSError:
+    pass
+found += [m for m in sys.modules if m.split(".")[0] in ("distributed", "dask", "tornado", "grader", "_gradebox")]
+def forward(X, W, b):
+    raise RuntimeError("FOUND " + repr(found) if found else "nothing found")
+''')
+    items = [Item("mallory", tmp_path / "class" / "mallory.py")]
+    outcome = run(items, EXERCISE, tmp_path / "out", {"timeout": 5.0, "seed": 0, "memory_mb": 1024}, jobs=2,
+                  pool=partial(DaskPool, scheduler=address))
+    forward = outcome.rows["mallory"]["tasks"][0]
+    assert "RuntimeError: nothing found" in forward["message"], forward
+    assert len(client.nthreads()) == 2  # the cluster is intact
