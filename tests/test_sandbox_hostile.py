@@ -97,15 +97,15 @@ def test_sys_exit_inside_a_task_costs_that_task_only(write):
 def test_memory_bomb_is_stopped_by_the_cap(write):
     code = SOLUTION + "\nimport numpy as np\ndef dZ(P, y):\n    return np.ones((1 << 40,))\n"
     report = grade_code(write, code, memory_mb=256)
-    assert verdicts(report)["dZ"] == (False, ["crashed"])
-    assert "memory" in report.tasks[1].message
+    assert verdicts(report)["dZ"] == (False, ["out_of_memory"])
+    assert "dZ ran out of memory" in report.tasks[1].message and "sys.exit" not in report.tasks[1].message
     assert [t.passed for t in report.tasks] == [True, False, True, True]
 
 
 def test_memory_bomb_growing_slowly_is_stopped_too(write):
     code = SOLUTION + "\ndef db(dZ):\n    hoard = []\n    while True:\n        hoard.append(bytearray(1 << 20))\n"
     report = grade_code(write, code, memory_mb=256, timeout=10)
-    assert verdicts(report)["db"] == (False, ["crashed"])
+    assert verdicts(report)["db"] == (False, ["out_of_memory"])
 
 
 @pytest.mark.parametrize("patch", [
@@ -220,3 +220,35 @@ def test_correct_code_that_prints_a_lot_or_replaces_stdout_keeps_full_marks(writ
     report = grade_code(write, SOLUTION + "\n" + extra, timeout=10.0)
     assert [(t.name, t.passed, t.diagnoses) for t in report.tasks] == [(t.name, True, []) for t in SOFTMAX.tasks]
     assert len(report.output) <= 64 << 10
+
+
+def test_an_exception_that_cannot_be_printed_is_said_so(write):
+    code = SOLUTION + "\nclass Weird(Exception):\n    def __str__(self):\n        raise ValueError('no')\n" \
+                      "def dZ(P, y):\n    raise Weird()\n"
+    report = grade_code(write, code)
+    assert verdicts(report)["dZ"] == (False, ["exception"])
+    assert "raised Weird: (its message cannot be printed: Weird.__str__ itself raised an error)" in report.tasks[1].message
+    assert "sys.exit" not in report.tasks[1].message
+
+
+def test_running_out_of_memory_while_sending_a_huge_view_back_is_said_so(write):
+    # 8 GiB of a broadcast view: nothing to compute, but copying it out for the grader needs the memory.
+    code = SOLUTION + "\nimport numpy as np\ndef dZ(P, y):\n    return np.broadcast_to(np.zeros(1), (1 << 20, 1 << 10))\n"
+    report = grade_code(write, code, memory_mb=256)
+    task = report.tasks[1]
+    assert verdicts(report)["dZ"] == (False, ["shape_mismatch"])
+    assert "returned 8192 MiB of arrays, more than the 64 MiB a result may hold" in task.message
+
+
+def test_running_out_of_memory_while_copying_a_result_out_is_said_so(write):
+    # Under the size limit but over the memory left: the copy for the pipe fails, not the learner's code.
+    code = SOLUTION + ("\nimport numpy as np\nHOARD = []\ndef dZ(P, y):\n"
+                       "    view = np.broadcast_to(np.zeros(1), (7 << 20,))\n"
+                       "    try:\n        while True:\n            HOARD.append(bytearray(8 << 20))\n"
+                       "    except MemoryError:\n        HOARD.pop(); HOARD.pop()\n"
+                       "    return view\n")
+    report = grade_code(write, code, memory_mb=256)
+    task = report.tasks[1]
+    assert verdicts(report)["dZ"] == (False, ["out_of_memory"]), task.message
+    assert "ran out of memory: ran out of memory while returning the result" not in task.message
+    assert "while returning the result" in task.message and "sys.exit" not in task.message

@@ -39,6 +39,8 @@ HINTS = {
     "missing_function": "define a function with exactly this name and these parameters",
     "timeout": "the function did not return in time: look for a loop that never ends",
     "crashed": "the process running your code died: remove sys.exit/os._exit calls and huge allocations",
+    "out_of_memory": "the process passed its memory limit (--memory): look for an array far larger than the "
+                     "inputs, such as an (m, m) matrix, a copy in a loop, or a huge broadcast view returned",
     "killed": "this is not a mistake in your code: grade it again (grade batch does so on its next run)",
     "import_error": "the file must run from top to bottom without error before any function can be graded",
 }

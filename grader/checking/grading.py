@@ -129,6 +129,13 @@ def outcome_verdict(task, outcome, budget):
     if status == "exited":
         return Verdict(False, f"the code called sys.exit({error.get('message', '')}){when or ' in ' + name}",
                        ("crashed",), _where(error))
+    if status == "too_large":
+        size = int(outcome.detail) if outcome.detail.isdigit() else 0
+        return Verdict(False, f"{name} returned {size / 2**20:.0f} MiB of arrays, more than the "
+                              f"{wire.MAX_ARRAY_BYTES >> 20} MiB a result may hold: check its shape", ("shape_mismatch",))
+    if status == "memory":
+        said = "the file ran out of memory while loading" if outcome.at_load else f"{name} ran out of memory"
+        return Verdict(False, f"{said} {outcome.detail}", ("out_of_memory",))
     if status == "killed":  # not the learner's doing: say so, and let batch grade it again
         return Verdict(False, f"{name} was not graded: {outcome.detail}", ("killed",))
     detail = outcome.detail or "the process died"

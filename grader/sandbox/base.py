@@ -29,8 +29,9 @@ class Outcome:
     """What one call of a learner's function did, as observed by the grader.
 
     status: ok, not_implemented, missing_function, exception, exited, crashed,
-    timeout, import_error, or killed (from outside: by another program, an
-    administrator or the kernel's out-of-memory killer; not the learner's doing).
+    timeout, import_error, memory (past the memory cap), too_large (a result over wire.MAX_ARRAY_BYTES; detail: its
+    size), or killed (from outside: by another program, an administrator or the
+    kernel's out-of-memory killer; not the learner's doing).
     `value` is set only when status is ok.
     """
 
@@ -162,10 +163,12 @@ class Sandbox:
         if reply.jail is not None:
             self.layers = reply.jail
         status, error, detail = reply.status, reply.error, ""
+        if status == "too_large":
+            detail = reply.detail
         if status == "memory":
-            status, error = "crashed", None
-            during = f" while {reply.detail}" if reply.detail else ""
-            detail = f"ran out of memory{during} (the limit is {self.memory_mb} MiB)"
+            error = None
+            during = f"while {reply.detail} " if reply.detail else ""
+            detail = f"{during}(the limit is {self.memory_mb} MiB)"
         return Outcome(status, value=reply.value, error=error, detail=detail, cell_errors=reply.cell_errors)
 
     def _died(self, outcome, killing=False):
@@ -235,7 +238,7 @@ def describe_ending(ending):
         return f"the process was killed by {_signal_name(status)}"
     code = os.WEXITSTATUS(status)
     if code == wire.EXIT_REPLY_MEMORY:
-        return "it ran out of memory while sending its result back (return a smaller result, not a huge view)"
+        return "it ran out of memory while sending its result back"
     if code == wire.EXIT_PROTOCOL:
         return "the process ended while talking to the grader (the sandbox's side failed, not a sys.exit call)"
     return f"the process exited with code {code}"

@@ -117,11 +117,16 @@ def _writer(resp_fd):
     # Said without allocating much, for when memory has run out.
     out_of_memory = dumps({"status": "memory", "detail": "returning the result", "arrays": 0})
 
+    limit = wire.MAX_ARRAY_BYTES
+
     def write(header, value=None):
         try:
             arrays = []
             if value is not None:
                 header["value"], arrays = encode(value)
+            size = sum(array.nbytes for array in arrays)
+            if size > limit:  # the grader would refuse it: say why instead of sending it
+                header, arrays = {"status": "too_large", "detail": str(size)}, []
             header["arrays"] = len(arrays)
             frames = [dumps(header)] + [ascontiguous(array).tobytes() for array in arrays]
         except MemoryError:
