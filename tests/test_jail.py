@@ -428,3 +428,22 @@ def test_a_sandbox_killed_from_outside_is_not_blamed_on_the_student(tmp_path):
         outcome = box.call("forward", (np.zeros(1),))
     assert workers
     assert outcome.status == "killed" and "from outside" in outcome.detail and "SIGKILL" in outcome.detail
+
+
+def test_python_numpy_and_the_allowed_packages_still_import_and_plot_in_the_jail(runner):
+    """What honest code uses must still work: lazy imports of the standard library and numpy, matplotlib."""
+    pytest.importorskip("matplotlib")
+    code = '''
+def forward(X, W, b):
+    import json, decimal, fractions, statistics, ctypes, zoneinfo, numpy.random, numpy.polynomial
+    import matplotlib
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+    figure = plt.figure()
+    plt.plot([1, 2, 3])
+    figure.savefig("/tmp/plot.png")
+    assert os.path.getsize("/tmp/plot.png") > 1000
+    return X @ W + b
+'''
+    result = run_probe(runner, code, call="forward", timeout=60)
+    assert result["call"]["status"] == "ok", result

@@ -67,8 +67,9 @@ class Server:
             except OSError:
                 continue
             self.rules.append((fd, rights, os.path.isdir(path)))
-        # Directories a root grader's jail (another uid) could not enter: rebuilt in each jail.
-        self.skeletons = readable.skeletons([*config["python_dirs"], *packages]) if self.as_root else []
+        # Allowed paths a jail would not reach (under its private /tmp, or, for a root grader, under a
+        # directory its uid may not enter): bound back into each jail.
+        self.exposures = readable.exposures([*config["python_dirs"], *packages], self.as_root)
         self.live = {}  # keeper pid -> (worker pid, pidfd or None, has its own pid namespace)
         if "pid" in self.disabled:
             jail.set_subreaper()  # orphans of a jail without a pid namespace come here, to be killed
@@ -156,7 +157,7 @@ class Server:
         scratch = request["scratch"]
         owner = request["uid"] if request.get("uid") is not None else os.getuid()
         if "mount" in made:
-            scratch = jail.make_mounts(owner, self.skeletons)
+            scratch = jail.make_mounts(owner, *self.exposures)
         elif owner != os.getuid():
             os.chown(scratch, owner, owner)  # a directory the grader made, handed to the jail's own uid
         own_namespace = "pid" in made

@@ -7,9 +7,10 @@ Used by the fork server (forkserver.py) in three processes per sandbox:
   network namespace has no interface up: nothing to connect to, not even 127.0.0.1.
 - `make_mounts` (the keeper, in the new mount namespace): a private tmpfs on /tmp
   (the submission's cwd and HOME, size-capped) and on /dev/shm, so no file of one
-  sandbox is visible to another; and, for a root grader whose Python lives under a
-  directory the sandbox's user may not enter (/root/.pyenv), that directory rebuilt
-  as a tmpfs skeleton holding bind mounts of the allowed paths only.
+  sandbox is visible to another; the allowed paths these would hide (a virtual
+  environment in /tmp) bound back in; and, for a root grader whose Python lives under
+  a directory the sandbox's user may not enter (/root/.pyenv), that directory rebuilt
+  as an empty tmpfs holding read-only bind mounts of the allowed paths only.
 - `lock_down` (the worker that runs the learner's code): a uid of its own (when the
   grader is root), no capabilities in any set, no_new_privs, resource limits, the
   Landlock ruleset, then the seccomp filter. Everything it does is inherited by the
@@ -116,35 +117,46 @@ def _mount(source, target, fstype, flags, data=None):
            f"mount {target}")
 
 
-def make_mounts(owner, skeletons):
-    """A private /tmp and /dev/shm, and the skeletons; returns the scratch directory (/tmp).
+def make_mounts(owner, tops, binds):
+    """A private /tmp and /dev/shm, and the allowed paths they or a closed directory would hide;
+    returns the scratch directory (/tmp).
 
     owner: the uid the learner's code runs as (the tmpfs belongs to it).
-    skeletons: [(top, [allowed path, ...])]: `top` is a directory the sandbox's user may
-    not enter; it becomes an empty tmpfs in which each allowed path is a read-only bind
-    mount of the real one.
+    tops: directories the sandbox's user may not enter, each replaced by an empty tmpfs.
+    binds: allowed paths to mount back at their own paths, read-only (readable.exposures).
     """
+    # Opened in this mount namespace (a bind's source must be in it), before any mount hides them.
+    sources = [(path, os.open(path, os.O_PATH | os.O_CLOEXEC)) for path in binds]
     _mount(None, "/", None, _MS_REC | _MS_PRIVATE)  # nothing mounted here propagates back to the host
-    for top, paths in skeletons:
-        # Opened in this mount namespace (a bind's source must be in it), before the tmpfs hides them.
-        sources = [(path, os.open(path, os.O_PATH | os.O_CLOEXEC)) for path in paths]
-        _mount("tmpfs", top, "tmpfs", _MS_NOSUID | _MS_NODEV, "mode=0755,size=64k")
-        for path, fd in sources:
-            if stat.S_ISDIR(os.fstat(fd).st_mode):
-                os.makedirs(path, 0o755, exist_ok=True)
-            else:  # a single-file module: a file to mount it on
-                os.makedirs(os.path.dirname(path), 0o755, exist_ok=True)
-                os.close(os.open(path, os.O_CREAT | os.O_WRONLY, 0o644))
-            _mount(f"/proc/self/fd/{fd}", path, None, _MS_BIND | _MS_REC)
-            _mount(None, path, None, _MS_REMOUNT | _MS_BIND | _MS_RDONLY | _MS_NOSUID | _MS_NODEV)
-            os.close(fd)
     gid = os.getgid() if owner == os.getuid() else owner
     _mount("tmpfs", "/tmp", "tmpfs", _MS_NOSUID | _MS_NODEV,
            f"mode=0700,uid={owner},gid={gid},size={TMP_MB}m,nr_inodes=4096")
     if os.path.isdir("/dev/shm"):
         _mount("tmpfs", "/dev/shm", "tmpfs", _MS_NOSUID | _MS_NODEV | _MS_NOEXEC,
                f"mode=0700,uid={owner},gid={gid},size={SHM_MB}m,nr_inodes=1024")
+    for top in tops:
+        _mount("tmpfs", top, "tmpfs", _MS_NOSUID | _MS_NODEV, "mode=0755,size=64k")
+    for path, fd in sources:
+        if stat.S_ISDIR(os.fstat(fd).st_mode):
+            _makedirs(path)
+        else:  # a single-file module: a file to mount it on
+            _makedirs(os.path.dirname(path))
+            os.close(os.open(path, os.O_CREAT | os.O_WRONLY, 0o644))
+        _mount(f"/proc/self/fd/{fd}", path, None, _MS_BIND | _MS_REC)
+        _mount(None, path, None, _MS_REMOUNT | _MS_BIND | _MS_RDONLY | _MS_NOSUID | _MS_NODEV)
+        os.close(fd)
     return "/tmp"
+
+
+def _makedirs(path):
+    """Mount points others may pass through (a umask may not narrow them)."""
+    missing = []
+    while not os.path.isdir(path):
+        missing.append(path)
+        path = os.path.dirname(path)
+    for directory in reversed(missing):
+        os.mkdir(directory)
+        os.chmod(directory, 0o755)
 
 
 # -- the worker: identity, limits, Landlock, seccomp ---------------------------------------------

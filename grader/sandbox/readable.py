@@ -26,10 +26,11 @@ _PYTHON_DIRECTORY = re.compile(r"python\d(\.\d+)?$")
 
 def package_paths(names):
     """The directories (or single-file modules) of the importable packages among `names`,
-    with the shared libraries their wheels vendor beside them (auditwheel's `<name>.libs`)."""
+    with the shared libraries wheels vendor beside them (auditwheel's `<distribution>.libs`:
+    `pillow.libs` serves PIL), which hold no Python code."""
     import importlib.util
 
-    found = []
+    found, parents = [], []
     for name in names:
         try:
             spec = importlib.util.find_spec(name)
@@ -37,12 +38,16 @@ def package_paths(names):
             continue
         if spec is None:
             continue
-        locations = list(spec.submodule_search_locations or ([spec.origin] if spec.origin else []))
-        for location in locations:
+        for location in spec.submodule_search_locations or ([spec.origin] if spec.origin else []):
             found.append(location)
-            libs = os.path.join(os.path.dirname(location.rstrip("/")), f"{name}.libs")
-            if os.path.isdir(libs):
-                found.append(libs)
+            parent = os.path.dirname(location.rstrip("/"))
+            if parent not in parents:
+                parents.append(parent)
+    for parent in parents:
+        try:
+            found += [os.path.join(parent, entry) for entry in sorted(os.listdir(parent)) if entry.endswith(".libs")]
+        except OSError:
+            continue
     return found
 
 
@@ -110,28 +115,32 @@ def _holds_hidden(directory, hidden):
         return False
 
 
-def skeletons(paths):
-    """For a grader running as root: the directories the sandbox's own uid could not enter.
+PRIVATE = ("/tmp", "/dev/shm")  # each jail gets its own, empty: what lived there must be bound back in
 
-    paths: the allowed roots (the standard library's directories, the packages), not
-    their expansion: one bind mount each. Returns [(top, [allowed paths beneath it])],
-    `top` being the highest ancestor of an allowed path that others may not search
-    (no o+x), e.g. /root for /root/.pyenv/versions/3.11.7/lib/python3.11.
+
+def exposures(paths, as_root):
+    """The allowed roots a jail would not reach, and the directories to rebuild for them.
+
+    paths: the allowed roots (the standard library's directories, the packages): one
+    bind mount each. A root is unreachable when it lies under /tmp or /dev/shm (the
+    jail's own, empty ones hide it: a virtual environment made in /tmp), or, for a
+    grader running as root, under a directory the jail's uid may not enter (no o+x),
+    such as /root for /root/.pyenv/versions/3.11.7/lib/python3.11.
+    Returns (tops, binds): tops are the closed directories to replace by an empty
+    tmpfs; binds are the roots to mount back, read-only, at their own paths.
     """
     paths = {os.path.realpath(path) for path in paths if os.path.exists(path)}
-    paths = [path for path in paths if not any(path.startswith(other + "/") for other in paths)]  # outermost
-    tops = {}
+    paths = sorted(path for path in paths if not any(path.startswith(other + "/") for other in paths))
+    tops, binds = set(), []
     for path in paths:
-        top = _first_closed_ancestor(path)
-        if top is not None:
-            tops.setdefault(top, []).append(path)
-    # A top beneath another top is covered by the outer one.
-    outer = sorted(tops, key=len)
-    merged = {}
-    for top in outer:
-        parent = next((t for t in merged if top.startswith(t.rstrip("/") + "/")), None)
-        merged.setdefault(parent or top, []).extend(tops[top])
-    return [(top, sorted(set(paths))) for top, paths in merged.items()]
+        private = any(path.startswith(root + "/") for root in PRIVATE)
+        top = None if private or not as_root else _first_closed_ancestor(path)
+        if private or top:
+            binds.append(path)
+        if top:
+            tops.add(top)
+    tops = sorted(top for top in tops if not any(top.startswith(other + "/") for other in tops))
+    return tops, binds
 
 
 def _first_closed_ancestor(path):
