@@ -87,6 +87,8 @@ def notebook_chunks(text, name):
         notebook = json.loads(text)
     except ValueError as error:
         raise SubmissionError(f"{name} is not a valid notebook: not JSON ({error})") from None
+    except RecursionError:  # json recurses once per bracket: thousands of them exhaust the stack
+        raise SubmissionError(f"{name} is not a valid notebook: its JSON is nested too deeply") from None
     return parsed_notebook_chunks(notebook, name)
 
 
@@ -106,9 +108,12 @@ def parsed_notebook_chunks(notebook, name):
         if _is_autograder_test(cell):
             continue  # nbgrader test cells call the grader; the grader runs them itself
         source = cell.get("source", "")
-        if isinstance(source, list):
-            source = "".join(str(line) for line in source)
-        code = strip_magics(str(source))
+        if isinstance(source, list) and all(isinstance(line, str) for line in source):
+            source = "".join(source)
+        if not isinstance(source, str):  # nbformat: a string or a list of strings, nothing else
+            raise SubmissionError(f"{name} is not a valid notebook: the source of cell {number} is not text "
+                                  f"(a {type(source).__name__})")
+        code = strip_magics(source)
         if code.strip():
             chunks.append(Chunk(f"{name}, cell {number}", code, number))
     return tuple(chunks)
