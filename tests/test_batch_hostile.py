@@ -116,3 +116,120 @@ def test_idle_workers_see_the_end_of_their_pipe_when_the_parent_is_killed():
             os.kill(pid, signal.SIGKILL)
         parent.kill()
         parent.wait()
+
+
+SECRET = "TOPSECRET-4711 this line is not Python\n"
+
+
+@pytest.fixture(scope="module")
+def hostile_class(tmp_path_factory):
+    """A class folder with links, identical files and ids a spreadsheet would run, graded once."""
+    root = tmp_path_factory.mktemp("hostile")
+    folder = root / "class"
+    folder.mkdir()
+    correct, keepdims = (CORPUS / "correct_vectorized.py").read_text(), (CORPUS / "db_missing_keepdims.py").read_text()
+    for student, code in {"alice": correct, "bob": correct, "carol": keepdims, "dave": keepdims, "erin": correct,
+                          '=HYPERLINK("evil.example","click")': keepdims + "# 1\n", "-1": correct + "# 2\n",
+                          "@SUM(1+1)": correct + "# 3\n", "+cmd|'x'!A0": correct + "# 4\n"}.items():
+        (folder / f"{student}.py").write_text(code)
+    (folder / "erin.py").write_text(correct + "# erin's own\n")
+    (root / "secret.py").write_text(SECRET)
+    (folder / "mallory.py").symlink_to(folder / "alice.py")  # a classmate's file
+    (folder / "eve.py").symlink_to(root / "secret.py")  # a file outside the class
+    (folder / "ghost.py").symlink_to(folder / "nowhere.py")  # dangling
+    result = run_grade("batch", folder, "-e", "softmax", "--out", root / "out", "--timeout", "1", "-j", "2")
+    return root, result
+
+
+def grades(path):
+    with open(path, newline="") as handle:
+        return {row[0]: row[1:] for row in list(csv.reader(handle))[1:]}
+
+
+def test_symbolic_links_get_a_zero_row_with_the_reason_and_are_never_read(hostile_class):
+    root, result = hostile_class
+    assert result.returncode == 0, result.stderr
+    table = grades(root / "out" / "grades.csv")
+    assert table["alice"][-1] == "4"
+    for student in ("mallory", "eve", "ghost"):
+        assert table[student] == ["0"] * 5, student
+        feedback = (root / "out" / "feedback" / f"{student}.txt").read_text()
+        assert f"{student}.py is a symbolic link: submissions must be regular files" in feedback
+    summary = (root / "out" / "summary.txt").read_text()
+    assert "mallory: mallory.py is a symbolic link: submissions must be regular files" in summary
+    everything = result.stdout + result.stderr + "".join(
+        path.read_text() for path in (root / "out").rglob("*") if path.is_file() and path.suffix != ".png")
+    assert "TOPSECRET" not in everything
+
+
+def test_a_file_swapped_for_a_link_after_discovery_is_refused(tmp_path):
+    from grader import exercises
+    from grader.classroom.batch import discover, run
+
+    (tmp_path / "class").mkdir()
+    shutil.copy(CORPUS / "correct_vectorized.py", tmp_path / "class" / "alice.py")
+    (tmp_path / "secret.py").write_text(SECRET)
+    items = discover(tmp_path / "class", "softmax")
+    (tmp_path / "class" / "alice.py").unlink()
+    (tmp_path / "class" / "alice.py").symlink_to(tmp_path / "secret.py")
+    outcome = run(items, exercises.load("softmax"), tmp_path / "out", {"timeout": 1.0, "seed": 0, "memory_mb": 1024},
+                  jobs=1)
+    row = outcome.rows["alice"]
+    assert row["score"] == 0 and "is a symbolic link" in row["unreadable"]
+    assert "TOPSECRET" not in json.dumps(row)
+
+
+def test_links_in_the_nbgrader_layout_are_refused_at_any_depth(tmp_path):
+    from conftest import ROOT
+
+    code = (CORPUS / "correct_vectorized.py").read_text()
+    notebook = json.dumps({"cells": [{"cell_type": "code", "source": code, "metadata": {}, "outputs": [],
+                                      "execution_count": None}], "metadata": {}, "nbformat": 4, "nbformat_minor": 5})
+    submitted = tmp_path / "course" / "submitted"
+    (submitted / "alice" / "ps1").mkdir(parents=True)
+    (submitted / "alice" / "ps1" / "softmax.ipynb").write_text(notebook)
+    (submitted / "bob").symlink_to(submitted / "alice")  # the student's directory
+    (submitted / "carol").mkdir()
+    (submitted / "carol" / "ps1").symlink_to(submitted / "alice" / "ps1")  # the assignment's directory
+    (submitted / "dave" / "ps1").mkdir(parents=True)
+    (submitted / "dave" / "ps1" / "softmax.ipynb").symlink_to(submitted / "alice" / "ps1" / "softmax.ipynb")
+    result = run_grade("batch", tmp_path / "course", "-e", "softmax", "--out", tmp_path / "out", "--timeout", "1")
+    assert result.returncode == 0, result.stderr
+    table = grades(tmp_path / "out" / "grades.csv")
+    assert {student: row[-1] for student, row in table.items()} == {"alice": "4", "bob": "0", "carol": "0",
+                                                                     "dave": "0"}
+    summary = (tmp_path / "out" / "summary.txt").read_text()
+    assert "bob: bob is a symbolic link: submissions must be regular files" in summary
+    assert "carol: carol/ps1 is a symbolic link" in summary
+    assert "dave: dave/ps1/softmax.ipynb is a symbolic link" in summary
+
+
+def test_identical_submissions_are_named_in_the_summary(hostile_class):
+    root, _ = hostile_class
+    summary = (root / "out" / "summary.txt").read_text()
+    assert "identical submissions (same sha256): 2 groups" in summary
+    assert "  bob: identical to alice" in summary and "  dave: identical to carol" in summary
+    assert "erin" not in summary  # her file differs by one comment
+    data = json.loads((root / "out" / "summary.json").read_text())
+    assert data["identical"] == [["alice", "bob"], ["carol", "dave"]]
+
+
+def test_cells_a_spreadsheet_would_run_are_inert_and_numbers_stay_numbers(hostile_class):
+    root, _ = hostile_class
+    table = grades(root / "out" / "grades.csv")
+    assert table["'=HYPERLINK(\"evil.example\",\"click\")"] == ["1", "1", "1", "0", "3"]
+    assert table["'@SUM(1+1)"][-1] == "4" and table["'+cmd|'x'!A0"][-1] == "4"
+    assert table["-1"][-1] == "4"  # a number, not a formula: left as it is
+    for row in [list(table), *table.values()]:
+        for cell in row:
+            assert cell[:1] not in ("=", "+", "@", "\t", "\r") and (cell[:1] != "-" or cell == "-1"), cell
+
+
+def test_every_cell_of_grades_csv_is_escaped(tmp_path):
+    from grader import exercises
+    from grader.classroom.batch import write_grades
+
+    row = {"score": 4, "tasks": [{"name": "forward", "score": 1}]}
+    write_grades(tmp_path / "grades.csv", {"\tx": row, "\rcmd": row, "-2.5e3": row, "-x": row, "plain": row},
+                 exercises.load("softmax"))
+    assert list(grades(tmp_path / "grades.csv")) == ["'\tx", "'\rcmd", "-2.5e3", "'-x", "plain"]
