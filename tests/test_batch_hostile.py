@@ -11,6 +11,7 @@ import signal
 import subprocess
 import sys
 import time
+from pathlib import Path
 
 import pytest
 
@@ -19,6 +20,7 @@ from conftest import SUBMISSIONS, grade_command, run_grade
 CORPUS = SUBMISSIONS / "softmax"
 SLEEPER = """\
 import time
+from pathlib import Path
 import numpy as np
 
 def forward(X, W, b):
@@ -233,3 +235,32 @@ def test_every_cell_of_grades_csv_is_escaped(tmp_path):
     write_grades(tmp_path / "grades.csv", {"\tx": row, "\rcmd": row, "-2.5e3": row, "-x": row, "plain": row},
                  exercises.load("softmax"))
     assert list(grades(tmp_path / "grades.csv")) == ["'\tx", "'\rcmd", "-2.5e3", "'-x", "plain"]
+
+
+@pytest.mark.parametrize("by_path", [False, True], ids=["openat", "lstat fallback"])
+def test_read_regular_file_reads_only_regular_files_reached_without_links(tmp_path, by_path):
+    from grader.classroom import regular_files
+    from grader.classroom.regular_files import NotRegularFile
+
+    def read(relative):
+        if by_path:
+            return regular_files._read_checked_by_path(tmp_path / "class", Path(relative).parts)
+        return regular_files.read_regular_file(tmp_path / "class", relative)
+
+    (tmp_path / "class" / "alice" / "ps1").mkdir(parents=True)
+    (tmp_path / "class" / "alice" / "ps1" / "a.py").write_text("x = 1\n")
+    (tmp_path / "class" / "bob").symlink_to(tmp_path / "class" / "alice")
+    (tmp_path / "class" / "link.py").symlink_to(tmp_path / "class" / "alice" / "ps1" / "a.py")
+    os.mkfifo(tmp_path / "class" / "fifo.py")  # opening it for reading would wait for a writer forever
+    assert read("alice/ps1/a.py") == b"x = 1\n"
+    with pytest.raises(NotRegularFile, match="^bob is a symbolic link: submissions must be regular files$"):
+        read("bob/ps1/a.py")
+    with pytest.raises(NotRegularFile, match="^link.py is a symbolic link"):
+        read("link.py")
+    with pytest.raises(NotRegularFile, match="fifo.py is not a regular file"):
+        read("fifo.py")
+    with pytest.raises(FileNotFoundError):
+        read("nobody.py")
+    if not by_path:
+        with pytest.raises(NotRegularFile, match="not inside the class directory"):
+            read("../class/alice/ps1/a.py")
