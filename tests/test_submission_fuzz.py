@@ -89,3 +89,12 @@ def test_a_deeply_nested_notebook_scores_zero_with_a_reason_not_an_internal_erro
     result, report = run_json("check", path)
     assert result.returncode == 1, result.stderr
     assert report["score"] == 0 and "nested too deeply" in report["tasks"][0]["message"]
+
+
+def test_magic_lines_inside_an_open_bracket_are_code_however_many_there_are():
+    # Each such line once re-read the cell from the top: 4,000 of them took a minute, read before any
+    # sandbox or time limit applies. They are read in one pass now.
+    code = "x = (1\n" + "% 2\n" * 20_000 + ")\n%time y = 1"
+    cell = {"cell_type": "code", "source": code}
+    chunk, = read("softmax.ipynb", json.dumps({"cells": [cell]}).encode()).chunks
+    assert chunk.code == code[:-len("%time y = 1")]
