@@ -33,9 +33,9 @@ def _serve(conn, function, parent, inherited):
     """Worker main loop: receive (tag, args), send (tag, ("ok", value) | ("error", text)).
 
     The worker dies with the command that forked it, however that one ends (SIGKILL,
-    the OOM killer): the kernel sends SIGTERM when the parent dies (Linux), and the
-    parent's ends of every worker's pipe are closed here, so the pipe reports EOF
-    once the parent is gone (elsewhere).
+    the OOM killer): on Linux the kernel sends it SIGTERM when the parent dies; on any
+    system, the parent's ends of every worker's pipe are closed here, so an idle
+    worker reads EOF once the parent is gone.
     """
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C is the parent's to handle
     # SIGTERM from the parent unwinds the sandbox's `with`, which kills the learner's process tree.
@@ -43,7 +43,7 @@ def _serve(conn, function, parent, inherited):
     _term_on_parent_death()
     for end in inherited:  # copies forked along; while one is open here, the pipe never reports EOF
         end.close()
-    while os.getppid() == parent:  # the parent died before the kernel took note of our wish
+    while os.getppid() == parent:  # also catches a parent that died before prctl took effect
         try:
             message = conn.recv()
         except (EOFError, OSError):
