@@ -139,18 +139,16 @@ def batch(directory, exercise, jobs, outdir, assignment, timeout, seed, memory_m
         from .classroom.dask_pool import DaskPool
 
         pool = partial(DaskPool, scheduler=scheduler)
-    try:
-        outcome = batching.run(items, spec, outdir, options, jobs, progress=progress, pool=pool)
-    except KeyboardInterrupt:
-        # Every finished row is already stored (atomically): say so in one line, exit 130.
-        if progress:
-            progress.stop()
-        click.echo(f"grade: interrupted; finished results are kept in {outdir / 'results'}, "
-                   f"rerun to grade the rest", err=True)
-        sys.exit(130)
+    outcome = batching.run(items, spec, outdir, options, jobs, progress=progress, pool=pool)
     if progress:
         progress.stop()
-    click.echo(batching.write_summary(outdir, outcome.rows, spec), nl=False)
+    click.echo(batching.write_summary(outdir, outcome.rows, spec, outcome.identical, outcome.missing), nl=False)
+    if outcome.interrupted:
+        # Every finished row is stored (atomically), and grades.csv and the summary hold them: exit 130.
+        click.echo(f"grade: interrupted; {len(outcome.missing)} of {len(items)} submissions not graded yet: "
+                   f"{outdir}/grades.csv and the summary cover the {len(outcome.rows)} finished, "
+                   f"rerun to grade the rest", err=True)
+        sys.exit(130)
     click.echo(f"graded {len(outcome.graded)}, reused {len(outcome.reused)} unchanged since the last run "
                f"({_where(scheduler, jobs)}); wrote {outdir}/grades.csv, feedback/, gradescope/, "
                f"summary.txt, summary.png")

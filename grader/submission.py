@@ -4,9 +4,7 @@ A .py file is one chunk; a notebook is one chunk per code cell, run in order as
 Jupyter would. Notebooks are parsed with the json module rather than nbformat:
 importing nbformat costs over a second (schema validation), more than grading.
 """
-import io
 import json
-import tokenize
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -87,6 +85,8 @@ def notebook_chunks(text, name):
         notebook = json.loads(text)
     except ValueError as error:
         raise SubmissionError(f"{name} is not a valid notebook: not JSON ({error})") from None
+    except RecursionError:  # json recurses once per bracket: thousands of them exhaust the stack
+        raise SubmissionError(f"{name} is not a valid notebook: its JSON is nested too deeply") from None
     return parsed_notebook_chunks(notebook, name)
 
 
@@ -106,9 +106,12 @@ def parsed_notebook_chunks(notebook, name):
         if _is_autograder_test(cell):
             continue  # nbgrader test cells call the grader; the grader runs them itself
         source = cell.get("source", "")
-        if isinstance(source, list):
-            source = "".join(str(line) for line in source)
-        code = strip_magics(str(source))
+        if isinstance(source, list) and all(isinstance(line, str) for line in source):
+            source = "".join(source)
+        if not isinstance(source, str):  # nbformat: a string or a list of strings, nothing else
+            raise SubmissionError(f"{name} is not a valid notebook: the source of cell {number} is not text "
+                                  f"(a {type(source).__name__})")
+        code = strip_magics(source)
         if code.strip():
             chunks.append(Chunk(f"{name}, cell {number}", code, number))
     return tuple(chunks)
@@ -133,25 +136,55 @@ def strip_magics(code):
         if magic not in _PYTHON_CELL_MAGICS:
             return ""
         lines[0] = ""
-    kept, since = [], 0  # since: where the code after the last magic line starts
+    kept, state = [], _TOP  # state: what is still open where the next line starts
     for line in lines:
         # A magic or shell line only where a statement starts, as in IPython.
-        if line.lstrip().startswith(("%", "!")) and _complete(kept[since:]):
+        if state == _TOP and line.lstrip().startswith(("%", "!")):
             kept.append("")
-            since = len(kept)
         else:
             kept.append(line)
+            state = _after(line, state)
     return "\n".join(kept)
 
 
-def _complete(lines):
-    """False while brackets, a triple-quoted string or a backslash continuation are still open,
-    so that `% x` or `!= y` continuing an expression is not taken for a magic."""
-    try:
-        for _ in tokenize.generate_tokens(io.StringIO("\n".join(lines) + "\n").readline):
-            pass
-    except tokenize.TokenError:  # end of input inside a bracket, string or continuation
-        return False
-    except (SyntaxError, ValueError):  # not Python at all: the compiler will say so
-        return True
-    return True
+_TOP = (0, None, False)  # no bracket open, no string open, no backslash continuation
+
+
+def _after(line, state):
+    """(open brackets, open string's quotes, continued) after one more line of code.
+
+    One pass over each line, so that `% x` or `!= y` continuing an expression is not
+    taken for a magic, at a cost linear in the cell's size (re-tokenizing the cell at
+    every such line was quadratic: a few thousand of them took minutes). Code that is
+    not Python at all may be misread here; the compiler will say what is wrong with it.
+    """
+    depth, quote, _ = state
+    line = line[:-1] if line.endswith("\r") else line
+    i, n, escaped_end = 0, len(line), False
+    while i < n:
+        char = line[i]
+        if quote:
+            if char == "\\":  # escapes the next character, in raw strings too (for where the string ends)
+                escaped_end = i == n - 1
+                i += 2
+            elif line.startswith(quote, i):
+                i, quote = i + len(quote), None
+            else:
+                i += 1
+            continue
+        if char == "#":
+            break
+        if char in "([{":
+            depth += 1
+        elif char in ")]}":
+            depth = max(0, depth - 1)
+        elif char in "'\"":
+            quote = char * 3 if line.startswith(char * 3, i) else char
+            i += len(quote)
+            continue
+        elif char == "\\" and i == n - 1:
+            return depth, None, True
+        i += 1
+    if quote and len(quote) == 1 and not escaped_end:
+        quote = None  # an unterminated one-line string ends with its line (a syntax error, not ours to report)
+    return depth, quote, False

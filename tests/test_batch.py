@@ -123,6 +123,21 @@ class TestBatchOutputs:
         assert dict(map(tuple, summary["distribution"])) == {0: 3, 1: 0, 2: 0, 3: 3, 4: 2}
         assert (root / "out" / "summary.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
 
+    def test_summary_names_the_students_whose_tasks_timed_out_or_crashed(self, graded):
+        root, _ = graded
+        text = (root / "out" / "summary.txt").read_text()
+        lines = text.splitlines()
+        timed_out = lines.index("timed out (0 for those tasks): 1")
+        assert lines[timed_out + 1] == "  dw_timeout: dW"
+        crashed = next(i for i, line in enumerate(lines) if line.startswith("crashed (0 for those tasks): "))
+        assert "  db_crash: db" in lines[crashed + 1:crashed + 3]
+        summary = json.loads((root / "out" / "summary.json").read_text())
+        assert summary["timeout"] == [["dw_timeout", ["dW"]]]
+        assert ["db_crash", ["db"]] in summary["crashed"]
+        # shares stay of all 8 submissions: one timeout in dW is 12%
+        dw_line = next(line for line in lines if line.strip().startswith("dW:"))
+        assert "timeout 12%" in dw_line
+
     def test_every_result_file_is_complete_json_keyed_by_content(self, graded):
         root, _ = graded
         stored = sorted((root / "out" / "results").iterdir())
@@ -218,29 +233,58 @@ def test_a_dying_worker_costs_only_its_row(tmp_path):
     assert again.rows["mallory"]["score"] == 4
 
 
-def test_ctrl_c_leaves_every_finished_result_readable(tmp_path):
+SLOW = """\
+import time
+
+def forward(X, W, b):
+    time.sleep(120)  # still being graded (for --timeout s) when the batch is interrupted
+"""
+
+
+def test_ctrl_c_keeps_finished_results_and_writes_grades_and_summary_marked_incomplete(tmp_path):
+    # Two quick submissions, then ten that each take --timeout (30 s): the first result file
+    # appears long before any slow one can finish, so the interrupt always lands mid-run.
     (tmp_path / "class").mkdir()
-    for i in range(12):  # each costs a 0.5 s timeout, so the run is still going when interrupted
-        shutil.copy(CORPUS / "dw_timeout.py", tmp_path / "class" / f"student{i:02}.py")
-    command = grade_command() + ["batch", str(tmp_path / "class"), "-e", "softmax", "--out", str(tmp_path / "out"),
-                                 "--timeout", "0.5", "-j", "2"]
+    for student in ("a00", "a01"):
+        shutil.copy(CORPUS / "correct_vectorized.py", tmp_path / "class" / f"{student}.py")
+    for i in range(2, 12):
+        (tmp_path / "class" / f"s{i:02}.py").write_text(SLOW + f"# {i}\n")
+    out = tmp_path / "out"
+    command = grade_command() + ["batch", str(tmp_path / "class"), "-e", "softmax", "--out", str(out),
+                                 "--timeout", "30", "-j", "2"]
     process = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
-    results = tmp_path / "out" / "results"
+    results = out / "results"
     while process.poll() is None and not (results.is_dir() and any(results.glob("*.json"))):
         time.sleep(0.05)
     process.send_signal(signal.SIGINT)
-    out, err = process.communicate(timeout=60)
-    finished = sorted(results.glob("*.json"))
-    if process.returncode == 130:
-        assert err.strip().splitlines() == [
-            f"grade: interrupted; finished results are kept in {results}, rerun to grade the rest"]
-        assert "Traceback" not in out + err
-    assert finished and not [path for path in results.iterdir() if not path.name.endswith(".json")]
-    for path in finished:
-        assert json.loads(path.read_text())["row"]["score"] == 3
-    resumed = run_grade("batch", tmp_path / "class", "-e", "softmax", "--out", tmp_path / "out", "--timeout", "0.5")
-    assert f"reused {len(finished)}" in resumed.stdout
-    assert len((tmp_path / "out" / "grades.csv").read_text().splitlines()) == 13
+    stdout, stderr = process.communicate(timeout=60)
+    finished = sorted(path.stem for path in results.glob("*.json"))
+    missing = 12 - len(finished)
+    assert process.returncode == 130, stderr
+    assert finished in (["a00"], ["a01"], ["a00", "a01"])
+    assert stderr.strip().splitlines() == [
+        f"grade: interrupted; {missing} of 12 submissions not graded yet: {out}/grades.csv and the summary "
+        f"cover the {len(finished)} finished, rerun to grade the rest"]
+    assert "Traceback" not in stdout + stderr
+    assert not [path for path in results.iterdir() if not path.name.endswith(".json")]
+    for student in finished:
+        assert json.loads((results / f"{student}.json").read_text())["row"]["score"] == 4
+    lines = (out / "grades.csv").read_text().splitlines()
+    assert lines == ["student,forward,dZ,dW,db,total"] + [f"{student},1,1,1,1,4" for student in finished]
+    summary = (out / "summary.txt").read_text()
+    assert summary in stdout
+    assert f"incomplete: {missing} of 12 submissions not graded yet; rerun to finish" in summary
+    assert f"softmax: {len(finished)} submission" in summary
+    data = json.loads((out / "summary.json").read_text())
+    assert data["missing"] == sorted({"a00", "a01", *(f"s{i:02}" for i in range(2, 12))} - set(finished))
+    # The rerun reuses the finished rows; the slow files, now fixed, are graded; nothing is missing.
+    for i in range(2, 12):
+        shutil.copy(CORPUS / "correct_vectorized.py", tmp_path / "class" / f"s{i:02}.py")
+    resumed = run_grade("batch", tmp_path / "class", "-e", "softmax", "--out", out, "--timeout", "30")
+    assert resumed.returncode == 0 and f"reused {len(finished)}" in resumed.stdout
+    assert len((out / "grades.csv").read_text().splitlines()) == 13
+    assert "incomplete" not in (out / "summary.txt").read_text()
+    assert json.loads((out / "summary.json").read_text())["missing"] == []
 
 
 def test_bytes_and_paths_make_the_same_submission(tmp_path):

@@ -141,7 +141,8 @@ def test_ctrl_c_on_a_local_cluster_keeps_finished_rows(tmp_path):
     finished = sorted(stored.glob("*.json"))
     if process.returncode == 130:
         assert err.strip().splitlines() == [
-            f"grade: interrupted; finished results are kept in {stored}, rerun to grade the rest"]
+            f"grade: interrupted; {24 - len(finished)} of 24 submissions not graded yet: {tmp_path / 'out'}/grades.csv "
+            f"and the summary cover the {len(finished)} finished, rerun to grade the rest"]
     assert "Traceback" not in out + err
     assert finished and not [path for path in stored.iterdir() if not path.name.endswith(".json")]
     for path in finished:

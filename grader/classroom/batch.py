@@ -8,18 +8,25 @@ Layouts of DIR:
 Each submission is read here and sent to a worker as bytes (job.grade_bytes); each
 row is stored (results_store) and its feedback and Gradescope files written as soon
 as it comes back, so Ctrl-C loses only the rows still being graded. grades.csv and
-the summary are written at the end from every row, the reused ones included.
+the summary are written at the end from every row, the reused ones included; after
+Ctrl-C, from the finished rows, and the summary says how many are missing.
+
+A submission is read only if it is a regular file reached without a symbolic link
+(regular_files); anything else gets a zero row saying why.
 """
 import csv
+import hashlib
 import io
 import json
 import os
+import re
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from .. import report
 from .job import failed_row, grade_bytes, report_from_row
-from .results_store import ResultStore, result_key, write_atomic
+from .regular_files import NotRegularFile, read_regular_file
+from .results_store import ResultStore, ctrl_c_held, result_key, write_atomic
 from ..submission import UsageError
 
 SUFFIXES = (".py", ".ipynb")
@@ -29,6 +36,11 @@ SUFFIXES = (".py", ".ipynb")
 class Item:
     student: str
     path: Path
+    root: Path = None  # the directory path is read below (no links from there on); default: its parent
+
+    def read(self):
+        root = self.root if self.root is not None else self.path.parent
+        return read_regular_file(root, self.path.relative_to(root))
 
 
 @dataclass
@@ -36,6 +48,9 @@ class Outcome:
     rows: dict = field(default_factory=dict)  # student -> row, in student order
     graded: list = field(default_factory=list)  # students graded in this run
     reused: list = field(default_factory=list)  # students whose stored row still held
+    missing: list = field(default_factory=list)  # students without a row (the run was interrupted)
+    identical: list = field(default_factory=list)  # groups of students whose files are byte for byte the same
+    interrupted: bool = False
 
 
 def discover(directory, exercise_name, assignment=None):
@@ -58,25 +73,26 @@ def discover(directory, exercise_name, assignment=None):
 def _flat_items(directory):
     found = {}
     for path in sorted(directory.iterdir()):
-        if path.suffix not in SUFFIXES or path.name.startswith(".") or not path.is_file():
+        # Links are listed whatever they point to (even nowhere): each gets a row saying it was refused.
+        if path.suffix not in SUFFIXES or path.name.startswith(".") or not (path.is_file() or path.is_symlink()):
             continue
         if path.stem in found:
             raise UsageError(f"two submissions for {path.stem}: {found[path.stem].name} and {path.name}")
         found[path.stem] = path
-    return [Item(student, path) for student, path in found.items()]
+    return [Item(student, path, directory) for student, path in found.items()]
 
 
 def _nbgrader_items(submitted, exercise_name, assignment):
     items = []
     for student_dir in sorted(p for p in submitted.iterdir() if p.is_dir() and not p.name.startswith(".")):
         pattern = f"{assignment or '*'}/{exercise_name}.ipynb"
-        paths = sorted(p for p in student_dir.glob(pattern) if p.is_file())
+        paths = sorted(p for p in student_dir.glob(pattern) if p.is_file() or p.is_symlink())
         if len(paths) > 1:
             names = ", ".join(p.parent.name for p in paths)
             raise UsageError(f"{student_dir.name} has {exercise_name}.ipynb in several assignments ({names}): "
                              f"choose one with --assignment")
         if paths:
-            items.append(Item(student_dir.name, paths[0]))
+            items.append(Item(student_dir.name, paths[0], submitted))
     return items
 
 
@@ -99,22 +115,37 @@ def run(items, exercise, outdir, options, jobs, progress=None, work=grade_bytes,
     advance(), both on the calling thread; `work` is the
     per-submission function (job.grade_bytes; tests swap in others); `pool` makes the
     pool that runs it, called as WorkerPool is (default; dask_pool.DaskPool for a cluster).
+    After Ctrl-C the Outcome is `interrupted`, with the finished rows and the `missing` students.
     """
     from .worker_pool import WorkerPool
 
-    pool = pool or WorkerPool
-
     outdir = Path(outdir)
-    store, outcome, todo = ResultStore(outdir), Outcome(), []
-    keys = {}
+    store, outcome = ResultStore(outdir), Outcome()
+    try:
+        _grade(items, exercise, outdir, options, jobs, progress, work, pool or WorkerPool, store, outcome)
+    except KeyboardInterrupt:  # every finished row is stored: write what there is, marked incomplete
+        outcome.interrupted = True
+    outcome.missing = sorted(item.student for item in items if item.student not in outcome.rows)
+    outcome.rows = {student: outcome.rows[student] for student in sorted(outcome.rows)}
+    write_grades(outdir / "grades.csv", outcome.rows, exercise)
+    return outcome
+
+
+def _grade(items, exercise, outdir, options, jobs, progress, work, pool, store, outcome):
+    todo, keys, digests = [], {}, {}
     for item in items:
         try:
-            data = item.path.read_bytes()
+            data = item.read()
+        except NotRegularFile as refused:  # never read: a zero row with the reason, looked at again next run
+            _finish(store, outdir, item, None, failed_row(exercise, str(item.path), str(refused), "import_error"),
+                    outcome)
+            continue
         except OSError as error:  # unreadable on disk: a zero row, regraded next time
             row = failed_row(exercise, str(item.path), f"cannot read {item.path.name}: {error.strerror}",
                              "import_error")
             _finish(store, outdir, item, None, row, outcome)
             continue
+        digests.setdefault(hashlib.sha256(data).hexdigest(), []).append(item.student)
         keys[item.student] = result_key(data, exercise.name, options)
         row = store.fresh_row(item.student, keys[item.student])
         if row is not None:
@@ -123,6 +154,7 @@ def run(items, exercise, outdir, options, jobs, progress=None, work=grade_bytes,
             _write_student_files(outdir, item.student, row, only_if_missing=True)
         else:
             todo.append((item.student, (str(item.path), data, exercise.name, options)))
+    outcome.identical = sorted(sorted(group) for group in digests.values() if len(group) > 1)
     by_student = {item.student: item for item in items}
 
     def done(student, status, value):
@@ -143,19 +175,18 @@ def run(items, exercise, outdir, options, jobs, progress=None, work=grade_bytes,
             if progress:
                 progress.start(len(todo))
             workers.run(todo, done)
-    outcome.rows = {student: outcome.rows[student] for student in sorted(outcome.rows)}
-    write_grades(outdir / "grades.csv", outcome.rows, exercise)
-    return outcome
 
 
 def _finish(store, outdir, item, key, row, outcome):
     if any("killed" in task["diagnoses"] for task in row["tasks"]):
         row["grader_failure"], key = True, None  # killed from outside, not the student's doing: regrade next run
-    # Feedback files first, the stored row last: a stored row means its files exist.
-    _write_student_files(outdir, item.student, row)
-    store.save(item.student, key, str(item.path), row)
-    outcome.rows[item.student] = row
-    outcome.graded.append(item.student)
+    # Feedback files first, the stored row last: a stored row means its files exist. Ctrl-C waits
+    # for the whole step, so grades.csv written after it holds exactly the stored rows.
+    with ctrl_c_held():
+        _write_student_files(outdir, item.student, row)
+        store.save(item.student, key, str(item.path), row)
+        outcome.rows[item.student] = row
+        outcome.graded.append(item.student)
 
 
 def _write_student_files(outdir, student, row, only_if_missing=False):
@@ -172,20 +203,39 @@ def write_grades(path, rows, exercise):
     """grades.csv: student, one column per task, total."""
     buffer = io.StringIO()
     writer = csv.writer(buffer, lineterminator="\n")
+    # csv quotes a cell holding the line terminator (\n) but not one holding \r, which readers
+    # take for a line break: such a row is written with every cell quoted.
+    quoted = csv.writer(buffer, lineterminator="\n", quoting=csv.QUOTE_ALL)
     names = [task.name for task in exercise.tasks]
     writer.writerow(["student", *names, "total"])
     for student, row in rows.items():
         scores = {task["name"]: task["score"] for task in row["tasks"]}
-        writer.writerow([student, *(report.points(scores.get(name, 0)) for name in names),
-                         report.points(row["score"])])
+        cells = inert_cells([student, *(report.points(scores.get(name, 0)) for name in names),
+                             report.points(row["score"])])
+        (quoted if any("\r" in cell for cell in cells) else writer).writerow(cells)
     write_atomic(path, buffer.getvalue())
 
 
-def write_summary(outdir, rows, exercise):
-    """summary.txt, summary.json and summary.png; returns the text."""
+_NUMBER = re.compile(r"[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?")
+_FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+
+
+def inert_cells(cells):
+    """Cells a spreadsheet will not run as formulas (OWASP, CSV injection): a text cell starting
+    with = + - @, a tab or a carriage return gets a leading single quote; plain numbers stay numbers."""
+    return [f"'{cell}" if isinstance(cell, str) and cell.startswith(_FORMULA_START) and not _NUMBER.fullmatch(cell)
+            else cell for cell in cells]
+
+
+def write_summary(outdir, rows, exercise, identical=(), missing=()):
+    """summary.txt, summary.json and summary.png; returns the text.
+
+    identical: groups of students with byte-identical files; missing: students without a
+    row yet (an interrupted run), which makes the summary say it is incomplete.
+    """
     from . import summary
 
-    data = summary.summarize(rows, exercise)
+    data = summary.summarize(rows, exercise, identical, missing)
     text = summary.render(data)
     outdir = Path(outdir)
     write_atomic(outdir / "summary.txt", text)

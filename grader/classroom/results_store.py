@@ -22,7 +22,7 @@ from .. import __version__
 
 def write_atomic(path, text):
     path = Path(path)
-    with _ctrl_c_after():
+    with ctrl_c_held():
         try:
             handle = _temporary(path)
         except FileNotFoundError:  # mkdir only when needed: a batch writes hundreds of files per directory
@@ -38,8 +38,11 @@ def write_atomic(path, text):
 
 
 @contextmanager
-def _ctrl_c_after():
-    """Hold a Ctrl-C that arrives mid-write until the write is done, so no temporary file is left."""
+def ctrl_c_held():
+    """Hold a Ctrl-C that arrives inside the block until the block is done (no half-written files).
+
+    Nested blocks hold it until the outermost one ends.
+    """
     if threading.current_thread() is not threading.main_thread():
         yield
         return
@@ -49,8 +52,11 @@ def _ctrl_c_after():
         yield
     finally:
         signal.signal(signal.SIGINT, previous)
-    if caught and previous is not signal.SIG_IGN:
-        raise KeyboardInterrupt
+    if caught:
+        if callable(previous):  # Python's own handler raises KeyboardInterrupt; an outer block records it
+            previous(signal.SIGINT, None)
+        elif previous != signal.SIG_IGN:
+            raise KeyboardInterrupt
 
 
 def _temporary(path):

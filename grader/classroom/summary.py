@@ -1,8 +1,11 @@
 """The class picture after `grade batch`: score distribution and the mistakes per task.
 
 Percentages are of all graded submissions, so "db: missing_keepdims 41%" reads as
-"41% of the class lost db to missing keepdims". The chart is drawn with
-matplotlib's Agg backend, imported only here (it costs half a second).
+"41% of the class lost db to missing keepdims" (after an interrupted run, of the rows
+graded so far, and the summary says how many are missing). The students whose tasks
+timed out or crashed, whose files could not be read, and whose files are identical are
+named. The chart is drawn with matplotlib's Agg backend, imported only here (it
+costs half a second).
 """
 from collections import Counter
 from statistics import mean, median
@@ -10,8 +13,9 @@ from statistics import mean, median
 from ..report import points
 
 
-def summarize(rows, exercise):
-    """rows: {student: row dict}. Returns plain data for the text and the chart."""
+def summarize(rows, exercise, identical=(), missing=()):
+    """rows: {student: row dict}; identical: groups of students with the same file; missing:
+    students not graded yet. Returns plain data for the text and the chart."""
     scores = [row["score"] for row in rows.values()]
     diagnoses = {task.name: Counter() for task in exercise.tasks}
     passed = Counter()
@@ -33,7 +37,24 @@ def summarize(rows, exercise):
         "unreadable": sorted((student, row["unreadable"]) for student, row in rows.items() if row.get("unreadable")),
         "grader_failures": sorted((student, row["tasks"][0]["message"]) for student, row in rows.items()
                                   if row.get("grader_failure")),
+        "timeout": _tasks_with(rows, "timeout"),
+        "crashed": _tasks_with(rows, "crashed"),
+        "identical": sorted(sorted(group) for group in identical),
+        "missing": sorted(missing),
     }
+
+
+def _tasks_with(rows, code):
+    """[student, [task, ...]] for each row with tasks diagnosed `code` (grader failures are listed apart)."""
+    found = []
+    for student in sorted(rows):
+        row = rows[student]
+        if row.get("grader_failure"):
+            continue
+        names = [task["name"] for task in row["tasks"] if code in (task.get("diagnoses") or ())]
+        if names:
+            found.append([student, names])
+    return found
 
 
 def _distribution(scores, max_score):
@@ -50,18 +71,28 @@ def percent(count, total):
 
 def render(summary):
     n, top = summary["count"], summary["max_score"]
+    missing = len(summary["missing"])
     lines = [f"{summary['exercise']}: {n} submission{'s' if n != 1 else ''}, "
-             f"mean {summary['mean']:.2f}/{points(top)}, median {points(summary['median'])}/{points(top)}",
-             "score distribution:"]
+             f"mean {summary['mean']:.2f}/{points(top)}, median {points(summary['median'])}/{points(top)}"]
+    if missing:
+        lines.append(f"incomplete: {missing} of {n + missing} submissions not graded yet; rerun to finish")
+    lines.append("score distribution:")
     widest = max((count for _, count in summary["distribution"]), default=0)
     for value, count in reversed(summary["distribution"]):
         bar = "#" * (round(30 * count / widest) if widest else 0)
         lines.append(f"  {points(value):>4}/{points(top)}  {count:>4}  {percent(count, n):>4}  {bar}")
-    lines.append("diagnoses per task (share of all submissions):")
+    lines.append(f"diagnoses per task (share of the {n} graded submissions):" if missing
+                 else "diagnoses per task (share of all submissions):")
     for task, counts in summary["diagnoses"].items():
         passed = f"passed {percent(summary['passed'].get(task, 0), n)}"
         mistakes = ", ".join(f"{code} {percent(count, n)}" for code, count in counts)
         lines.append(f"  {task}: {passed}" + (f"; {mistakes}" if mistakes else ""))
+    every = len(summary["passed"])
+    for key, heading in (("timeout", "timed out"), ("crashed", "crashed")):
+        if summary[key]:
+            lines.append(f"{heading} (0 for those tasks): {len(summary[key])}")
+            lines.extend(f"  {student}: {'every task' if len(names) == every > 1 else ', '.join(names)}"
+                         for student, names in summary[key])
     if summary["unreadable"]:
         lines.append(f"unreadable files (scored 0): {len(summary['unreadable'])}")
         lines.extend(f"  {student}: {reason}" for student, reason in summary["unreadable"])
@@ -69,6 +100,10 @@ def render(summary):
         lines.append(f"not graded, the grading process failed (scored 0, regraded on the next run): "
                      f"{len(summary['grader_failures'])}")
         lines.extend(f"  {student}: {reason}" for student, reason in summary["grader_failures"])
+    if summary["identical"]:
+        groups = len(summary["identical"])
+        lines.append(f"identical submissions (same sha256): {groups} group{'s' if groups != 1 else ''}")
+        lines.extend(f"  {', '.join(others)}: identical to {first}" for first, *others in summary["identical"])
     return "\n".join(lines) + "\n"
 
 
@@ -88,7 +123,8 @@ def plot(summary, path):
     left.bar(values, [count for _, count in summary["distribution"]], color="#4878a8")
     left.set_xlabel(f"score (out of {points(summary['max_score'])})")
     left.set_ylabel("submissions")
-    left.set_title(f"{summary['exercise']}: scores of {summary['count']} submissions")
+    missing = f" ({len(summary['missing'])} not graded yet)" if summary["missing"] else ""
+    left.set_title(f"{summary['exercise']}: scores of {summary['count']} submissions{missing}")
     if bars:
         labels, shares = zip(*reversed(bars))
         right.barh(labels, shares, color="#c8553d")

@@ -15,8 +15,10 @@ the command has no other thread: its progress bar refreshes from the main thread
 another thread holds. Each worker forks its own sandboxed child per submission,
 as `grade check` does.
 """
+import ctypes
 import importlib
 import multiprocessing
+import os
 import signal
 import sys
 import time
@@ -24,14 +26,24 @@ from collections import deque
 from multiprocessing.connection import wait
 
 PRELOAD = ["grader.classroom.job"]  # imported before forking, inherited by every worker
+_PR_SET_PDEATHSIG = 1
 
 
-def _serve(conn, function):
-    """Worker main loop: receive (tag, args), send (tag, ("ok", value) | ("error", text))."""
+def _serve(conn, function, parent, inherited):
+    """Worker main loop: receive (tag, args), send (tag, ("ok", value) | ("error", text)).
+
+    The worker dies with the command that forked it, however that one ends (SIGKILL,
+    the OOM killer): on Linux the kernel sends it SIGTERM when the parent dies; on any
+    system, the parent's ends of every worker's pipe are closed here, so an idle
+    worker reads EOF once the parent is gone.
+    """
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C is the parent's to handle
     # SIGTERM from the parent unwinds the sandbox's `with`, which kills the learner's process tree.
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))
-    while True:
+    _term_on_parent_death()
+    for end in inherited:  # copies forked along; while one is open here, the pipe never reports EOF
+        end.close()
+    while os.getppid() == parent:  # also catches a parent that died before prctl took effect
         try:
             message = conn.recv()
         except (EOFError, OSError):
@@ -43,13 +55,25 @@ def _serve(conn, function):
             result = ("ok", function(*args))
         except Exception as error:  # a grader bug on one submission costs that row only
             result = ("error", f"{type(error).__name__}: {error}")
-        conn.send((tag, result))
+        try:
+            conn.send((tag, result))
+        except OSError:  # the parent is gone
+            return
+
+
+def _term_on_parent_death():
+    try:
+        ctypes.CDLL(None, use_errno=True).prctl(_PR_SET_PDEATHSIG, signal.SIGTERM)
+    except (OSError, AttributeError):  # not Linux: the EOF on the pipe and the loop's check remain
+        pass
 
 
 class _Worker:
-    def __init__(self, context, function):
+    def __init__(self, context, function, siblings=()):
         self.conn, child_end = context.Pipe()
-        self.process = context.Process(target=_serve, args=(child_end, function), daemon=True)
+        inherited = [self.conn, *(sibling.conn for sibling in siblings)]
+        self.process = context.Process(target=_serve, args=(child_end, function, os.getpid(), inherited),
+                                       daemon=True)
         self.process.start()
         child_end.close()
         self.job = None
@@ -97,7 +121,9 @@ class WorkerPool:
     def __enter__(self):
         for name in self.preload:
             importlib.import_module(name)
-        self.workers = [_Worker(self.context, self.function) for _ in range(self.size)]
+        self.workers = []
+        for _ in range(self.size):
+            self.workers.append(_Worker(self.context, self.function, self.workers))
         return self
 
     def __exit__(self, kind, *exc):
@@ -145,7 +171,7 @@ class WorkerPool:
     def _replace(self, worker):
         worker.stop(force=True)
         index = self.workers.index(worker)
-        self.workers[index] = _Worker(self.context, self.function)
+        self.workers[index] = _Worker(self.context, self.function, [w for w in self.workers if w is not worker])
 
 
 def _exit_text(code):

@@ -7,7 +7,9 @@ is bounded (size, depth, node count) and validated before use.
 Frames on a pipe are an 8-byte little-endian length followed by that many bytes.
 """
 import json
+import math
 import os
+import re
 import select
 import struct
 import time
@@ -24,6 +26,8 @@ MAX_ARRAY_BYTES = 64 << 20  # total per reply; far above any exercise's results
 MAX_DEPTH = 8
 MAX_NODES = 10_000
 _NUMERIC_KINDS = "biuf"
+_DTYPE = re.compile(r"[<>|=]?[biuf][0-9]{1,2}")  # what encode writes: array.dtype.str of a numeric array
+_MAX_NDIM = 32
 _LENGTH = struct.Struct("<Q")
 
 
@@ -139,7 +143,7 @@ def decode(tree, arrays):
         kind = node.get("kind")
         if kind == "array":
             ref = node.get("ref")
-            if not isinstance(ref, int) or not 0 <= ref < len(arrays):
+            if type(ref) is not int or not 0 <= ref < len(arrays):
                 raise BadReply("array reference out of range")
             return arrays[ref]
         if kind in ("number", "bool"):
@@ -170,15 +174,26 @@ def decode(tree, arrays):
 
 
 def array_from_bytes(spec, payload):
-    """Build a float/int/bool array from a child's bytes, checking dtype and size."""
+    """Build a float/int/bool array from a child's bytes, checking dtype, shape and size.
+
+    The dtype must be a plain numeric type string such as "<f8" (what encode writes),
+    never handed to numpy's full dtype parser; the shape's size is computed with
+    Python ints, so a product that overflows int64 cannot wrap round to match.
+    """
+    dtype_name = spec.get("dtype") if isinstance(spec, dict) else None
+    shape = spec.get("shape") if isinstance(spec, dict) else None
+    if not isinstance(dtype_name, str) or not _DTYPE.fullmatch(dtype_name):
+        raise BadReply(f"malformed array header: dtype {str(dtype_name)[:40]!r} is not numeric data")
+    if not isinstance(shape, list) or len(shape) > _MAX_NDIM or not all(
+            type(n) is int and 0 <= n <= MAX_ARRAY_BYTES for n in shape):
+        raise BadReply(f"malformed array header: shape {str(shape)[:40]}")
     try:
-        dtype = np.dtype(spec["dtype"])
-        shape = tuple(int(n) for n in spec["shape"])
-    except (KeyError, TypeError, ValueError) as error:
+        dtype = np.dtype(dtype_name)
+    except TypeError as error:  # a size numpy has no type for, e.g. "<f3"
         raise BadReply(f"malformed array header: {error}") from None
-    if dtype.kind not in _NUMERIC_KINDS or dtype.hasobject or any(n < 0 for n in shape):
+    if dtype.kind not in _NUMERIC_KINDS or dtype.hasobject:
         raise BadReply(f"array of dtype {dtype} is not numeric data")
-    if int(np.prod(shape, dtype=np.int64)) * dtype.itemsize != len(payload):
+    if math.prod(shape) * dtype.itemsize != len(payload):
         raise BadReply("array bytes do not match its shape")
     return np.frombuffer(payload, dtype=dtype).reshape(shape).copy()
 
@@ -190,7 +205,7 @@ def array_specs(tree):
     def walk(node, depth):
         if depth > MAX_DEPTH + 1 or not isinstance(node, dict):
             return
-        if node.get("kind") == "array" and isinstance(node.get("ref"), int):
+        if node.get("kind") == "array" and type(node.get("ref")) is int:
             found[node["ref"]] = node
         for item in node.get("items", []) if isinstance(node.get("items"), list) else []:
             walk(item[1] if isinstance(item, list) and len(item) == 2 else item, depth + 1)
@@ -236,15 +251,25 @@ def read_reply(fd, deadline):
             budget -= len(payload)
             arrays.append(array_from_bytes(spec, payload))
         value = decode(header["value"], arrays) if "value" in header else None
+        jail = header.get("jail")
+        return Reply(header["status"][:40], value, _error_record(header.get("error")),
+                     _seconds(header.get("seconds")), _cell_errors(header.get("cell_errors")),
+                     _text(header.get("detail") or "", 300), _jail_record(jail) if isinstance(jail, dict) else None)
     except (ChannelTimeout, ChannelClosed, BadReply):
         raise
     except (ValueError, TypeError, KeyError, OverflowError, RecursionError, MemoryError) as error:
         raise BadReply(f"{type(error).__name__}") from None
-    seconds = header.get("seconds")
-    jail = header.get("jail")
-    return Reply(header["status"][:40], value, _error_record(header.get("error")),
-                 float(seconds) if type(seconds) in (int, float) else None, _cell_errors(header.get("cell_errors")),
-                 _text(header.get("detail") or "", 300), _jail_record(jail) if isinstance(jail, dict) else None)
+
+
+def _seconds(value):
+    """A duration the child measured: a finite number >= 0, else unknown (None)."""
+    if type(value) not in (int, float):
+        return None
+    try:
+        seconds = float(value)
+    except OverflowError:  # an int too large for a float
+        return None
+    return seconds if math.isfinite(seconds) and seconds >= 0 else None
 
 
 def _jail_record(jail):
@@ -294,3 +319,5 @@ def loads(payload):
         return json.loads(payload)
     except (ValueError, UnicodeDecodeError) as error:
         raise BadReply(f"not JSON: {error}") from None
+    except RecursionError:
+        raise BadReply("not JSON: nested too deeply") from None
