@@ -326,3 +326,39 @@ def test_worker_pool_reports_a_stuck_job_and_an_error_and_finishes_the_rest():
         pool.run(jobs, lambda tag, status, value: done.setdefault(tag, (status, value)))
     assert done == {"a": ("ok", "a"), "b": ("ok", "b"), "c": ("ok", "c"), "d": ("ok", "d"),
                     "hang": ("hung", "grading took longer than 1 s"), "bug": ("error", "ValueError: a grader bug")}
+
+
+def kill_the_jail_of_mallory(name, data, exercise_name, options):
+    """A work function during which something outside (an administrator, the OOM killer) kills mallory's jail."""
+    import threading
+
+    import psutil
+
+    from grader.sandbox import server
+
+    def kill_soon():
+        time.sleep(1.0)
+        fork_server = server.server().process.pid
+        for process in psutil.Process(fork_server).children(recursive=True):
+            if process.ppid() != fork_server:  # a jail's worker, not its keeper
+                process.kill()
+
+    if "mallory" in name:
+        threading.Thread(target=kill_soon, daemon=True).start()
+    return grade_bytes(name, data, exercise_name, options)
+
+
+def test_a_jail_killed_from_outside_is_not_blamed_and_is_graded_again(tmp_path):
+    waits = "import time\ndef forward(X, W, b):\n    time.sleep(20)\n"
+    (tmp_path / "mallory.py").write_text(waits)
+    items = [Item("mallory", tmp_path / "mallory.py")]
+    options = {**OPTIONS, "timeout": 30.0}
+    outcome = run(items, EXERCISE, tmp_path / "out", options, jobs=1, work=kill_the_jail_of_mallory)
+    row = outcome.rows["mallory"]
+    forward = row["tasks"][0]
+    assert forward["diagnoses"] == ["killed"] and "killed from outside" in forward["message"]
+    assert "sys.exit" not in forward["message"] and row["grader_failure"]
+    summary = (tmp_path / "out" / "summary.txt").read_text() if (tmp_path / "out" / "summary.txt").exists() else ""
+    again = run(items, EXERCISE, tmp_path / "out", options, jobs=1, work=kill_the_jail_of_mallory)
+    assert again.graded == ["mallory"] and again.reused == []  # not cached: graded again
+    del summary

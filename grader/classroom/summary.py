@@ -13,6 +13,12 @@ from statistics import mean, median
 from ..report import points
 
 
+def _failure(row):
+    """Why a row was not graded: the message of its task that the grading (not the code) lost."""
+    lost = [task for task in row["tasks"] if "killed" in task["diagnoses"]]
+    return (lost or row["tasks"])[0]["message"]
+
+
 def summarize(rows, exercise, identical=(), missing=()):
     """rows: {student: row dict}; identical: groups of students with the same file; missing:
     students not graded yet. Returns plain data for the text and the chart."""
@@ -35,7 +41,7 @@ def summarize(rows, exercise, identical=(), missing=()):
         "passed": {task.name: passed[task.name] for task in exercise.tasks},
         "diagnoses": {name: counts.most_common() for name, counts in diagnoses.items()},
         "unreadable": sorted((student, row["unreadable"]) for student, row in rows.items() if row.get("unreadable")),
-        "grader_failures": sorted((student, row["tasks"][0]["message"]) for student, row in rows.items()
+        "grader_failures": sorted((student, _failure(row)) for student, row in rows.items()
                                   if row.get("grader_failure")),
         "timeout": _tasks_with(rows, "timeout"),
         "crashed": _tasks_with(rows, "crashed"),
