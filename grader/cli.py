@@ -3,6 +3,7 @@
 Exit codes: 0 full marks, 1 graded below full marks, 2 usage error (one line on
 stderr, no traceback), 3 an internal error of the grader itself (one line too).
 """
+
 import sys
 from pathlib import Path
 
@@ -18,8 +19,12 @@ VISIBILITIES = ("visible", "after_due_date", "after_published", "hidden")
 
 
 def trust_option(command):
-    return click.option("--trust-submissions", "trust", is_flag=True,
-                        help="Grade even when this machine's sandbox lacks a layer (see grade doctor).")(command)
+    return click.option(
+        "--trust-submissions",
+        "trust",
+        is_flag=True,
+        help="Grade even when this machine's sandbox lacks a layer (see grade doctor).",
+    )(command)
 
 
 def require_jail(trust):
@@ -36,15 +41,23 @@ def require_jail(trust):
 def grading_options(command):
     """--timeout, --seed and --memory: what `check` and `batch` grade under, the same for both."""
     command = _memory_option(command)
-    command = click.option("--seed", type=click.IntRange(min=0), default=0, show_default=True,
-                           help="Seed of the grader's random inputs.")(command)
+    command = click.option(
+        "--seed", type=click.IntRange(min=0), default=0, show_default=True, help="Seed of the grader's random inputs."
+    )(command)
     return _timeout_option(command)
 
 
-_memory_option = click.option("--memory", "memory_mb", type=click.IntRange(min=64), default=1024, show_default=True,
-                              help="Memory cap of each submission's process, MiB.")
-_timeout_option = click.option("--timeout", type=click.FloatRange(min=0.1), default=10.0, show_default=True,
-                               help="Seconds each task may run.")
+_memory_option = click.option(
+    "--memory",
+    "memory_mb",
+    type=click.IntRange(min=64),
+    default=1024,
+    show_default=True,
+    help="Memory cap of each submission's process, MiB.",
+)
+_timeout_option = click.option(
+    "--timeout", type=click.FloatRange(min=0.1), default=10.0, show_default=True, help="Seconds each task may run."
+)
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
@@ -57,13 +70,23 @@ def cli():
 @click.argument("path", type=click.Path(path_type=Path))
 @click.option("--exercise", "-e", help="Exercise name (default: the file name's stem).")
 @click.option("--json", "as_json", is_flag=True, help="Print exactly one JSON object on stdout.")
-@click.option("--format", "fmt", type=click.Choice(["text", "json", "gradescope"]), default=None,
-              help="Output format (--json is --format json).")
+@click.option(
+    "--format",
+    "fmt",
+    type=click.Choice(["text", "json", "gradescope"]),
+    default=None,
+    help="Output format (--json is --format json).",
+)
 @grading_options
 @click.option("--verbose", "-v", is_flag=True, help="Also show what the submission printed, and the sandbox's layers.")
 @trust_option
-@click.option("--plot", "plot_path", type=click.Path(dir_okay=False, path_type=Path), default=None,
-              help="Write a PNG of the decision regions learned by `train` (two_layer, n_layer).")
+@click.option(
+    "--plot",
+    "plot_path",
+    type=click.Path(dir_okay=False, path_type=Path),
+    default=None,
+    help="Write a PNG of the decision regions learned by `train` (two_layer, n_layer).",
+)
 def check(path, exercise, as_json, fmt, timeout, seed, memory_mb, verbose, plot_path, trust):
     """Grade one submission (.py or .ipynb) and print a score per task."""
     from . import exercises, report
@@ -92,8 +115,11 @@ def _plot(result, path):
     """Draw what `train` learned; a note on stderr (stdout may be JSON) when there is nothing to draw."""
     boundary = result.artifacts.get("boundary")
     if boundary is None:
-        click.echo(f"grade: no picture written: {result.exercise} has no train task, or train returned "
-                   "no usable params (see its message)", err=True)
+        click.echo(
+            f"grade: no picture written: {result.exercise} has no train task, or train returned "
+            "no usable params (see its message)",
+            err=True,
+        )
         return
     from .boundary import save_png
 
@@ -107,16 +133,30 @@ def _plot(result, path):
 @cli.command()
 @click.argument("directory", type=click.Path(path_type=Path))
 @click.option("--exercise", "-e", required=True, help="Exercise name, e.g. softmax.")
-@click.option("--jobs", "-j", type=click.IntRange(min=1), default=None,
-              help="Submissions graded at once  [default: the number of CPUs]")
-@click.option("--out", "outdir", type=click.Path(file_okay=False, path_type=Path), default=Path("grades"),
-              show_default=True, help="Where grades.csv, feedback/, gradescope/ and the summary go.")
+@click.option(
+    "--jobs",
+    "-j",
+    type=click.IntRange(min=1),
+    default=None,
+    help="Submissions graded at once  [default: the number of CPUs]",
+)
+@click.option(
+    "--out",
+    "outdir",
+    type=click.Path(file_okay=False, path_type=Path),
+    default=Path("grades"),
+    show_default=True,
+    help="Where grades.csv, feedback/, gradescope/ and the summary go.",
+)
 @click.option("--assignment", help="nbgrader layout: the assignment directory to grade (default: any).")
 @grading_options
 @trust_option
-@click.option("--scheduler", metavar="ADDRESS",
-              help='Grade on a Dask cluster: its scheduler (tcp://host:8786), or "local" for a '
-                   'LocalCluster of -j workers. Needs the dask extra: pip install -e ".[dask]".')
+@click.option(
+    "--scheduler",
+    metavar="ADDRESS",
+    help='Grade on a Dask cluster: its scheduler (tcp://host:8786), or "local" for a '
+    'LocalCluster of -j workers. Needs the dask extra: pip install -e ".[dask]".',
+)
 def batch(directory, exercise, jobs, outdir, assignment, timeout, seed, memory_mb, trust, scheduler):
     """Grade every submission in DIRECTORY (<student>.py/.ipynb, or nbgrader's submitted/)."""
     import os
@@ -145,13 +185,18 @@ def batch(directory, exercise, jobs, outdir, assignment, timeout, seed, memory_m
     click.echo(batching.write_summary(outdir, outcome.rows, spec, outcome.identical, outcome.missing), nl=False)
     if outcome.interrupted:
         # Every finished row is stored (atomically), and grades.csv and the summary hold them: exit 130.
-        click.echo(f"grade: interrupted; {len(outcome.missing)} of {len(items)} submissions not graded yet: "
-                   f"{outdir}/grades.csv and the summary cover the {len(outcome.rows)} finished, "
-                   f"rerun to grade the rest", err=True)
+        click.echo(
+            f"grade: interrupted; {len(outcome.missing)} of {len(items)} submissions not graded yet: "
+            f"{outdir}/grades.csv and the summary cover the {len(outcome.rows)} finished, "
+            f"rerun to grade the rest",
+            err=True,
+        )
         sys.exit(130)
-    click.echo(f"graded {len(outcome.graded)}, reused {len(outcome.reused)} unchanged since the last run "
-               f"({_where(scheduler, jobs)}); wrote {outdir}/grades.csv, feedback/, gradescope/, "
-               f"summary.txt, summary.png")
+    click.echo(
+        f"graded {len(outcome.graded)}, reused {len(outcome.reused)} unchanged since the last run "
+        f"({_where(scheduler, jobs)}); wrote {outdir}/grades.csv, feedback/, gradescope/, "
+        f"summary.txt, summary.png"
+    )
 
 
 def _where(scheduler, jobs):
@@ -173,8 +218,9 @@ class _BatchProgress:
     def start(self, total):
         from rich.progress import BarColumn, MofNCompleteColumn, Progress, TimeRemainingColumn
 
-        self._bar = Progress("grading", BarColumn(), MofNCompleteColumn(), TimeRemainingColumn(), transient=True,
-                             auto_refresh=False)
+        self._bar = Progress(
+            "grading", BarColumn(), MofNCompleteColumn(), TimeRemainingColumn(), transient=True, auto_refresh=False
+        )
         self._task = self._bar.add_task("grading", total=total)
         self._bar.start()
         self._bar.refresh()
@@ -199,8 +245,9 @@ def doctor():
     _print_layers({"backend": "linux", "layers": found})
     missing = layers.missing_for_others(found)
     if missing:
-        click.echo(f"grading others' code is refused here (missing: {', '.join(missing)}) unless "
-                   f"{layers.TRUST_FLAG} is given")
+        click.echo(
+            f"grading others' code is refused here (missing: {', '.join(missing)}) unless {layers.TRUST_FLAG} is given"
+        )
     else:
         click.echo("every layer needed to grade others' code is active")
     sys.exit(1 if missing else 0)
@@ -217,23 +264,56 @@ def _print_layers(sandbox):
 
 @cli.command()
 @click.option("--exercise", "-e", required=True, help="Exercise name, e.g. softmax.")
-@click.option("--out", "-o", type=click.Path(dir_okay=False, path_type=Path), default=Path("autograder.zip"),
-              show_default=True, help="The zip to upload to Gradescope.")
-@click.option("--seed", type=click.IntRange(min=0), default=None,
-              help="Private seed of the grader's inputs  [default: a new random one, printed once]")
+@click.option(
+    "--out",
+    "-o",
+    type=click.Path(dir_okay=False, path_type=Path),
+    default=Path("autograder.zip"),
+    show_default=True,
+    help="The zip to upload to Gradescope.",
+)
+@click.option(
+    "--seed",
+    type=click.IntRange(min=0),
+    default=None,
+    help="Private seed of the grader's inputs  [default: a new random one, printed once]",
+)
 @_timeout_option
 @_memory_option
-@click.option("--time-limit", type=click.FloatRange(min=1), default=540.0, show_default=True,
-              help="Seconds the whole grading may take before results.json says it failed; keep it under "
-                   "the assignment's autograder timeout (Gradescope's default: 600).")
-@click.option("--visibility", type=click.Choice(VISIBILITIES), default="visible", show_default=True,
-              help="When students see the per-task results.")
-@click.option("--stdout-visibility", type=click.Choice(VISIBILITIES), default="hidden", show_default=True,
-              help="When students see the autograder's log (which file was graded, the grader's errors).")
-@click.option("--wheel", type=click.Path(dir_okay=False, path_type=Path), default=None,
-              help="The grader's wheel to put in the zip  [default: built from this checkout]")
-@click.option("--trust-submissions", "trust", is_flag=True,
-              help="Grade even where Gradescope's container lacks a layer of the sandbox (its log says which).")
+@click.option(
+    "--time-limit",
+    type=click.FloatRange(min=1),
+    default=540.0,
+    show_default=True,
+    help="Seconds the whole grading may take before results.json says it failed; keep it under "
+    "the assignment's autograder timeout (Gradescope's default: 600).",
+)
+@click.option(
+    "--visibility",
+    type=click.Choice(VISIBILITIES),
+    default="visible",
+    show_default=True,
+    help="When students see the per-task results.",
+)
+@click.option(
+    "--stdout-visibility",
+    type=click.Choice(VISIBILITIES),
+    default="hidden",
+    show_default=True,
+    help="When students see the autograder's log (which file was graded, the grader's errors).",
+)
+@click.option(
+    "--wheel",
+    type=click.Path(dir_okay=False, path_type=Path),
+    default=None,
+    help="The grader's wheel to put in the zip  [default: built from this checkout]",
+)
+@click.option(
+    "--trust-submissions",
+    "trust",
+    is_flag=True,
+    help="Grade even where Gradescope's container lacks a layer of the sandbox (its log says which).",
+)
 def gradescope(exercise, out, seed, timeout, memory_mb, time_limit, visibility, stdout_visibility, wheel, trust):
     """Write a Gradescope autograder zip (setup.sh, run_autograder, the grader's wheel) for EXERCISE."""
     import secrets
@@ -244,15 +324,26 @@ def gradescope(exercise, out, seed, timeout, memory_mb, time_limit, visibility, 
     spec = exercises.load(exercise)
     private = seed is None
     seed = secrets.randbelow(2**32) if private else seed
-    settings = zipper.Settings(exercise=spec.name, timeout=timeout, memory_mb=memory_mb, seed=seed,
-                               time_limit=time_limit, visibility=visibility, stdout_visibility=stdout_visibility,
-                               trust_submissions=trust)
+    settings = zipper.Settings(
+        exercise=spec.name,
+        timeout=timeout,
+        memory_mb=memory_mb,
+        seed=seed,
+        time_limit=time_limit,
+        visibility=visibility,
+        stdout_visibility=stdout_visibility,
+        trust_submissions=trust,
+    )
     wheel_name = zipper.write_zip(out, settings, wheel)
-    click.echo(f"wrote {out}: {spec.name} ({spec.max_score:g} points), {wheel_name}, {timeout:g} s per task, "
-               f"{memory_mb} MiB, results {visibility}, log {stdout_visibility}")
+    click.echo(
+        f"wrote {out}: {spec.name} ({spec.max_score:g} points), {wheel_name}, {timeout:g} s per task, "
+        f"{memory_mb} MiB, results {visibility}, log {stdout_visibility}"
+    )
     origin = "a new private seed" if private else "seed"
-    click.echo(f"{origin} {seed}: `grade check FILE -e {spec.name} --seed {seed}` gives a student's score; "
-               "keep it out of the students' sight")
+    click.echo(
+        f"{origin} {seed}: `grade check FILE -e {spec.name} --seed {seed}` gives a student's score; "
+        "keep it out of the students' sight"
+    )
 
 
 @cli.command(name="list")
@@ -267,8 +358,13 @@ def list_exercises():
 
 
 @cli.command()
-@click.option("--root", type=click.Path(file_okay=False, path_type=Path), default=Path("."),
-              show_default=True, help="Project root holding solutions/ and exercises/.")
+@click.option(
+    "--root",
+    type=click.Path(file_okay=False, path_type=Path),
+    default=Path("."),
+    show_default=True,
+    help="Project root holding solutions/ and exercises/.",
+)
 @click.option("--check", "check_only", is_flag=True, help="Only report stubs that differ from their solution.")
 def stubs(root, check_only):
     """Regenerate exercises/*.py from solutions/*.py."""
@@ -290,10 +386,19 @@ def stubs(root, check_only):
 
 @cli.command(name="nbgrader-source")
 @click.argument("course_dir", type=click.Path(file_okay=False, path_type=Path))
-@click.option("--exercise", "-e", "names", multiple=True,
-              help="Only this exercise (repeatable; default: every exercise with a solution).")
-@click.option("--root", type=click.Path(file_okay=False, path_type=Path), default=None,
-              help="Project root holding solutions/ (default: . or the installed project's).")
+@click.option(
+    "--exercise",
+    "-e",
+    "names",
+    multiple=True,
+    help="Only this exercise (repeatable; default: every exercise with a solution).",
+)
+@click.option(
+    "--root",
+    type=click.Path(file_okay=False, path_type=Path),
+    default=None,
+    help="Project root holding solutions/ (default: . or the installed project's).",
+)
 def nbgrader_source(course_dir, names, root):
     """Write nbgrader source notebooks, COURSE_DIR/source/<exercise>/<exercise>.ipynb, from solutions/."""
     from .integrations import nbgrader_source as source

@@ -4,6 +4,7 @@ The fork server imports numpy in a process of its own; started before this proce
 imports click and numpy, both imports run at once on two cores, and a `grade check`
 costs little more than importing numpy once.
 """
+
 import sys
 
 _SANDBOXED = ("check", "batch", "doctor")

@@ -4,6 +4,7 @@ Text follows pytest's terminal style: one line per task, details indented below 
 failure, then one summary line. Colour only on a terminal (rich, imported lazily:
 it costs 50 ms that a pipe or a JSON consumer should not pay).
 """
+
 import json
 
 VERBOSE_OUTPUT_LIMIT = 4000  # characters of the submission's printed output shown by --verbose
@@ -48,8 +49,11 @@ def shared_failure(report):
     if len(tasks) < 2 or any(task.passed for task in tasks):
         return None
     first = tasks[0]
-    same = all((task.message, list(task.diagnoses), list(task.details))
-               == (first.message, list(first.diagnoses), list(first.details)) for task in tasks)
+    same = all(
+        (task.message, list(task.diagnoses), list(task.details))
+        == (first.message, list(first.diagnoses), list(first.details))
+        for task in tasks
+    )
     return first if same else None
 
 

@@ -4,6 +4,7 @@ A .py file is one chunk; a notebook is one chunk per code cell, run in order as
 Jupyter would. Notebooks are parsed with the json module rather than nbformat:
 importing nbformat costs over a second (schema validation), more than grading.
 """
+
 import json
 from dataclasses import dataclass
 from pathlib import Path
@@ -109,8 +110,9 @@ def parsed_notebook_chunks(notebook, name):
         if isinstance(source, list) and all(isinstance(line, str) for line in source):
             source = "".join(source)
         if not isinstance(source, str):  # nbformat: a string or a list of strings, nothing else
-            raise SubmissionError(f"{name} is not a valid notebook: the source of cell {number} is not text "
-                                  f"(a {type(source).__name__})")
+            raise SubmissionError(
+                f"{name} is not a valid notebook: the source of cell {number} is not text (a {type(source).__name__})"
+            )
         code = strip_magics(source)
         if code.strip():
             chunks.append(Chunk(f"{name}, cell {number}", code, number))

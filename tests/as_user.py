@@ -8,6 +8,7 @@ mount namespace where each such directory is an empty tmpfs holding read-only bi
 mounts of just those paths; the user sees nothing else of it. Then this process
 becomes the user (no capabilities left) and executes the command.
 """
+
 import ctypes
 import os
 import pwd
@@ -19,7 +20,7 @@ _libc = ctypes.CDLL(None, use_errno=True)
 
 
 def _mount(source, target, fstype, flags, data=None):
-    encode = (lambda s: s.encode() if s is not None else None)
+    encode = lambda s: s.encode() if s is not None else None
     if _libc.mount(encode(source), encode(target), encode(fstype), ctypes.c_ulong(flags), encode(data)) != 0:
         number = ctypes.get_errno()
         raise OSError(number, f"mount {target}: {os.strerror(number)}")
@@ -66,8 +67,16 @@ def main():
     # Also the command's own files, and what GRADE_TEST_OPEN names (colon-separated): test directories.
     extra = [arg for arg in command if os.path.isabs(arg) and os.path.exists(arg)]
     extra += [p for p in os.environ.get("GRADE_TEST_OPEN", "").split(":") if p]
-    open_up([sys.base_prefix, sys.prefix, os.path.realpath(sys.executable), here,
-             *[p for p in sys.path if p and os.path.isdir(p)], *extra])
+    open_up(
+        [
+            sys.base_prefix,
+            sys.prefix,
+            os.path.realpath(sys.executable),
+            here,
+            *[p for p in sys.path if p and os.path.isdir(p)],
+            *extra,
+        ]
+    )
     os.setgroups([])
     os.setresgid(entry.pw_gid, entry.pw_gid, entry.pw_gid)
     os.setresuid(entry.pw_uid, entry.pw_uid, entry.pw_uid)

@@ -1,4 +1,5 @@
 """Shared helpers: run the installed `grade` command, write submissions to disk."""
+
 import json
 import os
 import re
@@ -26,8 +27,9 @@ def grade_command():
 
 
 def run_grade(*args, cwd=None, timeout=120):
-    return subprocess.run(grade_command() + [str(a) for a in args], capture_output=True, text=True,
-                          cwd=cwd, timeout=timeout)
+    return subprocess.run(
+        grade_command() + [str(a) for a in args], capture_output=True, text=True, cwd=cwd, timeout=timeout
+    )
 
 
 def run_json(*args, **kwargs):
@@ -38,15 +40,18 @@ def run_json(*args, **kwargs):
 @pytest.fixture
 def write(tmp_path):
     """write(name, code) -> path of a file holding the dedented code."""
+
     def _write(name, code):
         path = tmp_path / name
         path.write_text(textwrap.dedent(code))
         return path
+
     return _write
 
 
 def solution_text(name="softmax"):
     from grader.stubs import strip_markers
+
     return strip_markers((ROOT / "solutions" / f"{name}.py").read_text())
 
 
@@ -80,12 +85,14 @@ def assert_verdicts(report, expected):
 # The distribution, for the slow tests: built once per session from this checkout, and
 # installed into fresh virtual environments without an index, from a wheelhouse.
 
+
 @pytest.fixture(scope="session")
 def dists(tmp_path_factory):
     """(sdist, wheel) made by `python -m build` (the wheel is built from the sdist)."""
     out = tmp_path_factory.mktemp("dist")
-    done = subprocess.run([sys.executable, "-m", "build", "--outdir", str(out), str(ROOT)],
-                          capture_output=True, text=True, timeout=600)
+    done = subprocess.run(
+        [sys.executable, "-m", "build", "--outdir", str(out), str(ROOT)], capture_output=True, text=True, timeout=600
+    )
     assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-3000:]
     (sdist,), (wheel,) = list(out.glob("*.tar.gz")), list(out.glob("*.whl"))
     return sdist, wheel
@@ -96,8 +103,12 @@ def wheelhouse(tmp_path_factory, dists):
     """Our wheel and a wheel of every dependency, fetched once by `pip download` (from the index,
     or pip's cache when it has them), so that every install a test makes runs with --no-index."""
     house = tmp_path_factory.mktemp("wheelhouse")
-    done = subprocess.run([sys.executable, "-m", "pip", "download", "--only-binary", ":all:",
-                           "--dest", str(house), str(dists[1])], capture_output=True, text=True, timeout=600)
+    done = subprocess.run(
+        [sys.executable, "-m", "pip", "download", "--only-binary", ":all:", "--dest", str(house), str(dists[1])],
+        capture_output=True,
+        text=True,
+        timeout=600,
+    )
     assert done.returncode == 0, done.stderr[-3000:]
     return house
 

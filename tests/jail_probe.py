@@ -7,6 +7,7 @@ softmax forward's inputs) if given. Hostile code reports what it managed through
 prints (lines "FOUND <what>"), which come back here as the sandbox's output. Runs as
 whatever user starts it: the tests start it as root and as an ordinary user.
 """
+
 import json
 import sys
 

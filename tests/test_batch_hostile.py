@@ -3,6 +3,7 @@
 A batch killed with SIGKILL, symbolic links among the submissions, identical files,
 student ids that a spreadsheet would run as formulas.
 """
+
 import csv
 import json
 import os
@@ -14,7 +15,6 @@ import time
 from pathlib import Path
 
 import pytest
-
 from conftest import SUBMISSIONS, grade_command, run_grade
 
 CORPUS = SUBMISSIONS / "softmax"
@@ -61,8 +61,18 @@ def test_workers_and_their_sandboxes_die_with_a_killed_batch(tmp_path):
     (tmp_path / "class").mkdir()
     for i in range(6):
         (tmp_path / "class" / f"student{i}.py").write_text(SLEEPER)
-    command = grade_command() + ["batch", str(tmp_path / "class"), "-e", "softmax", "--out", str(tmp_path / "out"),
-                                 "--timeout", "60", "-j", "2"]
+    command = grade_command() + [
+        "batch",
+        str(tmp_path / "class"),
+        "-e",
+        "softmax",
+        "--out",
+        str(tmp_path / "out"),
+        "--timeout",
+        "60",
+        "-j",
+        "2",
+    ]
     batch = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
     tree = set()
     try:
@@ -100,8 +110,7 @@ with worker_pool.WorkerPool(print, 3) as pool:
 
 
 def test_idle_workers_see_the_end_of_their_pipe_when_the_parent_is_killed():
-    parent = subprocess.Popen([sys.executable, "-c", IDLE_POOL], stdout=subprocess.PIPE,
-                              text=True)
+    parent = subprocess.Popen([sys.executable, "-c", IDLE_POOL], stdout=subprocess.PIPE, text=True)
     workers = set()
     try:
         workers = {int(pid) for pid in parent.stdout.readline().split()}
@@ -130,9 +139,17 @@ def hostile_class(tmp_path_factory):
     folder = root / "class"
     folder.mkdir()
     correct, keepdims = (CORPUS / "correct_vectorized.py").read_text(), (CORPUS / "db_missing_keepdims.py").read_text()
-    for student, code in {"alice": correct, "bob": correct, "carol": keepdims, "dave": keepdims, "erin": correct,
-                          '=HYPERLINK("evil.example","click")': keepdims + "# 1\n", "-1": correct + "# 2\n",
-                          "@SUM(1+1)": correct + "# 3\n", "+cmd|'x'!A0": correct + "# 4\n"}.items():
+    for student, code in {
+        "alice": correct,
+        "bob": correct,
+        "carol": keepdims,
+        "dave": keepdims,
+        "erin": correct,
+        '=HYPERLINK("evil.example","click")': keepdims + "# 1\n",
+        "-1": correct + "# 2\n",
+        "@SUM(1+1)": correct + "# 3\n",
+        "+cmd|'x'!A0": correct + "# 4\n",
+    }.items():
         (folder / f"{student}.py").write_text(code)
     (folder / "erin.py").write_text(correct + "# erin's own\n")
     (root / "secret.py").write_text(SECRET)
@@ -159,8 +176,11 @@ def test_symbolic_links_get_a_zero_row_with_the_reason_and_are_never_read(hostil
         assert f"{student}.py is a symbolic link: submissions must be regular files" in feedback
     summary = (root / "out" / "summary.txt").read_text()
     assert "mallory: mallory.py is a symbolic link: submissions must be regular files" in summary
-    everything = result.stdout + result.stderr + "".join(
-        path.read_text() for path in (root / "out").rglob("*") if path.is_file() and path.suffix != ".png")
+    everything = (
+        result.stdout
+        + result.stderr
+        + "".join(path.read_text() for path in (root / "out").rglob("*") if path.is_file() and path.suffix != ".png")
+    )
     assert "TOPSECRET" not in everything
 
 
@@ -174,19 +194,25 @@ def test_a_file_swapped_for_a_link_after_discovery_is_refused(tmp_path):
     items = discover(tmp_path / "class", "softmax")
     (tmp_path / "class" / "alice.py").unlink()
     (tmp_path / "class" / "alice.py").symlink_to(tmp_path / "secret.py")
-    outcome = run(items, exercises.load("softmax"), tmp_path / "out", {"timeout": 1.0, "seed": 0, "memory_mb": 1024},
-                  jobs=1)
+    outcome = run(
+        items, exercises.load("softmax"), tmp_path / "out", {"timeout": 1.0, "seed": 0, "memory_mb": 1024}, jobs=1
+    )
     row = outcome.rows["alice"]
     assert row["score"] == 0 and "is a symbolic link" in row["unreadable"]
     assert "TOPSECRET" not in json.dumps(row)
 
 
 def test_links_in_the_nbgrader_layout_are_refused_at_any_depth(tmp_path):
-    from conftest import ROOT
 
     code = (CORPUS / "correct_vectorized.py").read_text()
-    notebook = json.dumps({"cells": [{"cell_type": "code", "source": code, "metadata": {}, "outputs": [],
-                                      "execution_count": None}], "metadata": {}, "nbformat": 4, "nbformat_minor": 5})
+    notebook = json.dumps(
+        {
+            "cells": [{"cell_type": "code", "source": code, "metadata": {}, "outputs": [], "execution_count": None}],
+            "metadata": {},
+            "nbformat": 4,
+            "nbformat_minor": 5,
+        }
+    )
     submitted = tmp_path / "course" / "submitted"
     (submitted / "alice" / "ps1").mkdir(parents=True)
     (submitted / "alice" / "ps1" / "softmax.ipynb").write_text(notebook)
@@ -198,8 +224,7 @@ def test_links_in_the_nbgrader_layout_are_refused_at_any_depth(tmp_path):
     result = run_grade("batch", tmp_path / "course", "-e", "softmax", "--out", tmp_path / "out", "--timeout", "1")
     assert result.returncode == 0, result.stderr
     table = grades(tmp_path / "out" / "grades.csv")
-    assert {student: row[-1] for student, row in table.items()} == {"alice": "4", "bob": "0", "carol": "0",
-                                                                     "dave": "0"}
+    assert {student: row[-1] for student, row in table.items()} == {"alice": "4", "bob": "0", "carol": "0", "dave": "0"}
     summary = (tmp_path / "out" / "summary.txt").read_text()
     assert "bob: bob is a symbolic link: submissions must be regular files" in summary
     assert "carol: carol/ps1 is a symbolic link" in summary
@@ -219,7 +244,7 @@ def test_identical_submissions_are_named_in_the_summary(hostile_class):
 def test_cells_a_spreadsheet_would_run_are_inert_and_numbers_stay_numbers(hostile_class):
     root, _ = hostile_class
     table = grades(root / "out" / "grades.csv")
-    assert table["'=HYPERLINK(\"evil.example\",\"click\")"] == ["1", "1", "1", "0", "3"]
+    assert table['\'=HYPERLINK("evil.example","click")'] == ["1", "1", "1", "0", "3"]
     assert table["'@SUM(1+1)"][-1] == "4" and table["'+cmd|'x'!A0"][-1] == "4"
     assert table["-1"][-1] == "4"  # a number, not a formula: left as it is
     for row in [list(table), *table.values()]:
@@ -232,8 +257,11 @@ def test_every_cell_of_grades_csv_is_escaped(tmp_path):
     from grader.classroom.batch import write_grades
 
     row = {"score": 4, "tasks": [{"name": "forward", "score": 1}]}
-    write_grades(tmp_path / "grades.csv", {"\tx": row, "\rcmd": row, "-2.5e3": row, "-x": row, "plain": row},
-                 exercises.load("softmax"))
+    write_grades(
+        tmp_path / "grades.csv",
+        {"\tx": row, "\rcmd": row, "-2.5e3": row, "-x": row, "plain": row},
+        exercises.load("softmax"),
+    )
     assert list(grades(tmp_path / "grades.csv")) == ["'\tx", "'\rcmd", "-2.5e3", "'-x", "plain"]
 
 

@@ -1,8 +1,8 @@
 """The `grade` command as a user runs it: exit codes, one-line errors, pure JSON."""
+
 import json
 
 import pytest
-
 from conftest import ROOT, run_grade, run_json, solution_text
 
 
@@ -11,7 +11,12 @@ def test_reference_solution_gets_full_marks_and_exit_0():
     assert result.returncode == 0, result.stdout + result.stderr
     lines = result.stdout.strip().split("\n")
     assert lines[-1] == "softmax: 4/4 points"
-    assert [line.split()[:2] for line in lines[1:5]] == [["PASS", "forward"], ["PASS", "dZ"], ["PASS", "dW"], ["PASS", "db"]]
+    assert [line.split()[:2] for line in lines[1:5]] == [
+        ["PASS", "forward"],
+        ["PASS", "dZ"],
+        ["PASS", "dW"],
+        ["PASS", "db"],
+    ]
 
 
 def test_the_stub_scores_zero_with_exit_1():
@@ -43,8 +48,11 @@ def test_text_output_teaches_the_fix_for_missing_keepdims(write):
 
 
 def test_a_wrong_value_shows_the_worst_entry_and_the_threshold(write):
-    code = (ROOT / "solutions" / "softmax.py").read_text().replace(
-        "G[np.arange(m), y] -= 1.0", "G[np.arange(m), (y + 1) % P.shape[1]] -= 1.0")
+    code = (
+        (ROOT / "solutions" / "softmax.py")
+        .read_text()
+        .replace("G[np.arange(m), y] -= 1.0", "G[np.arange(m), (y + 1) % P.shape[1]] -= 1.0")
+    )
     result, report = run_json("check", write("softmax.py", code))
     dz = report["tasks"][1]
     assert dz["diagnoses"] == ["wrong_value"]
@@ -95,10 +103,13 @@ def test_a_file_that_is_not_utf8_scores_zero_with_a_reason(tmp_path):
     assert "not UTF-8" in report["tasks"][0]["message"]
 
 
-@pytest.mark.parametrize("name, content, reason", [
-    ("softmax.py", "def forward(X, W, b):\n    return X @ W +\n", "the file does not run: SyntaxError"),
-    ("softmax.ipynb", '{"cells": [', "softmax.ipynb is not a valid notebook: not JSON"),
-])
+@pytest.mark.parametrize(
+    "name, content, reason",
+    [
+        ("softmax.py", "def forward(X, W, b):\n    return X @ W +\n", "the file does not run: SyntaxError"),
+        ("softmax.ipynb", '{"cells": [', "softmax.ipynb is not a valid notebook: not JSON"),
+    ],
+)
 def test_a_submission_that_cannot_run_says_why_once(tmp_path, name, content, reason):
     (tmp_path / name).write_text(content)
     result = run_grade("check", tmp_path / name)
@@ -135,7 +146,11 @@ def test_gradescope_format_has_one_test_per_task(write):
     results = json.loads(result.stdout)
     assert results["score"] == 3 and results["max_score"] == 4
     assert [(t["name"], t["score"], t["max_score"]) for t in results["tests"]] == [
-        ("forward", 1, 1), ("dZ", 1, 1), ("dW", 1, 1), ("db", 0, 1)]
+        ("forward", 1, 1),
+        ("dZ", 1, 1),
+        ("dW", 1, 1),
+        ("db", 0, 1),
+    ]
     assert "wrong_axis" in results["tests"][3]["output"]
 
 

@@ -3,13 +3,13 @@
 GRADE_JAIL_DISABLE turns layers off, as a kernel without them would; what the grader
 then does is what these tests check. A student's own `grade check` still runs.
 """
+
 import json
 import os
 import subprocess
 import sys
 
 import pytest
-
 from conftest import SUBMISSIONS, run_grade
 
 CORRECT = SUBMISSIONS / "softmax" / "correct_vectorized.py"
@@ -22,8 +22,9 @@ def without(*layers):
 def grade(*args, env=None):
     from conftest import grade_command
 
-    return subprocess.run(grade_command() + [str(a) for a in args], capture_output=True, text=True, timeout=120,
-                          env=env)
+    return subprocess.run(
+        grade_command() + [str(a) for a in args], capture_output=True, text=True, timeout=120, env=env
+    )
 
 
 def test_doctor_shows_every_layer_active_on_the_test_machines():
@@ -36,12 +37,15 @@ def test_doctor_shows_every_layer_active_on_the_test_machines():
     assert "every layer needed to grade others' code is active" in result.stdout
 
 
-@pytest.mark.parametrize("layers, missing", [
-    (("seccomp",), "network"),
-    (("landlock",), "files"),
-    # As root a jail keeps a uid of its own, which alone stops signals and ptrace.
-    (("landlock", "namespaces", "seccomp"), "files, network" if os.getuid() == 0 else "files, network, processes"),
-])
+@pytest.mark.parametrize(
+    "layers, missing",
+    [
+        (("seccomp",), "network"),
+        (("landlock",), "files"),
+        # As root a jail keeps a uid of its own, which alone stops signals and ptrace.
+        (("landlock", "namespaces", "seccomp"), "files, network" if os.getuid() == 0 else "files, network, processes"),
+    ],
+)
 def test_doctor_names_what_a_kernel_without_a_layer_would_lack(layers, missing):
     result = grade("doctor", env=without(*layers))
     assert result.returncode == 1
@@ -65,8 +69,9 @@ def test_batch_refuses_an_incomplete_jail_in_one_line_and_grades_when_trusted(tm
 def test_gradescope_grading_refuses_too_but_a_students_own_check_runs_and_says_what_is_missing():
     refused = grade("check", CORRECT, "-e", "softmax", "--format", "gradescope", env=without("landlock"))
     assert refused.returncode == 2 and "files layer is missing" in refused.stderr
-    trusted = grade("check", CORRECT, "-e", "softmax", "--format", "gradescope", "--trust-submissions",
-                    env=without("landlock"))
+    trusted = grade(
+        "check", CORRECT, "-e", "softmax", "--format", "gradescope", "--trust-submissions", env=without("landlock")
+    )
     assert trusted.returncode == 0 and json.loads(trusted.stdout)["score"] == 4
     own = grade("check", CORRECT, "-e", "softmax", "-v", env=without("landlock"))
     assert own.returncode == 0 and "softmax: 4/4 points" in own.stdout
@@ -75,15 +80,17 @@ def test_gradescope_grading_refuses_too_but_a_students_own_check_runs_and_says_w
 
 def test_gradetasks_refuses_an_incomplete_jail(tmp_path):
     pytest.importorskip("nbgrader")
-    code = ("from grader.integrations.nbgrader import GradeTasks\n"
-            "import nbformat\n"
-            "nb = nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell('x = 1')])\n"
-            "try:\n"
-            "    GradeTasks().preprocess(nb, {'nbgrader': {'notebook': 'softmax'}})\n"
-            "except RuntimeError as error:\n"
-            "    print('REFUSED', error)\n"
-            "else:\n"
-            "    print('GRADED')\n")
+    code = (
+        "from grader.integrations.nbgrader import GradeTasks\n"
+        "import nbformat\n"
+        "nb = nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell('x = 1')])\n"
+        "try:\n"
+        "    GradeTasks().preprocess(nb, {'nbgrader': {'notebook': 'softmax'}})\n"
+        "except RuntimeError as error:\n"
+        "    print('REFUSED', error)\n"
+        "else:\n"
+        "    print('GRADED')\n"
+    )
     refused = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=without("seccomp"))
     assert "REFUSED GradeTasks: refusing to grade others' code" in refused.stdout, refused.stderr
     assert "trust_submissions" in refused.stdout

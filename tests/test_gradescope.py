@@ -1,8 +1,8 @@
 """Gradescope: results.json against a schema of Gradescope's spec, `grade gradescope`'s zip, and
 the zip at work in a simulated Gradescope root (unzipped, setup.sh run without network, then
 run_autograder on correct, buggy, notebook, oddly named, missing and doubled submissions)."""
+
 import json
-import os
 import shutil
 import subprocess
 import sys
@@ -11,9 +11,9 @@ from pathlib import Path
 
 import jsonschema
 import pytest
+from conftest import SUBMISSIONS, offline_env, run_grade, solution_text
 
 import grader.integrations
-from conftest import ROOT, SUBMISSIONS, offline_env, run_grade, solution_text
 from grader import __version__
 from grader.integrations import gradescope_run
 
@@ -23,14 +23,35 @@ VALIDATOR = jsonschema.Draft202012Validator(SCHEMA, format_checker=jsonschema.Fo
 
 # The example of Gradescope's "Autograder Specifications" page (Output format), comments removed.
 SPEC_EXAMPLE = {
-    "score": 44.0, "execution_time": 136, "output": "Text relevant to the entire submission",
-    "output_format": "simple_format", "test_output_format": "text", "test_name_format": "text",
-    "visibility": "after_due_date", "stdout_visibility": "visible", "extra_data": {},
-    "tests": [{"score": 2.0, "max_score": 2.0, "status": "passed", "name": "Your name here", "name_format": "text",
-               "number": "1.1", "output": "Giant multiline string", "output_format": "text",
-               "tags": ["tag1", "tag2", "tag3"], "visibility": "visible", "extra_data": {}}],
-    "leaderboard": [{"name": "Accuracy", "value": .926}, {"name": "Time", "value": 15.1, "order": "asc"},
-                    {"name": "Stars", "value": "*****"}],
+    "score": 44.0,
+    "execution_time": 136,
+    "output": "Text relevant to the entire submission",
+    "output_format": "simple_format",
+    "test_output_format": "text",
+    "test_name_format": "text",
+    "visibility": "after_due_date",
+    "stdout_visibility": "visible",
+    "extra_data": {},
+    "tests": [
+        {
+            "score": 2.0,
+            "max_score": 2.0,
+            "status": "passed",
+            "name": "Your name here",
+            "name_format": "text",
+            "number": "1.1",
+            "output": "Giant multiline string",
+            "output_format": "text",
+            "tags": ["tag1", "tag2", "tag3"],
+            "visibility": "visible",
+            "extra_data": {},
+        }
+    ],
+    "leaderboard": [
+        {"name": "Accuracy", "value": 0.926},
+        {"name": "Time", "value": 15.1, "order": "asc"},
+        {"name": "Stars", "value": "*****"},
+    ],
 }
 
 
@@ -46,6 +67,7 @@ def notebook(code):
 
 # --- the schema -------------------------------------------------------------------------------
 
+
 def test_the_schema_is_a_valid_draft_2020_12_schema():
     assert SCHEMA["$schema"] == "https://json-schema.org/draft/2020-12/schema"
     jsonschema.Draft202012Validator.check_schema(SCHEMA)
@@ -54,23 +76,33 @@ def test_the_schema_is_a_valid_draft_2020_12_schema():
 def test_the_spec_examples_are_valid():
     assert_valid(SPEC_EXAMPLE)
     # The spec's status example: informational tests without scores (then a top-level score is required).
-    assert_valid({"tests": [{"name": "Compilation check", "status": "passed"},
-                            {"name": "Style check", "status": "failed"},
-                            {"name": "Test 3", "score": 5, "max_score": 10, "status": "passed"}], "score": 5})
+    assert_valid(
+        {
+            "tests": [
+                {"name": "Compilation check", "status": "passed"},
+                {"name": "Style check", "status": "failed"},
+                {"name": "Test 3", "score": 5, "max_score": 10, "status": "passed"},
+            ],
+            "score": 5,
+        }
+    )
 
 
-@pytest.mark.parametrize("broken, why", [
-    ({"tests": [{"name": "a", "max_score": 1}]}, "no score at the top level nor on every test"),
-    ({"scores": 1}, "a misspelt key"),
-    ({"score": 1, "visibility": "after_deadline"}, "an unknown visibility"),
-    ({"score": 1, "stdout_visibility": "shown"}, "an unknown stdout visibility"),
-    ({"score": 1, "output_format": "markdown"}, "an unknown format"),
-    ({"score": 1, "tests": [{"name": "a", "status": "ok"}]}, "an unknown status"),
-    ({"score": 1, "tests": [{"name": "a", "tags": "wrong_axis"}]}, "tags not a list"),
-    ({"score": 1, "tests": [{"name": "a", "number": 1}]}, "a number that is not a string"),
-    ({"score": "3"}, "a score that is not a number"),
-    ({"score": 1, "leaderboard": [{"name": "Time", "value": 1, "order": "up"}]}, "an unknown order"),
-])
+@pytest.mark.parametrize(
+    "broken, why",
+    [
+        ({"tests": [{"name": "a", "max_score": 1}]}, "no score at the top level nor on every test"),
+        ({"scores": 1}, "a misspelt key"),
+        ({"score": 1, "visibility": "after_deadline"}, "an unknown visibility"),
+        ({"score": 1, "stdout_visibility": "shown"}, "an unknown stdout visibility"),
+        ({"score": 1, "output_format": "markdown"}, "an unknown format"),
+        ({"score": 1, "tests": [{"name": "a", "status": "ok"}]}, "an unknown status"),
+        ({"score": 1, "tests": [{"name": "a", "tags": "wrong_axis"}]}, "tags not a list"),
+        ({"score": 1, "tests": [{"name": "a", "number": 1}]}, "a number that is not a string"),
+        ({"score": "3"}, "a score that is not a number"),
+        ({"score": 1, "leaderboard": [{"name": "Time", "value": 1, "order": "up"}]}, "an unknown order"),
+    ],
+)
 def test_the_schema_refuses(broken, why):
     assert list(VALIDATOR.iter_errors(broken)), why
 
@@ -83,8 +115,10 @@ def test_the_status_example_without_top_level_score_is_refused_only_when_a_test_
 
 # --- what the grader writes validates -----------------------------------------------------------
 
-@pytest.mark.parametrize("name", ["correct_vectorized.py", "db_missing_keepdims.py", "dz_raises_valueerror.py",
-                                  "dw_not_implemented.py"])
+
+@pytest.mark.parametrize(
+    "name", ["correct_vectorized.py", "db_missing_keepdims.py", "dz_raises_valueerror.py", "dw_not_implemented.py"]
+)
 def test_grade_check_format_gradescope_validates(name):
     result = run_grade("check", CORPUS / name, "-e", "softmax", "--format", "gradescope")
     assert result.returncode in (0, 1), result.stderr
@@ -107,8 +141,15 @@ def test_grade_batch_gradescope_files_validate(tmp_path):
 
 # --- run_autograder's Python half, in this environment -------------------------------------------
 
-SETTINGS = {"exercise": "softmax", "timeout": 10.0, "memory_mb": 1024, "seed": 1234567, "time_limit": 300.0,
-            "visibility": "after_due_date", "stdout_visibility": "hidden"}
+SETTINGS = {
+    "exercise": "softmax",
+    "timeout": 10.0,
+    "memory_mb": 1024,
+    "seed": 1234567,
+    "time_limit": 300.0,
+    "visibility": "after_due_date",
+    "stdout_visibility": "hidden",
+}
 
 
 @pytest.fixture
@@ -177,9 +218,11 @@ def test_two_submissions_score_zero_and_are_named(gs_root):
     (gs_root / "submission" / "softmax.ipynb").write_text(notebook(solution_text()))
     results = run_in_process(gs_root)
     assert results["score"] == 0
-    assert results["output"] == ("Your submission holds 2 .py or .ipynb files (softmax.ipynb, softmax.py): the grader "
-                                 "cannot tell which one to grade. Upload exactly one file, your softmax.py or "
-                                 "softmax.ipynb (any name), and submit again.")
+    assert results["output"] == (
+        "Your submission holds 2 .py or .ipynb files (softmax.ipynb, softmax.py): the grader "
+        "cannot tell which one to grade. Upload exactly one file, your softmax.py or "
+        "softmax.ipynb (any name), and submit again."
+    )
 
 
 def test_a_grader_failure_still_writes_results_saying_so(gs_root, capsys):
@@ -206,8 +249,17 @@ def test_unreadable_settings_still_write_results(gs_root):
 def test_student_id_from_submission_metadata(tmp_path):
     path = tmp_path / "submission_metadata.json"
     assert gradescope_run.student_id(path) is None
-    path.write_text(json.dumps({"id": 123456, "users": [{"email": "a@example.com", "id": 1234, "name": "A"},
-                                                        {"email": "b@example.com", "id": 99, "name": "B"}]}))
+    path.write_text(
+        json.dumps(
+            {
+                "id": 123456,
+                "users": [
+                    {"email": "a@example.com", "id": 1234, "name": "A"},
+                    {"email": "b@example.com", "id": 99, "name": "B"},
+                ],
+            }
+        )
+    )
     assert gradescope_run.student_id(path) == "1234"
     for broken in ("{", "[]", '{"users": []}', '{"users": [{"name": "A"}]}', '{"users": "A"}'):
         path.write_text(broken)
@@ -226,6 +278,7 @@ def test_the_student_id_is_passed_only_if_grade_check_takes_it(monkeypatch):
 
 # --- grade gradescope: the zip -----------------------------------------------------------------
 
+
 def fake_wheel(directory, name=f"backprop_grade-{__version__}-py3-none-any.whl"):
     path = directory / name
     with zipfile.ZipFile(path, "w") as archive:
@@ -236,9 +289,27 @@ def fake_wheel(directory, name=f"backprop_grade-{__version__}-py3-none-any.whl")
 def test_the_zip_holds_the_scripts_the_wheel_and_the_settings(tmp_path):
     wheel = fake_wheel(tmp_path)
     out = tmp_path / "autograder.zip"
-    result = run_grade("gradescope", "-e", "softmax", "-o", out, "--wheel", wheel, "--seed", "77", "--timeout", "5",
-                       "--memory", "512", "--time-limit", "300", "--visibility", "after_published",
-                       "--stdout-visibility", "visible")
+    result = run_grade(
+        "gradescope",
+        "-e",
+        "softmax",
+        "-o",
+        out,
+        "--wheel",
+        wheel,
+        "--seed",
+        "77",
+        "--timeout",
+        "5",
+        "--memory",
+        "512",
+        "--time-limit",
+        "300",
+        "--visibility",
+        "after_published",
+        "--stdout-visibility",
+        "visible",
+    )
     assert result.returncode == 0, result.stderr
     assert result.stdout.splitlines()[1].startswith("seed 77: `grade check FILE -e softmax --seed 77`")
     with zipfile.ZipFile(out) as archive:
@@ -247,8 +318,15 @@ def test_the_zip_holds_the_scripts_the_wheel_and_the_settings(tmp_path):
         assert modes["setup.sh"] == modes["run_autograder"] == 0o100755
         assert archive.read(wheel.name) == wheel.read_bytes()
         assert json.loads(archive.read("grade.json")) == {
-            "exercise": "softmax", "timeout": 5.0, "memory_mb": 512, "seed": 77, "time_limit": 300.0,
-            "visibility": "after_published", "stdout_visibility": "visible", "trust_submissions": False}
+            "exercise": "softmax",
+            "timeout": 5.0,
+            "memory_mb": 512,
+            "seed": 77,
+            "time_limit": 300.0,
+            "visibility": "after_published",
+            "stdout_visibility": "visible",
+            "trust_submissions": False,
+        }
         files = Path(grader.integrations.__file__).parent / "gradescope_files"
         for name in ("setup.sh", "run_autograder"):
             assert archive.read(name) == (files / name).read_bytes()
@@ -266,15 +344,18 @@ def test_without_a_seed_each_zip_gets_a_new_private_one(tmp_path):
     assert seeds[0] != seeds[1]
 
 
-@pytest.mark.parametrize("args, message", [
-    (["-e", "nope"], "grade: unknown exercise"),
-    (["-e", "softmax", "--wheel", "missing.whl"], "grade: no such file: missing.whl"),
-    (["-e", "softmax", "--wheel", "grade-3.0.1-py3-none-any.whl"], "expected a wheel of backprop-grade"),
-    (["-e", "softmax", "--wheel", "backprop_grade-0.0.1-py3-none-any.whl"], "grader too old for Gradescope zips"),
-    (["-e", "softmax", "--wheel", "backprop_grade-0.0.2-py3-none-any.whl"], "not a readable wheel"),
-    (["-e", "softmax", "-o", "no/such/dir/a.zip"], "grade: cannot write no/such/dir/a.zip"),
-    (["-e", "softmax", "--visibility", "sometimes"], "Invalid value for '--visibility'"),
-])
+@pytest.mark.parametrize(
+    "args, message",
+    [
+        (["-e", "nope"], "grade: unknown exercise"),
+        (["-e", "softmax", "--wheel", "missing.whl"], "grade: no such file: missing.whl"),
+        (["-e", "softmax", "--wheel", "grade-3.0.1-py3-none-any.whl"], "expected a wheel of backprop-grade"),
+        (["-e", "softmax", "--wheel", "backprop_grade-0.0.1-py3-none-any.whl"], "grader too old for Gradescope zips"),
+        (["-e", "softmax", "--wheel", "backprop_grade-0.0.2-py3-none-any.whl"], "not a readable wheel"),
+        (["-e", "softmax", "-o", "no/such/dir/a.zip"], "grade: cannot write no/such/dir/a.zip"),
+        (["-e", "softmax", "--visibility", "sometimes"], "Invalid value for '--visibility'"),
+    ],
+)
 def test_bad_options_are_one_line_usage_errors(tmp_path, args, message):
     fake_wheel(tmp_path)
     fake_wheel(tmp_path, "grade-3.0.1-py3-none-any.whl")
@@ -300,16 +381,32 @@ def autograder(tmp_path_factory, wheelhouse):
     source/, and source/setup.sh run with pip held to the wheelhouse (no index, no network)."""
     root = tmp_path_factory.mktemp("autograder")
     root.chmod(0o755)  # as /autograder: the submission runs as nobody, which must reach the environment
-    made = run_grade("gradescope", "-e", "softmax", "-o", root / "autograder.zip", "--seed", SEED,
-                     "--visibility", "after_due_date", timeout=600)
+    made = run_grade(
+        "gradescope",
+        "-e",
+        "softmax",
+        "-o",
+        root / "autograder.zip",
+        "--seed",
+        SEED,
+        "--visibility",
+        "after_due_date",
+        timeout=600,
+    )
     assert made.returncode == 0, made.stderr
     with zipfile.ZipFile(root / "autograder.zip") as archive:
         archive.extractall(root / "source")
     for name in ("setup.sh", "run_autograder"):  # zipfile drops the modes; Gradescope's unzip keeps them
         (root / "source" / name).chmod(0o755)
     env = offline_env(wheelhouse)
-    setup = subprocess.run(["bash", str(root / "source" / "setup.sh")], capture_output=True, text=True, env=env,
-                           cwd=root / "source", timeout=900)
+    setup = subprocess.run(
+        ["bash", str(root / "source" / "setup.sh")],
+        capture_output=True,
+        text=True,
+        env=env,
+        cwd=root / "source",
+        timeout=900,
+    )
     assert setup.returncode == 0, setup.stdout[-3000:] + setup.stderr[-3000:]
     shutil.copy(root / "source" / "run_autograder", root / "run_autograder")  # what Gradescope does
     return root, {**env, "GRADESCOPE_ROOT": str(root)}
@@ -325,8 +422,9 @@ def submit(autograder, files, metadata=None):
         (root / "submission" / name).write_text(text)
     if metadata is not None:
         (root / "submission_metadata.json").write_text(json.dumps(metadata))
-    done = subprocess.run([str(root / "run_autograder")], capture_output=True, text=True, cwd=root, env=env,
-                          timeout=600)
+    done = subprocess.run(
+        [str(root / "run_autograder")], capture_output=True, text=True, cwd=root, env=env, timeout=600
+    )
     assert done.returncode == 0, done.stderr
     results = json.loads((root / "results" / "results.json").read_text())
     assert_valid(results)
@@ -336,16 +434,20 @@ def submit(autograder, files, metadata=None):
 
 @pytest.mark.slow
 class TestInGradescopesLayout:
-    @pytest.mark.parametrize("name, text", [
-        ("softmax.py", solution_text()),
-        ("softmax.py", (CORPUS / "dz_not_averaged.py").read_text()),
-        ("hw2 (1).py", (CORPUS / "db_wrong_axis.py").read_text()),
-        ("My Notebook.ipynb", notebook((CORPUS / "forward_unstable.py").read_text())),
-        ("softmax.ipynb", notebook(solution_text())),
-    ])
+    @pytest.mark.parametrize(
+        "name, text",
+        [
+            ("softmax.py", solution_text()),
+            ("softmax.py", (CORPUS / "dz_not_averaged.py").read_text()),
+            ("hw2 (1).py", (CORPUS / "db_wrong_axis.py").read_text()),
+            ("My Notebook.ipynb", notebook((CORPUS / "forward_unstable.py").read_text())),
+            ("softmax.ipynb", notebook(solution_text())),
+        ],
+    )
     def test_scores_equal_grade_check(self, autograder, tmp_path, name, text):
-        results, log = submit(autograder, {name: text},
-                              metadata={"id": 1, "users": [{"id": 1234, "email": "a@example.com", "name": "A"}]})
+        results, log = submit(
+            autograder, {name: text}, metadata={"id": 1, "users": [{"id": 1234, "email": "a@example.com", "name": "A"}]}
+        )
         (tmp_path / name).write_text(text)
         assert without_visibility(results) == checked(tmp_path / name, seed=SEED)
         assert (results["visibility"], results["stdout_visibility"]) == ("after_due_date", "hidden")

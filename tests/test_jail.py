@@ -8,6 +8,7 @@ readable or writable by everyone, so that only the jail (not file permissions) c
 stop the attack; side effects are checked from outside as well.
 Network attacks only ever target 127.0.0.1 or sockets this test made.
 """
+
 import json
 import os
 import pwd
@@ -19,14 +20,13 @@ import time
 import uuid
 
 import pytest
-
 from conftest import ROOT
 
 PROBE = ROOT / "tests" / "jail_probe.py"
 AS_USER = ROOT / "tests" / "as_user.py"
 USER = "gradetest"
 
-PRELUDE = '''
+PRELUDE = """
 import os, sys, json
 def attempt(name, action):
     try:
@@ -35,7 +35,7 @@ def attempt(name, action):
         print(f"TRIED {name}: {type(error).__name__}", flush=True)
     else:
         print(f"FOUND {name}: {str(result)[:80]}", flush=True)
-'''
+"""
 
 
 def _ensure_user():
@@ -72,8 +72,13 @@ def environment(extra=None, open_dirs=()):
 
 def run_probe(runner, code, call=None, env=None, open_dirs=(), **options):
     spec = {"code": PRELUDE + code, "call": call, **options}
-    result = subprocess.run(command(runner, PROBE, json.dumps(spec)), capture_output=True, text=True,
-                            timeout=120, env=environment(env, open_dirs))
+    result = subprocess.run(
+        command(runner, PROBE, json.dumps(spec)),
+        capture_output=True,
+        text=True,
+        timeout=120,
+        env=environment(env, open_dirs),
+    )
     assert result.returncode == 0, result.stderr[-3000:]
     return json.loads(result.stdout.strip().splitlines()[-1])
 
@@ -142,8 +147,10 @@ def test_files_outside_the_sandbox_cannot_be_written(runner, open_dir):
     }
     code = "".join(f"attempt({name!r}, lambda: {action})\n" for name, action in attacks.items())
     # Its own /tmp and /dev/shm: writable, and private (checked below from outside).
-    code += (f"open('/tmp/{token}', 'w').write('left for a classmate')\n"
-             f"attempt('dev_shm', lambda: open('/dev/shm/{token}', 'w').write('left for a classmate'))\n")
+    code += (
+        f"open('/tmp/{token}', 'w').write('left for a classmate')\n"
+        f"attempt('dev_shm', lambda: open('/dev/shm/{token}', 'w').write('left for a classmate'))\n"
+    )
     result = run_probe(runner, code, open_dirs=[open_dir])
     assert findings(result, attacks) == []
     assert victim.read_text() == "ANSWER = 42\n"
@@ -154,12 +161,16 @@ def test_files_outside_the_sandbox_cannot_be_written(runner, open_dir):
 
 def test_what_one_sandbox_leaves_in_tmp_or_dev_shm_is_gone_for_the_next(runner):
     token = uuid.uuid4().hex
-    leave = (f"open('/tmp/{token}', 'w').write('answers')\n"
-             f"attempt('write_shm', lambda: open('/dev/shm/{token}', 'w').write('answers'))\n")
+    leave = (
+        f"open('/tmp/{token}', 'w').write('answers')\n"
+        f"attempt('write_shm', lambda: open('/dev/shm/{token}', 'w').write('answers'))\n"
+    )
     run_probe(runner, leave)
-    take = (f"attempt('read_tmp', lambda: open('/tmp/{token}').read())\n"
-            f"attempt('read_shm', lambda: open('/dev/shm/{token}').read())\n"
-            f"attempt('list_tmp', lambda: [n for n in os.listdir('/tmp') if n != '.matplotlib'] or 1/0)\n")
+    take = (
+        f"attempt('read_tmp', lambda: open('/tmp/{token}').read())\n"
+        f"attempt('read_shm', lambda: open('/dev/shm/{token}').read())\n"
+        f"attempt('list_tmp', lambda: [n for n in os.listdir('/tmp') if n != '.matplotlib'] or 1/0)\n"
+    )
     assert findings(run_probe(runner, take), ["read_tmp", "read_shm", "list_tmp"]) == []
 
 
@@ -184,8 +195,13 @@ def listeners(tmp_path):
     abstract.listen(8)
     for sock in (tcp, udp, unix, abstract):
         sock.setblocking(False)
-    yield {"tcp": tcp.getsockname()[1], "udp": udp.getsockname()[1], "unix": str(path), "abstract": name,
-           "sockets": (tcp, udp, unix, abstract)}
+    yield {
+        "tcp": tcp.getsockname()[1],
+        "udp": udp.getsockname()[1],
+        "unix": str(path),
+        "abstract": name,
+        "sockets": (tcp, udp, unix, abstract),
+    }
     for sock in (tcp, udp, unix, abstract):
         sock.close()
 
@@ -216,11 +232,14 @@ def victim(runner, tmp_path):
     """A process of the grader's own user, standing for the grader, `grade batch` or the user's shell."""
     os.chmod(tmp_path, 0o777)
     hit = tmp_path / "hit"
-    code = (f"import signal, time\n"
-            f"signal.signal(signal.SIGUSR1, lambda *a: open({str(hit)!r}, 'w').write('signalled'))\n"
-            f"print('ready', flush=True)\ntime.sleep(60)\n")
-    process = subprocess.Popen(command(runner, "-c", code), stdout=subprocess.PIPE, text=True,
-                               env=environment(open_dirs=[tmp_path]))
+    code = (
+        f"import signal, time\n"
+        f"signal.signal(signal.SIGUSR1, lambda *a: open({str(hit)!r}, 'w').write('signalled'))\n"
+        f"print('ready', flush=True)\ntime.sleep(60)\n"
+    )
+    process = subprocess.Popen(
+        command(runner, "-c", code), stdout=subprocess.PIPE, text=True, env=environment(open_dirs=[tmp_path])
+    )
     assert process.stdout.readline().strip() == "ready"
     yield process.pid, hit  # as_user.py becomes the user in place: the same pid
     process.kill()
@@ -311,8 +330,10 @@ with Sandbox(classmate, timeout=5) as first, Sandbox(attacker, timeout=30) as se
 def test_root_grader_gives_each_jail_its_own_uid_and_no_capabilities():
     if os.getuid() != 0:
         pytest.skip("only a root grader switches uids")
-    code = ("import ctypes\nh = (ctypes.c_uint32 * 2)(0x20080522, 0); d = (ctypes.c_uint32 * 6)()\n"
-            "ctypes.CDLL(None).capget(h, d)\nprint('UID', os.getuid(), 'CAPS', sum(d))\n")
+    code = (
+        "import ctypes\nh = (ctypes.c_uint32 * 2)(0x20080522, 0); d = (ctypes.c_uint32 * 6)()\n"
+        "ctypes.CDLL(None).capget(h, d)\nprint('UID', os.getuid(), 'CAPS', sum(d))\n"
+    )
     result = run_probe("root", code)
     line = next(line for line in result["output"].splitlines() if line.startswith("UID"))
     uid, caps = int(line.split()[1]), int(line.split()[3])
@@ -323,7 +344,7 @@ def test_root_grader_gives_each_jail_its_own_uid_and_no_capabilities():
 # -- nothing inherited ----------------------------------------------------------------------
 def test_the_sandbox_inherits_no_environment_and_no_grader_module(runner):
     secret = f"token-{uuid.uuid4().hex}"
-    code = f'''
+    code = f"""
 import gc, sys
 attempt("environment", lambda: [k for k, v in os.environ.items() if {secret!r} in v] or 1/0)
 attempt("grader_modules", lambda: [m for m in sys.modules if m.split(".")[0] in ("grader", "_gradebox", "dask",
@@ -338,7 +359,7 @@ def grader_code():
     return sorted(found) or 1/0
 attempt("grader_code_in_memory", grader_code)
 attempt("import_grader", lambda: __import__("grader"))
-'''
+"""
     result = run_probe(runner, code, env={"GRADE_TEST_SECRET": secret})
     assert findings(result, ["environment", "grader_modules", "grader_code_in_memory", "import_grader"]) == []
 
@@ -347,7 +368,7 @@ attempt("import_grader", lambda: __import__("grader"))
 def test_a_fork_bomb_stops_at_the_process_cap_for_any_grader_user(runner):
     from grader.sandbox.base import PROCESSES
 
-    code = f'''
+    code = f"""
 import time
 def forward(X, W, b):
     started = refused = 0
@@ -363,7 +384,7 @@ def forward(X, W, b):
         started += 1
     print("STARTED", started, "REFUSED", refused, flush=True)
     time.sleep(300)
-'''
+"""
     result = run_probe(runner, code, call="forward", timeout=3.0)
     line = next(line for line in result["output"].splitlines() if line.startswith("STARTED"))
     started, refused = int(line.split()[1]), int(line.split()[3])
@@ -382,7 +403,7 @@ def _descendants(pid):
 
 
 def test_no_process_the_submission_starts_outlives_grading(runner):
-    code = '''
+    code = """
 import time
 for _ in range(20):
     if os.fork() == 0:
@@ -395,7 +416,7 @@ if os.fork() == 0:  # a double fork in a new session: the grandchild tries to es
     os._exit(0)
 def forward(X, W, b):
     return X @ W + b
-'''
+"""
     result = run_probe(runner, code, call="forward")
     assert result["call"]["status"] == "ok"
     assert result["processes_while_grading"] >= 22  # the keeper, the worker, 20 sleepers, the escapee
@@ -404,18 +425,20 @@ def forward(X, W, b):
 
 def test_a_sandbox_killed_from_outside_is_not_blamed_on_the_student(tmp_path):
     """SIGKILL from outside (an administrator, the out-of-memory killer): status killed, not crashed."""
+    import numpy as np
     import psutil
 
     from grader.sandbox import Sandbox, server
     from grader.submission import submission_from_bytes
 
-    import numpy as np
-
     submission = submission_from_bytes("waits.py", b"import time\ndef forward(X):\n    time.sleep(30)\n")
     with Sandbox(submission, timeout=20) as box:
         box.call("no_such_function", (np.zeros(1),))  # loaded and waiting
-        workers = [p for p in psutil.Process(server.server().process.pid).children(recursive=True)
-                   if p.ppid() != server.server().process.pid]
+        workers = [
+            p
+            for p in psutil.Process(server.server().process.pid).children(recursive=True)
+            if p.ppid() != server.server().process.pid
+        ]
 
         def kill_soon():
             time.sleep(0.5)
@@ -433,7 +456,7 @@ def test_a_sandbox_killed_from_outside_is_not_blamed_on_the_student(tmp_path):
 def test_python_numpy_and_the_allowed_packages_still_import_and_plot_in_the_jail(runner):
     """What honest code uses must still work: lazy imports of the standard library and numpy, matplotlib."""
     pytest.importorskip("matplotlib")
-    code = '''
+    code = """
 def forward(X, W, b):
     import json, decimal, fractions, statistics, ctypes, zoneinfo, numpy.random, numpy.polynomial
     import matplotlib
@@ -444,6 +467,6 @@ def forward(X, W, b):
     figure.savefig("/tmp/plot.png")
     assert os.path.getsize("/tmp/plot.png") > 1000
     return X @ W + b
-'''
+"""
     result = run_probe(runner, code, call="forward", timeout=60)
     assert result["call"]["status"] == "ok", result

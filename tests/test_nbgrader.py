@@ -7,6 +7,7 @@ notebooks, and a student who patches numpy and the grader gains nothing. A secon
 course runs nbgrader's own Execute on the same test cells, then GradeTasks, and prints
 both timings (pytest -s; also recorded as junit properties).
 """
+
 import json
 import os
 import shutil
@@ -15,7 +16,6 @@ import sys
 import time
 
 import pytest
-
 from conftest import ROOT, run_json
 
 pytest.importorskip("nbgrader")
@@ -27,7 +27,7 @@ from grader.stubs import strip_markers  # noqa: E402
 TASK_TIMEOUT = 1.0  # seconds per task, for the student who loops forever (GradeTasks and grade check alike)
 TASKS = ("forward", "dZ", "dW", "db")
 
-TAMPER = '''\
+TAMPER = """\
 import sys, types
 import numpy as np
 np.allclose = lambda *a, **k: True
@@ -47,7 +47,7 @@ sys.modules["grader"].feedback = fake.feedback
 
 def dZ(P, y):
     return np.zeros_like(P)
-'''
+"""
 
 # student -> {task: (text in the correct solution, its replacement)}, applied to the solution cells.
 BUGS = {
@@ -57,7 +57,9 @@ BUGS = {
     "bug_dW": {"dW": ("return X.T @ dZ", "return (X.T @ dZ).T")},
     "bug_db": {"db": ("keepdims=True", "keepdims=False")},
     "loops": {"dW": ("return X.T @ dZ", "while True:\n        pass")},
-    "killer": {"db": ("return np.sum", "import os, signal\n    os.kill(os.getpid(), signal.SIGKILL)\n    return np.sum")},
+    "killer": {
+        "db": ("return np.sum", "import os, signal\n    os.kill(os.getpid(), signal.SIGKILL)\n    return np.sum")
+    },
 }
 # What each student must score per task (forward, dZ, dW, db), whatever else agrees.
 EXPECTED = {
@@ -148,8 +150,9 @@ def _gradebook_scores(course, students):
 def _autograde(course, env, students):
     """Run `nbgrader autograde`; return the result and seconds per notebook (app start-up included)."""
     start = time.perf_counter()
-    result = _nbgrader("autograde", "softmax", "--force", f"--Application.log_format={LOG_FORMAT}",
-                       cwd=course, env=env, ok=False)
+    result = _nbgrader(
+        "autograde", "softmax", "--force", f"--Application.log_format={LOG_FORMAT}", cwd=course, env=env, ok=False
+    )
     return result, (time.perf_counter() - start) / len(students)
 
 
@@ -187,8 +190,9 @@ def course(tmp_path_factory):
     base = tmp_path_factory.mktemp("nbgrader")
     env = _env(base)
     course = base / "course"
-    made = _run([sys.executable, "-m", "grader", "nbgrader-source", course, "--exercise", "softmax", "--root", ROOT],
-                base, env)
+    made = _run(
+        [sys.executable, "-m", "grader", "nbgrader-source", course, "--exercise", "softmax", "--root", ROOT], base, env
+    )
     assert "softmax.ipynb" in made.stdout
     with open(course / "nbgrader_config.py", "a") as config:
         config.write(f"c.GradeTasks.timeout = {TASK_TIMEOUT}\n")
@@ -198,8 +202,14 @@ def course(tmp_path_factory):
     notebooks = _student_notebooks(course)
     _submit(course, notebooks)
     result, per_notebook = _autograde(course, env, notebooks)
-    return {"dir": course, "env": env, "result": result, "pristine": pristine, "notebooks": notebooks,
-            "per_notebook": per_notebook}
+    return {
+        "dir": course,
+        "env": env,
+        "result": result,
+        "pristine": pristine,
+        "notebooks": notebooks,
+        "per_notebook": per_notebook,
+    }
 
 
 def test_source_notebook_has_valid_cells(course):
@@ -213,8 +223,15 @@ def test_source_notebook_has_valid_cells(course):
         answer = "".join(cells[f"solution_{task}"]["source"])
         assert "### BEGIN SOLUTION" in answer and "### END SOLUTION" in answer
         test = cells[f"test_{task}"]["metadata"]["nbgrader"]
-        assert test == {"grade": True, "grade_id": f"test_{task}", "locked": True, "points": 1,
-                        "schema_version": 3, "solution": False, "task": False}
+        assert test == {
+            "grade": True,
+            "grade_id": f"test_{task}",
+            "locked": True,
+            "points": 1,
+            "schema_version": 3,
+            "solution": False,
+            "task": False,
+        }
     released = json.loads((course["pristine"] / "release" / "softmax" / "softmax.ipynb").read_text())
     assert "NotImplementedError" in "".join(_cells(released)["solution_db"]["source"])
 
@@ -285,7 +302,9 @@ def test_execute_versus_grade_tasks_timings(course, record_property):
     for name, (per_notebook, inside) in (("execute", execute), ("grade_tasks", grade_tasks)):
         record_property(f"{name}_seconds_per_notebook", round(per_notebook, 2))
         record_property(f"{name}_seconds_per_notebook_after_startup", round(inside, 2))
-    print(f"\nnbgrader autograde, {len(students)} notebooks, seconds per notebook with app start-up "
-          f"(and without it): Execute {execute[0]:.2f} ({execute[1]:.2f}), "
-          f"GradeTasks {grade_tasks[0]:.2f} ({grade_tasks[1]:.2f}); "
-          f"under Execute the tamperer scored {sum(executed['tamperer'].values()):g}/4")
+    print(
+        f"\nnbgrader autograde, {len(students)} notebooks, seconds per notebook with app start-up "
+        f"(and without it): Execute {execute[0]:.2f} ({execute[1]:.2f}), "
+        f"GradeTasks {grade_tasks[0]:.2f} ({grade_tasks[1]:.2f}); "
+        f"under Execute the tamperer scored {sum(executed['tamperer'].values()):g}/4"
+    )

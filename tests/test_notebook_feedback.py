@@ -1,17 +1,29 @@
 """The test cells' feedback (grader.notebook, in the learner's kernel) and GradeTasks on a parsed notebook."""
+
 import json
 
 import pytest
-
 from conftest import ROOT, SUBMISSIONS, run_grade, run_json
+
 from grader import feedback
 
 TASKS = ("forward", "dZ", "dW", "db")
 # Corpus files safe to run inside the test process (no os._exit, no endless loop).
-IN_PROCESS = ("correct_vectorized.py", "correct_loops.py", "db_missing_keepdims.py", "db_returns_list.py",
-              "dw_transposed.py", "dw_returns_string.py", "dw_not_implemented.py", "dz_input_mutated.py",
-              "dz_raises_valueerror.py", "forward_max_no_keepdims.py", "forward_input_mutated.py",
-              "forward_returns_exps.py", "db_missing.py")
+IN_PROCESS = (
+    "correct_vectorized.py",
+    "correct_loops.py",
+    "db_missing_keepdims.py",
+    "db_returns_list.py",
+    "dw_transposed.py",
+    "dw_returns_string.py",
+    "dw_not_implemented.py",
+    "dz_input_mutated.py",
+    "dz_raises_valueerror.py",
+    "forward_max_no_keepdims.py",
+    "forward_input_mutated.py",
+    "forward_returns_exps.py",
+    "db_missing.py",
+)
 
 
 def namespace_of(path):
@@ -38,12 +50,15 @@ def test_feedback_agrees_with_grade_check(name, capsys):
 
 def test_nothing_reaches_stderr(capsys):
     namespace = {}
-    exec("import sys, warnings\nimport numpy as np\n"
-         "def db(dZ):\n"
-         "    print('debug', file=sys.stderr)\n"
-         "    warnings.warn('careful')\n"
-         "    np.exp(np.array([1000.0])) / 0.0\n"
-         "    return np.log(-dZ).sum(axis=0, keepdims=True)\n", namespace)
+    exec(
+        "import sys, warnings\nimport numpy as np\n"
+        "def db(dZ):\n"
+        "    print('debug', file=sys.stderr)\n"
+        "    warnings.warn('careful')\n"
+        "    np.exp(np.array([1000.0])) / 0.0\n"
+        "    return np.log(-dZ).sum(axis=0, keepdims=True)\n",
+        namespace,
+    )
     points = feedback("softmax", "db", namespace)
     out = capsys.readouterr()
     assert points == 0.0 and out.err == ""
@@ -85,10 +100,13 @@ def test_nbgrader_source_writes_notebook_and_config(tmp_path):
     assert (tmp_path / "course" / "nbgrader_config.py").read_text() == "c = get_config()\n"
 
 
-@pytest.mark.parametrize("args, message", [
-    (["-e", "nope"], "unknown exercise 'nope'"),
-    (["--root", "."], "no solutions/ directory"),
-])
+@pytest.mark.parametrize(
+    "args, message",
+    [
+        (["-e", "nope"], "unknown exercise 'nope'"),
+        (["--root", "."], "no solutions/ directory"),
+    ],
+)
 def test_nbgrader_source_usage_errors(tmp_path, args, message):
     args = [a if a != "." else str(tmp_path) for a in args]
     result = run_grade("nbgrader-source", tmp_path / "course", *args)
@@ -105,17 +123,29 @@ def test_grade_tasks_scores_an_unknown_test_cell_zero_and_shows_cell_errors():
     from grader.integrations.nbgrader import GradeTasks
 
     def test_cell(grade_id, source):
-        return v4.new_code_cell(source, metadata={"nbgrader": {
-            "grade": True, "solution": False, "locked": True, "points": 1, "grade_id": grade_id,
-            "schema_version": 3}})
+        return v4.new_code_cell(
+            source,
+            metadata={
+                "nbgrader": {
+                    "grade": True,
+                    "solution": False,
+                    "locked": True,
+                    "points": 1,
+                    "grade_id": grade_id,
+                    "schema_version": 3,
+                }
+            },
+        )
 
     code = (SUBMISSIONS / "softmax" / "correct_vectorized.py").read_text()
-    nb = v4.new_notebook(cells=[
-        v4.new_code_cell(code),
-        v4.new_code_cell("undefined_name"),
-        test_cell("test_db", "from grader import feedback\nfeedback('softmax', 'db', globals())"),
-        test_cell("extra", "assert True"),
-    ])
+    nb = v4.new_notebook(
+        cells=[
+            v4.new_code_cell(code),
+            v4.new_code_cell("undefined_name"),
+            test_cell("test_db", "from grader import feedback\nfeedback('softmax', 'db', globals())"),
+            test_cell("extra", "assert True"),
+        ]
+    )
     nb, _ = GradeTasks(timeout=5).preprocess(nb, {"nbgrader": {"notebook": "softmax"}})
     nbformat.validate(nb)
     db, extra = nb.cells[2].outputs, nb.cells[3].outputs
@@ -126,9 +156,9 @@ def test_grade_tasks_scores_an_unknown_test_cell_zero_and_shows_cell_errors():
 
 def test_config_lines_are_nbgraders_default_with_execute_replaced():
     pytest.importorskip("nbgrader")
+    from nbgrader.converters import Autograde
     from traitlets.config import Config
 
-    from nbgrader.converters import Autograde
     from grader.integrations.nbgrader_source import CONFIG_LINES
 
     def configured(text):

@@ -1,5 +1,6 @@
 """The distribution, backprop-grade: `python -m build` makes an sdist and a wheel that carry no
 solution, and the wheel, installed in a clean virtual environment, grades from outside the checkout."""
+
 import json
 import subprocess
 import sys
@@ -7,8 +8,8 @@ import tarfile
 import zipfile
 
 import pytest
-
 from conftest import ROOT, SUBMISSIONS, offline_env, run_json, solution_text
+
 from grader import DISTRIBUTION, __version__
 from grader.stubs import BEGIN, END
 
@@ -19,11 +20,17 @@ def archive_texts(path):
     """{member name: text} of a wheel or an sdist (directories left out)."""
     if path.suffix == ".whl":
         with zipfile.ZipFile(path) as archive:
-            return {name: archive.read(name).decode("utf-8", "replace") for name in archive.namelist()
-                    if not name.endswith("/")}
+            return {
+                name: archive.read(name).decode("utf-8", "replace")
+                for name in archive.namelist()
+                if not name.endswith("/")
+            }
     with tarfile.open(path) as archive:
-        return {member.name: archive.extractfile(member).read().decode("utf-8", "replace")
-                for member in archive.getmembers() if member.isfile()}
+        return {
+            member.name: archive.extractfile(member).read().decode("utf-8", "replace")
+            for member in archive.getmembers()
+            if member.isfile()
+        }
 
 
 def solution_regions():
@@ -55,8 +62,11 @@ def test_no_solution_is_shipped(dists, which):
     regions = solution_regions()
     assert len(regions) >= 10  # the three exercises' solutions were found
     for name, text in texts.items():
-        assert "solutions/" not in name and "/tests/" not in name and "exercises/" not in name.replace(
-            "grader/exercises/", ""), name
+        assert (
+            "solutions/" not in name
+            and "/tests/" not in name
+            and "exercises/" not in name.replace("grader/exercises/", "")
+        ), name
         for solution, region in regions:
             assert region not in text, f"{name} holds a solution region of {solution}"
 
@@ -64,8 +74,10 @@ def test_no_solution_is_shipped(dists, which):
 def test_the_wheel_carries_the_files_read_at_run_time(dists):
     names = set(archive_texts(dists[1]))
     assert "grader/integrations/gradescope_results.schema.json" in names
-    assert {"grader/integrations/gradescope_files/setup.sh",
-            "grader/integrations/gradescope_files/run_autograder"} <= names
+    assert {
+        "grader/integrations/gradescope_files/setup.sh",
+        "grader/integrations/gradescope_files/run_autograder",
+    } <= names
     top = {name.split("/")[0] for name in names}
     assert top == {"grader", f"{DISTRIBUTION.replace('-', '_')}-{__version__}.dist-info"}
 
@@ -77,29 +89,42 @@ def installed(tmp_path_factory, dists, wheelhouse):
     venv = tmp_path_factory.mktemp("installed") / "venv"
     env = offline_env(wheelhouse)
     subprocess.run([sys.executable, "-m", "venv", str(venv)], check=True, env=env, timeout=300)
-    done = subprocess.run([str(venv / "bin" / "python"), "-m", "pip", "install", str(dists[1])],
-                          capture_output=True, text=True, env=env, timeout=600)
+    done = subprocess.run(
+        [str(venv / "bin" / "python"), "-m", "pip", "install", str(dists[1])],
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=600,
+    )
     assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-3000:]
     return venv / "bin", env
 
 
 def run_installed(installed, *args, cwd):
     bindir, env = installed
-    return subprocess.run([str(bindir / "grade"), *map(str, args)], capture_output=True, text=True, cwd=cwd,
-                          env=env, timeout=300)
+    return subprocess.run(
+        [str(bindir / "grade"), *map(str, args)], capture_output=True, text=True, cwd=cwd, env=env, timeout=300
+    )
 
 
 def test_the_installed_package_is_not_the_checkout(installed, tmp_path):
     bindir, env = installed
-    where = subprocess.run([str(bindir / "python"), "-c", "import grader; print(grader.__file__)"],
-                           capture_output=True, text=True, cwd=tmp_path, env=env, check=True).stdout.strip()
+    where = subprocess.run(
+        [str(bindir / "python"), "-c", "import grader; print(grader.__file__)"],
+        capture_output=True,
+        text=True,
+        cwd=tmp_path,
+        env=env,
+        check=True,
+    ).stdout.strip()
     assert where.startswith(str(bindir.parent)) and not where.startswith(str(ROOT))
     version = run_installed(installed, "--version", cwd=tmp_path)
     assert version.stdout.strip() == f"grade {__version__} ({DISTRIBUTION})"
 
 
-@pytest.mark.parametrize("name", ["softmax/correct_vectorized.py", "softmax/db_missing_keepdims.py",
-                                  "two_layer/mask_from_dA.py"])
+@pytest.mark.parametrize(
+    "name", ["softmax/correct_vectorized.py", "softmax/db_missing_keepdims.py", "two_layer/mask_from_dA.py"]
+)
 def test_the_installed_wheel_grades_as_the_checkout_does(installed, tmp_path, name):
     source = SUBMISSIONS / name
     exercise = source.parent.name

@@ -1,13 +1,13 @@
 """Untrusted code: each attack ends in the right verdict, in bounded time, and
 grading goes on. The solution's functions are prepended or appended so that the
 tasks the attack does not touch must still pass."""
+
 import json
-import os
 import time
 
 import pytest
-
 from conftest import run_grade, solution_text
+
 from grader import exercises
 from grader.checking.grading import grade_file
 
@@ -73,8 +73,7 @@ def test_running_the_file_may_take_as_long_as_the_slowest_task(write):
 
 def test_infinite_loop_in_one_task_costs_that_task_only(write):
     report = grade_code(write, SOLUTION + "\ndef dW(X, dZ):\n    while True:\n        pass\n", timeout=1.0)
-    assert verdicts(report) == {"forward": (True, []), "dZ": (True, []), "dW": (False, ["timeout"]),
-                                "db": (True, [])}
+    assert verdicts(report) == {"forward": (True, []), "dZ": (True, []), "dW": (False, ["timeout"]), "db": (True, [])}
     assert "did not return within 1 s" in report.tasks[2].message
 
 
@@ -84,7 +83,10 @@ def test_exception_in_a_task_shows_type_message_and_line(write):
     task = report.tasks[1]
     assert (task.passed, task.diagnoses) == (False, ["exception"])
     assert "ValueError: labels look wrong" in task.message
-    assert task.details[0] == f"at softmax.py, line {len(SOLUTION.split(chr(10))) + 3}: raise ValueError('labels look wrong')"
+    assert (
+        task.details[0]
+        == f"at softmax.py, line {len(SOLUTION.split(chr(10))) + 3}: raise ValueError('labels look wrong')"
+    )
     assert [t.passed for t in report.tasks] == [True, False, True, True]
 
 
@@ -108,11 +110,14 @@ def test_memory_bomb_growing_slowly_is_stopped_too(write):
     assert verdicts(report)["db"] == (False, ["out_of_memory"])
 
 
-@pytest.mark.parametrize("patch", [
-    "np.allclose = lambda *a, **k: True\nnp.testing.assert_allclose = lambda *a, **k: None",
-    "import builtins\nbuiltins.abs = lambda x: 0\nbuiltins.max = lambda *a, **k: 0",
-    "np.linalg.norm = lambda *a, **k: 0.0\nnp.sum = lambda *a, **k: 0.0",
-])
+@pytest.mark.parametrize(
+    "patch",
+    [
+        "np.allclose = lambda *a, **k: True\nnp.testing.assert_allclose = lambda *a, **k: None",
+        "import builtins\nbuiltins.abs = lambda x: 0\nbuiltins.max = lambda *a, **k: 0",
+        "np.linalg.norm = lambda *a, **k: 0.0\nnp.sum = lambda *a, **k: 0.0",
+    ],
+)
 def test_monkeypatching_numpy_or_builtins_does_not_change_the_verdict(write, patch):
     code = f"import numpy as np\n{patch}\ndef db(dZ):\n    return np.zeros((1, dZ.shape[1]))\n"
     report = grade_code(write, code)
@@ -129,8 +134,11 @@ def test_importing_the_grader_from_a_submission_is_refused(write):
 
 def test_printed_forged_report_never_reaches_stdout(write):
     forged = json.dumps({"exercise": "softmax", "score": 4, "max_score": 4, "tasks": []})
-    path = write("softmax.py", f"import sys\nprint({forged!r})\nprint('10/10')\n"
-                 f"sys.stderr.write('4/4 points')\n" + SOLUTION.replace("return G / m", "return G"))
+    path = write(
+        "softmax.py",
+        f"import sys\nprint({forged!r})\nprint('10/10')\n"
+        f"sys.stderr.write('4/4 points')\n" + SOLUTION.replace("return G / m", "return G"),
+    )
     result = run_grade("check", path, "--json")
     report = json.loads(result.stdout)  # exactly one JSON object: nothing else on stdout
     assert report["score"] == 3 and result.returncode == 1
@@ -138,7 +146,9 @@ def test_printed_forged_report_never_reaches_stdout(write):
 
 
 def test_submitted_code_cannot_kill_the_grader_or_write_to_its_stdout(write):
-    path = write("softmax.py", """
+    path = write(
+        "softmax.py",
+        """
 import os, signal
 for attack in (lambda: os.kill(os.getppid(), signal.SIGKILL),
                lambda: open(f"/proc/{os.getppid()}/fd/1", "w").write('{"score": 4}')):
@@ -146,7 +156,8 @@ for attack in (lambda: os.kill(os.getppid(), signal.SIGKILL),
         attack()
     except OSError:
         pass
-""")
+""",
+    )
     result = run_grade("check", path, "--json")
     report = json.loads(result.stdout)
     assert result.returncode == 1 and report["score"] == 0
@@ -162,7 +173,9 @@ def test_grading_goes_on_after_the_process_crashes_mid_task(write):
 
 def test_a_submission_may_not_send_itself_the_signals_reserved_for_outsiders(write):
     # SIGKILL may only come from outside (seccomp): so a process killed by it is not the student's doing.
-    report = grade_code(write, SOLUTION + "\nimport os, signal\ndef dZ(P, y):\n    os.kill(os.getpid(), signal.SIGKILL)\n")
+    report = grade_code(
+        write, SOLUTION + "\nimport os, signal\ndef dZ(P, y):\n    os.kill(os.getpid(), signal.SIGKILL)\n"
+    )
     assert verdicts(report)["dZ"] == (False, ["exception"])
     assert "PermissionError" in report.tasks[1].message
 
@@ -206,16 +219,19 @@ def test_the_grader_answers_cannot_be_read_from_the_learner_process_memory(write
     assert report.score == 0
 
 
-@pytest.mark.parametrize("extra", [
-    # 20 MB of prints in forward: more than the output file may hold
-    "_forward = forward\ndef forward(X, W, b):\n    for i in range(200_000):\n        print('debug', i, '.' * 90)\n"
-    "    return _forward(X, W, b)\n",
-    # a "tee" logger without flush() in place of sys.stdout
-    "import sys\nclass Tee:\n    def __init__(self):\n        self.out = sys.stdout\n"
-    "    def write(self, text):\n        self.out.write(text)\nsys.stdout = Tee()\nprint('logging')\n",
-    # a script that locates itself
-    "import os\nHERE = os.path.dirname(os.path.abspath(__file__))\n",
-])
+@pytest.mark.parametrize(
+    "extra",
+    [
+        # 20 MB of prints in forward: more than the output file may hold
+        "_forward = forward\ndef forward(X, W, b):\n    for i in range(200_000):\n        print('debug', i, '.' * 90)\n"
+        "    return _forward(X, W, b)\n",
+        # a "tee" logger without flush() in place of sys.stdout
+        "import sys\nclass Tee:\n    def __init__(self):\n        self.out = sys.stdout\n"
+        "    def write(self, text):\n        self.out.write(text)\nsys.stdout = Tee()\nprint('logging')\n",
+        # a script that locates itself
+        "import os\nHERE = os.path.dirname(os.path.abspath(__file__))\n",
+    ],
+)
 def test_correct_code_that_prints_a_lot_or_replaces_stdout_keeps_full_marks(write, extra):
     report = grade_code(write, SOLUTION + "\n" + extra, timeout=10.0)
     assert [(t.name, t.passed, t.diagnoses) for t in report.tasks] == [(t.name, True, []) for t in SOFTMAX.tasks]
@@ -223,17 +239,23 @@ def test_correct_code_that_prints_a_lot_or_replaces_stdout_keeps_full_marks(writ
 
 
 def test_an_exception_that_cannot_be_printed_is_said_so(write):
-    code = SOLUTION + "\nclass Weird(Exception):\n    def __str__(self):\n        raise ValueError('no')\n" \
-                      "def dZ(P, y):\n    raise Weird()\n"
+    code = (
+        SOLUTION + "\nclass Weird(Exception):\n    def __str__(self):\n        raise ValueError('no')\n"
+        "def dZ(P, y):\n    raise Weird()\n"
+    )
     report = grade_code(write, code)
     assert verdicts(report)["dZ"] == (False, ["exception"])
-    assert "raised Weird: (its message cannot be printed: Weird.__str__ itself raised an error)" in report.tasks[1].message
+    assert (
+        "raised Weird: (its message cannot be printed: Weird.__str__ itself raised an error)" in report.tasks[1].message
+    )
     assert "sys.exit" not in report.tasks[1].message
 
 
 def test_running_out_of_memory_while_sending_a_huge_view_back_is_said_so(write):
     # 8 GiB of a broadcast view: nothing to compute, but copying it out for the grader needs the memory.
-    code = SOLUTION + "\nimport numpy as np\ndef dZ(P, y):\n    return np.broadcast_to(np.zeros(1), (1 << 20, 1 << 10))\n"
+    code = (
+        SOLUTION + "\nimport numpy as np\ndef dZ(P, y):\n    return np.broadcast_to(np.zeros(1), (1 << 20, 1 << 10))\n"
+    )
     report = grade_code(write, code, memory_mb=256)
     task = report.tasks[1]
     assert verdicts(report)["dZ"] == (False, ["shape_mismatch"])
@@ -242,11 +264,13 @@ def test_running_out_of_memory_while_sending_a_huge_view_back_is_said_so(write):
 
 def test_running_out_of_memory_while_copying_a_result_out_is_said_so(write):
     # Under the size limit but over the memory left: the copy for the pipe fails, not the learner's code.
-    code = SOLUTION + ("\nimport numpy as np\nHOARD = []\ndef dZ(P, y):\n"
-                       "    view = np.broadcast_to(np.zeros(1), (7 << 20,))\n"
-                       "    try:\n        while True:\n            HOARD.append(bytearray(8 << 20))\n"
-                       "    except MemoryError:\n        HOARD.pop(); HOARD.pop()\n"
-                       "    return view\n")
+    code = SOLUTION + (
+        "\nimport numpy as np\nHOARD = []\ndef dZ(P, y):\n"
+        "    view = np.broadcast_to(np.zeros(1), (7 << 20,))\n"
+        "    try:\n        while True:\n            HOARD.append(bytearray(8 << 20))\n"
+        "    except MemoryError:\n        HOARD.pop(); HOARD.pop()\n"
+        "    return view\n"
+    )
     report = grade_code(write, code, memory_mb=256)
     task = report.tasks[1]
     assert verdicts(report)["dZ"] == (False, ["out_of_memory"]), task.message

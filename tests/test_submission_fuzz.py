@@ -4,17 +4,22 @@ A file the grader cannot read is the student's to fix (score 0, exit 1, a reason
 any other exception would end as "grade: internal error" (exit 3). Set
 GRADE_FUZZ_EXAMPLES for a longer hunt than the suite's.
 """
+
 import json
 import os
 
+from conftest import run_json
 from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
-from conftest import run_json
 from grader.submission import Chunk, Submission, SubmissionError, submission_from_bytes
 
-FUZZ = settings(max_examples=int(os.environ.get("GRADE_FUZZ_EXAMPLES", 150)), deadline=None, database=None,
-                suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])
+FUZZ = settings(
+    max_examples=int(os.environ.get("GRADE_FUZZ_EXAMPLES", 150)),
+    deadline=None,
+    database=None,
+    suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large],
+)
 NAMES = st.sampled_from(["softmax.ipynb", "softmax.py", "dir/alice.ipynb", "x.txt", ".ipynb", "softmax"])
 DEEP = b"[" * 100_000 + b"]" * 100_000
 
@@ -33,19 +38,36 @@ def read(name, data):
     return submission
 
 
-scalars = (st.none() | st.booleans() | st.integers(min_value=-2**70, max_value=2**70) | st.floats()
-           | st.text(max_size=12))
-json_values = st.recursive(scalars, lambda inner: st.lists(inner, max_size=4)
-                           | st.dictionaries(st.text(max_size=8), inner, max_size=4), max_leaves=16)
+scalars = (
+    st.none() | st.booleans() | st.integers(min_value=-(2**70), max_value=2**70) | st.floats() | st.text(max_size=12)
+)
+json_values = st.recursive(
+    scalars,
+    lambda inner: st.lists(inner, max_size=4) | st.dictionaries(st.text(max_size=8), inner, max_size=4),
+    max_leaves=16,
+)
 code_lines = st.text(st.sampled_from("x=(1)[]{}%!#'\"\\ \n\t"), max_size=40) | st.text(max_size=40)
 sources = code_lines | st.lists(code_lines | json_values, max_size=4) | json_values
-cells = st.fixed_dictionaries(
-    {"cell_type": st.sampled_from(["code", "markdown", "raw"]) | json_values},
-    optional={"source": sources, "metadata": json_values | st.fixed_dictionaries(
-        {"nbgrader": json_values | st.fixed_dictionaries({"grade": json_values, "solution": json_values})})},
-) | json_values
-notebooks = st.fixed_dictionaries({"cells": st.lists(cells, max_size=5) | json_values},
-                                  optional={"metadata": json_values, "nbformat": json_values}) | json_values
+cells = (
+    st.fixed_dictionaries(
+        {"cell_type": st.sampled_from(["code", "markdown", "raw"]) | json_values},
+        optional={
+            "source": sources,
+            "metadata": json_values
+            | st.fixed_dictionaries(
+                {"nbgrader": json_values | st.fixed_dictionaries({"grade": json_values, "solution": json_values})}
+            ),
+        },
+    )
+    | json_values
+)
+notebooks = (
+    st.fixed_dictionaries(
+        {"cells": st.lists(cells, max_size=5) | json_values},
+        optional={"metadata": json_values, "nbformat": json_values},
+    )
+    | json_values
+)
 
 
 @FUZZ
@@ -54,7 +76,7 @@ notebooks = st.fixed_dictionaries({"cells": st.lists(cells, max_size=5) | json_v
 @example("softmax.ipynb", b'{"cells": ' + DEEP + b"}")
 @example("softmax.ipynb", b'{"cells": [{"cell_type": "code", "source": ' + DEEP + b"}]}")
 @example("softmax.py", b"\xff\xfe\x00")
-@example("softmax.ipynb", b"\xef\xbb\xbf{\"cells\": []}")
+@example("softmax.ipynb", b'\xef\xbb\xbf{"cells": []}')
 @example("softmax.ipynb", b'{"cells": 1' + b"0" * 5000 + b"}")
 def test_any_bytes_end_in_a_submission_or_a_submission_error(name, data):
     read(name, data)
@@ -75,8 +97,7 @@ def test_any_notebook_json_ends_in_a_submission_or_a_submission_error(notebook):
 
 
 def test_a_source_that_is_not_text_is_refused_with_its_cell_number():
-    notebook = {"cells": [{"cell_type": "markdown", "source": "# hi"},
-                          {"cell_type": "code", "source": {"print": 1}}]}
+    notebook = {"cells": [{"cell_type": "markdown", "source": "# hi"}, {"cell_type": "code", "source": {"print": 1}}]}
     error = read("softmax.ipynb", json.dumps(notebook).encode())
     assert isinstance(error, SubmissionError) and "cell 2" in str(error) and "not text" in str(error)
     good = read("softmax.ipynb", json.dumps({"cells": [{"cell_type": "code", "source": ["x = ", "1"]}]}).encode())
@@ -96,5 +117,5 @@ def test_magic_lines_inside_an_open_bracket_are_code_however_many_there_are():
     # sandbox or time limit applies. They are read in one pass now.
     code = "x = (1\n" + "% 2\n" * 20_000 + ")\n%time y = 1"
     cell = {"cell_type": "code", "source": code}
-    chunk, = read("softmax.ipynb", json.dumps({"cells": [cell]}).encode()).chunks
-    assert chunk.code == code[:-len("%time y = 1")]
+    (chunk,) = read("softmax.ipynb", json.dumps({"cells": [cell]}).encode()).chunks
+    assert chunk.code == code[: -len("%time y = 1")]

@@ -6,6 +6,7 @@ as "grade: internal error" (exit 3), which must mean a bug in the grader.
 Example counts are modest so the suite stays fast; for a longer hunt set
 GRADE_FUZZ_EXAMPLES, e.g. `GRADE_FUZZ_EXAMPLES=5000 pytest tests/test_wire_fuzz.py`.
 """
+
 import json
 import math
 import os
@@ -20,8 +21,12 @@ from hypothesis import strategies as st
 from grader.sandbox import wire
 
 CHANNEL_ERRORS = (wire.ChannelTimeout, wire.ChannelClosed, wire.BadReply)
-FUZZ = settings(max_examples=int(os.environ.get("GRADE_FUZZ_EXAMPLES", 150)), deadline=None, database=None,
-                suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])
+FUZZ = settings(
+    max_examples=int(os.environ.get("GRADE_FUZZ_EXAMPLES", 150)),
+    deadline=None,
+    database=None,
+    suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large],
+)
 
 
 def frame(payload):
@@ -76,10 +81,13 @@ def assert_valid(outcome):
         return
     assert isinstance(outcome, wire.Reply), repr(outcome)
     assert isinstance(outcome.status, str) and len(outcome.status) <= 40
-    assert outcome.seconds is None or (type(outcome.seconds) is float and math.isfinite(outcome.seconds)
-                                       and outcome.seconds >= 0)
-    assert outcome.error is None or (set(outcome.error) == {"type", "message", "where", "text"} and all(
-        text is None or (isinstance(text, str) and len(text) <= 300) for text in outcome.error.values()))
+    assert outcome.seconds is None or (
+        type(outcome.seconds) is float and math.isfinite(outcome.seconds) and outcome.seconds >= 0
+    )
+    assert outcome.error is None or (
+        set(outcome.error) == {"type", "message", "where", "text"}
+        and all(text is None or (isinstance(text, str) and len(text) <= 300) for text in outcome.error.values())
+    )
     assert isinstance(outcome.cell_errors, tuple)
     for record in outcome.cell_errors:
         assert record["cell"] is None or (type(record["cell"]) is int and record["cell"] > 0)
@@ -88,13 +96,26 @@ def assert_valid(outcome):
 
 
 # JSON of every type, numbers at the edges included (NaN, inf, ints far past int64).
-scalars = (st.none() | st.booleans() | st.integers(min_value=-2**70, max_value=2**70)
-           | st.sampled_from([2**62, 2**63, 2**64, -1, 0, 10**400]) | st.floats() | st.text(max_size=12))
-json_values = st.recursive(scalars, lambda inner: st.lists(inner, max_size=4)
-                           | st.dictionaries(st.text(max_size=8), inner, max_size=4), max_leaves=16)
+scalars = (
+    st.none()
+    | st.booleans()
+    | st.integers(min_value=-(2**70), max_value=2**70)
+    | st.sampled_from([2**62, 2**63, 2**64, -1, 0, 10**400])
+    | st.floats()
+    | st.text(max_size=12)
+)
+json_values = st.recursive(
+    scalars,
+    lambda inner: st.lists(inner, max_size=4) | st.dictionaries(st.text(max_size=8), inner, max_size=4),
+    max_leaves=16,
+)
 
-dtypes = st.sampled_from(["<f8", "<f4", ">f8", "<i8", "|u1", "|b1", "|O", "<U3", "V8", "<M8[s]", "<c16",
-                          "(2,)f8", "f8,f8", "S0"]) | json_values
+dtypes = (
+    st.sampled_from(
+        ["<f8", "<f4", ">f8", "<i8", "|u1", "|b1", "|O", "<U3", "V8", "<M8[s]", "<c16", "(2,)f8", "f8,f8", "S0"]
+    )
+    | json_values
+)
 sizes = st.integers(min_value=-3, max_value=5) | st.sampled_from([2**31, 2**32, 2**62, 2**63 - 1, 2**63, 2**64])
 shapes = st.lists(sizes, max_size=4) | json_values
 refs = st.integers(min_value=-2, max_value=4) | st.sampled_from([True, False, 0.0, float("nan"), "0", None])
@@ -106,25 +127,39 @@ leaves = st.one_of(
     st.fixed_dictionaries({"kind": st.just("other"), "type": json_values}),
     json_values,
 )
-value_trees = st.recursive(leaves, lambda inner: st.one_of(
-    st.fixed_dictionaries({"kind": st.sampled_from(["list", "tuple"]), "items": st.lists(inner, max_size=4)}),
-    st.fixed_dictionaries({"kind": st.just("dict"),
-                           "items": st.lists(st.tuples(st.text(max_size=4), inner).map(list)
-                                             | json_values, max_size=4)}),
-), max_leaves=12)
+value_trees = st.recursive(
+    leaves,
+    lambda inner: st.one_of(
+        st.fixed_dictionaries({"kind": st.sampled_from(["list", "tuple"]), "items": st.lists(inner, max_size=4)}),
+        st.fixed_dictionaries(
+            {
+                "kind": st.just("dict"),
+                "items": st.lists(st.tuples(st.text(max_size=4), inner).map(list) | json_values, max_size=4),
+            }
+        ),
+    ),
+    max_leaves=12,
+)
 
 cell_records = st.one_of(
     json_values,
-    st.lists(st.fixed_dictionaries({}, optional={"cell": json_values, "where": json_values,
-                                                 "type": json_values, "message": json_values}) | json_values,
-             max_size=4),
+    st.lists(
+        st.fixed_dictionaries(
+            {}, optional={"cell": json_values, "where": json_values, "type": json_values, "message": json_values}
+        )
+        | json_values,
+        max_size=4,
+    ),
 )
 headers = st.fixed_dictionaries(
     {"status": st.sampled_from(["ok", "ready", "error", "timeout", "memory"]) | json_values},
-    optional={"arrays": st.integers(min_value=-1, max_value=4) | json_values, "value": value_trees,
-              "seconds": json_values, "error": json_values | st.dictionaries(
-                  st.sampled_from(["type", "message", "where", "text"]), json_values),
-              "cell_errors": cell_records},
+    optional={
+        "arrays": st.integers(min_value=-1, max_value=4) | json_values,
+        "value": value_trees,
+        "seconds": json_values,
+        "error": json_values | st.dictionaries(st.sampled_from(["type", "message", "where", "text"]), json_values),
+        "cell_errors": cell_records,
+    },
 )
 payloads = st.lists(st.binary(max_size=64) | st.integers(0, 8).map(lambda n: bytes(8 * n)), max_size=4)
 
@@ -165,8 +200,7 @@ ARRAY = {"kind": "array", "ref": 0, "dtype": "<f8", "shape": [2]}
 @example({"status": "ok", "arrays": 1, "value": {**ARRAY, "shape": [True, 2]}}, [bytes(16)])
 @example({"status": "ok", "arrays": 1, "value": {**ARRAY, "shape": [2.0]}}, [bytes(16)])
 @example({"status": "ok", "arrays": 1, "value": {**ARRAY, "dtype": [["a", "<f8"]], "shape": [1]}}, [bytes(8)])
-@example({"status": "ok", "arrays": 1, "value": {**ARRAY, "dtype": {"names": ["a"], "formats": ["<f8"]}}},
-         [bytes(16)])
+@example({"status": "ok", "arrays": 1, "value": {**ARRAY, "dtype": {"names": ["a"], "formats": ["<f8"]}}}, [bytes(16)])
 @example({"status": "ok", "arrays": 1, "value": {**ARRAY, "ref": True}}, [bytes(16)])
 @example({"status": "ok", "arrays": 1, "value": {**ARRAY, "ref": -1}}, [bytes(16)])
 @example({"status": "ok", "arrays": 1, "value": {**ARRAY, "ref": float("nan")}}, [bytes(16)])

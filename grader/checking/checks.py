@@ -8,11 +8,12 @@ answer that the grader computes itself (its negative, m times it, its transpose.
 a code is named only when exactly one transformation matches, so an ambiguous case
 falls back to the generic code.
 """
+
 import numpy as np
 
+from ..sandbox.wire import Other
 from .gradcheck import TOLERANCE, compare, relative_error
 from .spec import Verdict
-from ..sandbox.wire import Other
 
 # What a named mistake looks like, completing "<name> ...".
 SAYS = {
@@ -61,9 +62,9 @@ def is_number(value, name):
 def name_mistake(got, alternatives, tolerance=TOLERANCE):
     """The one code whose alternative equals `got` (same shape, within tolerance), else None."""
     matches = [
-        code for code, candidate in (alternatives or {}).items()
-        if np.shape(candidate) == got.shape and np.all(np.isfinite(got))
-        and relative_error(got, candidate) <= tolerance
+        code
+        for code, candidate in (alternatives or {}).items()
+        if np.shape(candidate) == got.shape and np.all(np.isfinite(got)) and relative_error(got, candidate) <= tolerance
     ]
     return matches[0] if len(matches) == 1 else None
 

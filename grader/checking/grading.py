@@ -4,20 +4,20 @@ Tasks are independent: each is called on inputs the grader makes (seeded per tas
 so a bug in one costs that task only. The first failing case fails its task; the
 verdict's message is the fact that broke followed by the hint that fixes it.
 """
+
 import time
 from dataclasses import asdict, dataclass, field
 
 import numpy as np
 
-from . import diagnoses
-from ..sandbox import wire
-from .checks import unchanged_inputs
 from ..defaults import MEMORY_MB as DEFAULT_MEMORY_MB
 from ..defaults import TIMEOUT as DEFAULT_TIMEOUT
-from ..sandbox import Sandbox
+from ..sandbox import Sandbox, wire
 from ..sandbox.layers import describe as describe_layers
-from .spec import Verdict
 from ..submission import SubmissionError, read_submission
+from . import diagnoses
+from .checks import unchanged_inputs
+from .spec import Verdict
 
 
 @dataclass
@@ -77,15 +77,27 @@ def grade(submission, exercise, timeout=DEFAULT_TIMEOUT, seed=0, memory_mb=DEFAU
     start = time.perf_counter()
     plans = _plans(exercise, seed)
     load_timeout = max([timeout] + [task.timeout for task in exercise.tasks if task.timeout is not None])
-    with Sandbox(submission, timeout=timeout, memory_mb=memory_mb, shared_bytes=_shared_bytes(plans),
-                 load_timeout=load_timeout) as box:
+    with Sandbox(
+        submission, timeout=timeout, memory_mb=memory_mb, shared_bytes=_shared_bytes(plans), load_timeout=load_timeout
+    ) as box:
         artifacts = {}
         results = [grade_task(box, task, cases, timeout, artifacts) for task, cases in plans]
         output, cell_errors = box.output, list(box.cell_errors)
         sandbox = {"backend": box.backend, "layers": describe_layers(box.layers, box.backend)}
     score = sum(result.score for result in results)
-    return Report(exercise.name, exercise.title, submission.path, score, exercise.max_score, results,
-                  output, cell_errors, time.perf_counter() - start, artifacts, sandbox)
+    return Report(
+        exercise.name,
+        exercise.title,
+        submission.path,
+        score,
+        exercise.max_score,
+        results,
+        output,
+        cell_errors,
+        time.perf_counter() - start,
+        artifacts,
+        sandbox,
+    )
 
 
 def grade_task(box, task, cases, timeout, artifacts=None):
@@ -127,20 +139,29 @@ def outcome_verdict(task, outcome, budget):
     if status == "import_error":
         return Verdict(False, f"the file does not run: {_error_text(error)}", ("import_error",), _where(error))
     if status == "exited":
-        return Verdict(False, f"the code called sys.exit({error.get('message', '')}){when or ' in ' + name}",
-                       ("crashed",), _where(error))
+        return Verdict(
+            False,
+            f"the code called sys.exit({error.get('message', '')}){when or ' in ' + name}",
+            ("crashed",),
+            _where(error),
+        )
     if status == "too_large":
         size = int(outcome.detail) if outcome.detail.isdigit() else 0
-        return Verdict(False, f"{name} returned {size / 2**20:.0f} MiB of arrays, more than the "
-                              f"{wire.MAX_ARRAY_BYTES >> 20} MiB a result may hold: check its shape", ("shape_mismatch",))
+        return Verdict(
+            False,
+            f"{name} returned {size / 2**20:.0f} MiB of arrays, more than the "
+            f"{wire.MAX_ARRAY_BYTES >> 20} MiB a result may hold: check its shape",
+            ("shape_mismatch",),
+        )
     if status == "memory":
         said = "the file ran out of memory while loading" if outcome.at_load else f"{name} ran out of memory"
         return Verdict(False, f"{said} {outcome.detail}", ("out_of_memory",))
     if status == "killed":  # not the learner's doing: say so, and let batch grade it again
         return Verdict(False, f"{name} was not graded: {outcome.detail}", ("killed",))
     detail = outcome.detail or "the process died"
-    return Verdict(False, f"{'the file crashed while loading' if outcome.at_load else name + ' crashed'}: {detail}",
-                   ("crashed",))
+    return Verdict(
+        False, f"{'the file crashed while loading' if outcome.at_load else name + ' crashed'}: {detail}", ("crashed",)
+    )
 
 
 def _error_text(error):

@@ -4,8 +4,9 @@ An exercise module defines EXERCISE = Exercise(...). Each Task names the learner
 function, the grader-made input sets (Cases) it is called on, and one `check`
 function that turns (case, returned value) into a Verdict using checks.py.
 """
+
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Callable
 
 
 @dataclass(frozen=True)

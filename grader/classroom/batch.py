@@ -14,6 +14,7 @@ Ctrl-C, from the finished rows, and the summary says how many are missing.
 A submission is read only if it is a regular file reached without a symbolic link
 (regular_files); anything else gets a zero row saying why.
 """
+
 import csv
 import hashlib
 import io
@@ -24,10 +25,10 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from .. import report
+from ..submission import UsageError
 from .job import failed_row, grade_bytes, report_from_row
 from .regular_files import NotRegularFile, read_regular_file
 from .results_store import ResultStore, ctrl_c_held, result_key, write_atomic
-from ..submission import UsageError
 
 SUFFIXES = (".py", ".ipynb")
 
@@ -89,8 +90,10 @@ def _nbgrader_items(submitted, exercise_name, assignment):
         paths = sorted(p for p in student_dir.glob(pattern) if p.is_file() or p.is_symlink())
         if len(paths) > 1:
             names = ", ".join(p.parent.name for p in paths)
-            raise UsageError(f"{student_dir.name} has {exercise_name}.ipynb in several assignments ({names}): "
-                             f"choose one with --assignment")
+            raise UsageError(
+                f"{student_dir.name} has {exercise_name}.ipynb in several assignments ({names}): "
+                f"choose one with --assignment"
+            )
         if paths:
             items.append(Item(student_dir.name, paths[0], submitted))
     return items
@@ -137,12 +140,14 @@ def _grade(items, exercise, outdir, options, jobs, progress, work, pool, store, 
         try:
             data = item.read()
         except NotRegularFile as refused:  # never read: a zero row with the reason, looked at again next run
-            _finish(store, outdir, item, None, failed_row(exercise, str(item.path), str(refused), "import_error"),
-                    outcome)
+            _finish(
+                store, outdir, item, None, failed_row(exercise, str(item.path), str(refused), "import_error"), outcome
+            )
             continue
         except OSError as error:  # unreadable on disk: a zero row, regraded next time
-            row = failed_row(exercise, str(item.path), f"cannot read {item.path.name}: {error.strerror}",
-                             "import_error")
+            row = failed_row(
+                exercise, str(item.path), f"cannot read {item.path.name}: {error.strerror}", "import_error"
+            )
             _finish(store, outdir, item, None, row, outcome)
             continue
         digests.setdefault(hashlib.sha256(data).hexdigest(), []).append(item.student)
@@ -210,8 +215,9 @@ def write_grades(path, rows, exercise):
     writer.writerow(["student", *names, "total"])
     for student, row in rows.items():
         scores = {task["name"]: task["score"] for task in row["tasks"]}
-        cells = inert_cells([student, *(report.points(scores.get(name, 0)) for name in names),
-                             report.points(row["score"])])
+        cells = inert_cells(
+            [student, *(report.points(scores.get(name, 0)) for name in names), report.points(row["score"])]
+        )
         (quoted if any("\r" in cell for cell in cells) else writer).writerow(cells)
     write_atomic(path, buffer.getvalue())
 
@@ -223,8 +229,12 @@ _FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 def inert_cells(cells):
     """Cells a spreadsheet will not run as formulas (OWASP, CSV injection): a text cell starting
     with = + - @, a tab or a carriage return gets a leading single quote; plain numbers stay numbers."""
-    return [f"'{cell}" if isinstance(cell, str) and cell.startswith(_FORMULA_START) and not _NUMBER.fullmatch(cell)
-            else cell for cell in cells]
+    return [
+        f"'{cell}"
+        if isinstance(cell, str) and cell.startswith(_FORMULA_START) and not _NUMBER.fullmatch(cell)
+        else cell
+        for cell in cells
+    ]
 
 
 def write_summary(outdir, rows, exercise, identical=(), missing=()):

@@ -5,6 +5,7 @@ function runs in a local worker process or on a remote (Dask) worker that shares
 file system with the instructor's machine. `report_from_row` turns the dict back
 into a Report for the text and Gradescope renderers.
 """
+
 from ..checking.grading import Report, TaskResult, grade, zero_report
 from ..defaults import MEMORY_MB as DEFAULT_MEMORY_MB
 from ..defaults import TIMEOUT as DEFAULT_TIMEOUT
@@ -29,16 +30,22 @@ def grade_bytes(name, data, exercise_name, options=None):
     except SubmissionError as error:
         report, unreadable = zero_report(exercise, name, str(error), "import_error"), str(error)
     else:
-        report = grade(submission, exercise, timeout=options["timeout"], seed=options["seed"],
-                       memory_mb=options["memory_mb"])
+        report = grade(
+            submission, exercise, timeout=options["timeout"], seed=options["seed"], memory_mb=options["memory_mb"]
+        )
         unreadable = None
     return row_from_report(report, unreadable)
 
 
 def row_from_report(report, unreadable=None):
-    return {**report.to_dict(), "title": report.title, "path": report.path,
-            "cell_errors": list(report.cell_errors), "seconds": round(report.seconds, 4),
-            "unreadable": unreadable}
+    return {
+        **report.to_dict(),
+        "title": report.title,
+        "path": report.path,
+        "cell_errors": list(report.cell_errors),
+        "seconds": round(report.seconds, 4),
+        "unreadable": unreadable,
+    }
 
 
 def failed_row(exercise, name, message, code):
@@ -47,8 +54,26 @@ def failed_row(exercise, name, message, code):
 
 
 def report_from_row(row):
-    tasks = [TaskResult(task["name"], task["score"], task["max_score"], task["passed"], task.get("message", ""),
-                        list(task.get("diagnoses", [])), list(task.get("details", [])))
-             for task in row["tasks"]]
-    return Report(row["exercise"], row.get("title", ""), row.get("path", ""), row["score"], row["max_score"],
-                  tasks, "", list(row.get("cell_errors", [])), row.get("seconds", 0.0))
+    tasks = [
+        TaskResult(
+            task["name"],
+            task["score"],
+            task["max_score"],
+            task["passed"],
+            task.get("message", ""),
+            list(task.get("diagnoses", [])),
+            list(task.get("details", [])),
+        )
+        for task in row["tasks"]
+    ]
+    return Report(
+        row["exercise"],
+        row.get("title", ""),
+        row.get("path", ""),
+        row["score"],
+        row["max_score"],
+        tasks,
+        "",
+        list(row.get("cell_errors", [])),
+        row.get("seconds", 0.0),
+    )

@@ -6,6 +6,7 @@ classmate's work under another name. Each path component below the class directo
 is opened relative to its parent with O_NOFOLLOW, so a link swapped in after the
 folder was listed is refused as well; only a regular file is read.
 """
+
 import errno
 import os
 import stat
@@ -40,7 +41,7 @@ def read_regular_file(root, relative):
                 inner = os.open(part, flags, dir_fd=fd)
             except OSError as error:
                 if error.errno in (errno.ELOOP, errno.ENOTDIR, errno.EMLINK) and _is_link(part, fd):
-                    raise _link(parts[:depth + 1]) from None
+                    raise _link(parts[: depth + 1]) from None
                 raise
             os.close(fd)
             fd = inner
@@ -71,7 +72,7 @@ def _read_checked_by_path(root, parts):
     for depth, part in enumerate(parts):
         path = path / part
         if path.is_symlink():
-            raise _link(parts[:depth + 1])
+            raise _link(parts[: depth + 1])
     fd = os.open(path, os.O_RDONLY | _NOFOLLOW | _NONBLOCK)
     with os.fdopen(fd, "rb") as handle:
         if not stat.S_ISREG(os.fstat(handle.fileno()).st_mode):

@@ -7,6 +7,7 @@ timed out or crashed, whose files could not be read, and whose files are identic
 named. The chart is drawn with matplotlib's Agg backend, imported only here (it
 costs half a second).
 """
+
 from collections import Counter
 from statistics import mean, median
 
@@ -41,8 +42,9 @@ def summarize(rows, exercise, identical=(), missing=()):
         "passed": {task.name: passed[task.name] for task in exercise.tasks},
         "diagnoses": {name: counts.most_common() for name, counts in diagnoses.items()},
         "unreadable": sorted((student, row["unreadable"]) for student, row in rows.items() if row.get("unreadable")),
-        "grader_failures": sorted((student, _failure(row)) for student, row in rows.items()
-                                  if row.get("grader_failure")),
+        "grader_failures": sorted(
+            (student, _failure(row)) for student, row in rows.items() if row.get("grader_failure")
+        ),
         "timeout": _tasks_with(rows, "timeout"),
         "crashed": _tasks_with(rows, "crashed"),
         "identical": sorted(sorted(group) for group in identical),
@@ -78,8 +80,10 @@ def percent(count, total):
 def render(summary):
     n, top = summary["count"], summary["max_score"]
     missing = len(summary["missing"])
-    lines = [f"{summary['exercise']}: {n} submission{'s' if n != 1 else ''}, "
-             f"mean {summary['mean']:.2f}/{points(top)}, median {points(summary['median'])}/{points(top)}"]
+    lines = [
+        f"{summary['exercise']}: {n} submission{'s' if n != 1 else ''}, "
+        f"mean {summary['mean']:.2f}/{points(top)}, median {points(summary['median'])}/{points(top)}"
+    ]
     if missing:
         lines.append(f"incomplete: {missing} of {n + missing} submissions not graded yet; rerun to finish")
     lines.append("score distribution:")
@@ -87,8 +91,11 @@ def render(summary):
     for value, count in reversed(summary["distribution"]):
         bar = "#" * (round(30 * count / widest) if widest else 0)
         lines.append(f"  {points(value):>4}/{points(top)}  {count:>4}  {percent(count, n):>4}  {bar}")
-    lines.append(f"diagnoses per task (share of the {n} graded submissions):" if missing
-                 else "diagnoses per task (share of all submissions):")
+    lines.append(
+        f"diagnoses per task (share of the {n} graded submissions):"
+        if missing
+        else "diagnoses per task (share of all submissions):"
+    )
     for task, counts in summary["diagnoses"].items():
         passed = f"passed {percent(summary['passed'].get(task, 0), n)}"
         mistakes = ", ".join(f"{code} {percent(count, n)}" for code, count in counts)
@@ -97,14 +104,18 @@ def render(summary):
     for key, heading in (("timeout", "timed out"), ("crashed", "crashed")):
         if summary[key]:
             lines.append(f"{heading} (0 for those tasks): {len(summary[key])}")
-            lines.extend(f"  {student}: {'every task' if len(names) == every > 1 else ', '.join(names)}"
-                         for student, names in summary[key])
+            lines.extend(
+                f"  {student}: {'every task' if len(names) == every > 1 else ', '.join(names)}"
+                for student, names in summary[key]
+            )
     if summary["unreadable"]:
         lines.append(f"unreadable files (scored 0): {len(summary['unreadable'])}")
         lines.extend(f"  {student}: {reason}" for student, reason in summary["unreadable"])
     if summary["grader_failures"]:
-        lines.append(f"not graded, the grading process failed (scored 0, regraded on the next run): "
-                     f"{len(summary['grader_failures'])}")
+        lines.append(
+            f"not graded, the grading process failed (scored 0, regraded on the next run): "
+            f"{len(summary['grader_failures'])}"
+        )
         lines.extend(f"  {student}: {reason}" for student, reason in summary["grader_failures"])
     if summary["identical"]:
         groups = len(summary["identical"])
@@ -121,8 +132,9 @@ def plot(summary, path):
     from matplotlib.figure import Figure
 
     n = summary["count"] or 1
-    bars = [(f"{task}: {code}", 100 * count / n) for task, counts in summary["diagnoses"].items()
-            for code, count in counts]
+    bars = [
+        (f"{task}: {code}", 100 * count / n) for task, counts in summary["diagnoses"].items() for code, count in counts
+    ]
     figure = Figure(figsize=(11, max(4, 0.3 * len(bars) + 1.5)), layout="constrained")
     left, right = figure.subplots(1, 2, width_ratios=(1, 1.4))
     values = [points(value) for value, _ in summary["distribution"]]

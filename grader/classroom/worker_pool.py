@@ -15,6 +15,7 @@ the command has no other thread: its progress bar refreshes from the main thread
 another thread holds. Each worker forks its own sandboxed child per submission,
 as `grade check` does.
 """
+
 import ctypes
 import importlib
 import multiprocessing
@@ -72,8 +73,7 @@ class _Worker:
     def __init__(self, context, function, siblings=()):
         self.conn, child_end = context.Pipe()
         inherited = [self.conn, *(sibling.conn for sibling in siblings)]
-        self.process = context.Process(target=_serve, args=(child_end, function, os.getpid(), inherited),
-                                       daemon=True)
+        self.process = context.Process(target=_serve, args=(child_end, function, os.getpid(), inherited), daemon=True)
         self.process.start()
         child_end.close()
         self.job = None

@@ -10,6 +10,7 @@ The zip holds, at its top level, what Gradescope asks for and what they need:
   release of the grader needed; it carries no solutions;
 - grade.json: the exercise and the grading settings, the private seed among them.
 """
+
 import json
 import os
 import re
@@ -33,6 +34,7 @@ _WHEEL_NAME = re.compile(rf"{DISTRIBUTION.replace('-', '_')}-[^-]+-py3-none-any\
 @dataclass(frozen=True)
 class Settings:
     """What grade.json holds: run_autograder grades with these."""
+
     exercise: str
     timeout: float
     memory_mb: int
@@ -86,14 +88,19 @@ def build_wheel(into):
     """
     root = checkout_root()
     if root is None:
-        raise UsageError("this grade is installed from a wheel, not a checkout, so it cannot build one: "
-                         f"pass --wheel PATH ({DISTRIBUTION.replace('-', '_')}-*.whl)")
+        raise UsageError(
+            "this grade is installed from a wheel, not a checkout, so it cannot build one: "
+            f"pass --wheel PATH ({DISTRIBUTION.replace('-', '_')}-*.whl)"
+        )
     source = into / "source"
     shutil.copytree(root / "grader", source / "grader", ignore=shutil.ignore_patterns("__pycache__"))
     for name in ("pyproject.toml", "README.md"):
         shutil.copy2(root / name, source / name)
-    done = subprocess.run([sys.executable, "-m", "pip", "wheel", "--no-deps", "--quiet", "--wheel-dir", str(into),
-                           str(source)], capture_output=True, text=True)
+    done = subprocess.run(
+        [sys.executable, "-m", "pip", "wheel", "--no-deps", "--quiet", "--wheel-dir", str(into), str(source)],
+        capture_output=True,
+        text=True,
+    )
     wheels = sorted(into.glob("*.whl"))
     if done.returncode != 0 or len(wheels) != 1:
         last = done.stderr.strip().splitlines()[-1:] or [f"exit status {done.returncode}"]
@@ -106,8 +113,10 @@ def check_wheel(path):
     if not path.is_file():
         raise UsageError(f"no such file: {path}")
     if not _WHEEL_NAME.fullmatch(path.name):
-        raise UsageError(f"{path.name}: expected a wheel of {DISTRIBUTION}, "
-                         f"{DISTRIBUTION.replace('-', '_')}-VERSION-py3-none-any.whl")
+        raise UsageError(
+            f"{path.name}: expected a wheel of {DISTRIBUTION}, "
+            f"{DISTRIBUTION.replace('-', '_')}-VERSION-py3-none-any.whl"
+        )
     try:
         with zipfile.ZipFile(path) as archive:
             names = set(archive.namelist())

@@ -8,6 +8,7 @@ the grade `grade check` gives, or a score of 0 with a message saying why there i
 several files submitted, or the grader itself failed). What it prints goes to Gradescope's
 results/stdout (instructors only, unless stdout_visibility says otherwise): never the seed there.
 """
+
 import json
 import os
 import subprocess
@@ -82,9 +83,23 @@ def find_submissions(directory):
 def check_command(path, settings, student=None):
     """`grade check` of PATH under the zip's settings, printing Gradescope's format. The exercise is
     always given: Gradescope keeps the student's file name ("hw2 (1).py")."""
-    command = [sys.executable, "-m", "grader", "check", str(path), "--exercise", settings["exercise"],
-               "--format", "gradescope", "--seed", str(settings["seed"]), "--timeout", str(settings["timeout"]),
-               "--memory", str(settings["memory_mb"])]
+    command = [
+        sys.executable,
+        "-m",
+        "grader",
+        "check",
+        str(path),
+        "--exercise",
+        settings["exercise"],
+        "--format",
+        "gradescope",
+        "--seed",
+        str(settings["seed"]),
+        "--timeout",
+        str(settings["timeout"]),
+        "--memory",
+        str(settings["memory_mb"]),
+    ]
     if student is not None and check_takes_student():
         command += ["--student", student]
     if settings.get("trust_submissions"):  # the instructor accepts a jail without every layer
@@ -112,14 +127,19 @@ def student_id(metadata_path):
 def wrong_file_count(directory, found, exercise):
     wanted = f"Upload exactly one file, your {exercise}.py or {exercise}.ipynb (any name), and submit again."
     if not found:
-        others = sorted(str(path.relative_to(directory)) for path in directory.rglob("*")
-                        if path.is_file()) if directory.is_dir() else []
+        others = (
+            sorted(str(path.relative_to(directory)) for path in directory.rglob("*") if path.is_file())
+            if directory.is_dir()
+            else []
+        )
         held = f" (it holds {_listing(others)})" if others else ""
         message = f"No .py or .ipynb file was found in your submission{held}. {wanted}"
     else:
         names = [str(path.relative_to(directory)) for path in found]
-        message = (f"Your submission holds {len(found)} .py or .ipynb files ({_listing(names)}): "
-                   f"the grader cannot tell which one to grade. {wanted}")
+        message = (
+            f"Your submission holds {len(found)} .py or .ipynb files ({_listing(names)}): "
+            f"the grader cannot tell which one to grade. {wanted}"
+        )
     print(message)
     return _zero("Submission", message)
 
@@ -130,16 +150,21 @@ def _listing(names, shown=5):
 
 
 def autograder_failed(reason):
-    message = ("The autograder failed, so this submission has no grade yet. This is not a problem "
-               "with your file: please tell your instructor.")
+    message = (
+        "The autograder failed, so this submission has no grade yet. This is not a problem "
+        "with your file: please tell your instructor."
+    )
     return _zero("Autograder", f"{message}\nThe grader said: {reason}")
 
 
 def _zero(name, message):
     """Score 0 with one failed test always shown to the student, whatever the tests' visibility."""
     first = message.split("\n")[0]
-    return {"score": 0, "output": first,
-            "tests": [{"name": name, "status": "failed", "visibility": "visible", "output": message}]}
+    return {
+        "score": 0,
+        "output": first,
+        "tests": [{"name": name, "status": "failed", "visibility": "visible", "output": message}],
+    }
 
 
 def with_visibility(results, settings):

@@ -12,6 +12,7 @@ SaveAutoGrades, gradebook, export and feedback then work unchanged.
 Only nbgrader imports this module (grader itself never does), so `grade check`
 does not pay for importing nbgrader.
 """
+
 import re
 
 from nbformat.v4 import new_output
@@ -20,11 +21,11 @@ from nbgrader.preprocessors import NbGraderPreprocessor
 from traitlets import Bool, Float, Integer, Unicode
 
 from .. import exercises
-from ..sandbox import layers
 from ..checking.grading import grade, zero_report
-from ..report import render_task
 from ..defaults import MEMORY_MB as DEFAULT_MEMORY_MB
 from ..defaults import TIMEOUT as DEFAULT_TIMEOUT
+from ..report import render_task
+from ..sandbox import layers
 from ..submission import SubmissionError, UsageError, notebook_submission
 
 # The task a generated test cell checks, from its grade_id or its feedback call.
@@ -39,8 +40,10 @@ class GradeTasks(NbGraderPreprocessor):
     memory_mb = Integer(DEFAULT_MEMORY_MB, help="Memory cap of the student's process, MiB.").tag(config=True)
     seed = Integer(0, help="Seed of the grader's inputs (grade check --seed).").tag(config=True)
     exercise = Unicode("", help="Exercise to grade against (default: the notebook's name).").tag(config=True)
-    trust_submissions = Bool(False, help="Grade even when this machine's sandbox lacks a layer "
-                                         "(grade doctor; grade batch --trust-submissions).").tag(config=True)
+    trust_submissions = Bool(
+        False,
+        help="Grade even when this machine's sandbox lacks a layer (grade doctor; grade batch --trust-submissions).",
+    ).tag(config=True)
 
     def preprocess(self, nb, resources):
         if not self.trust_submissions:
@@ -60,8 +63,14 @@ class GradeTasks(NbGraderPreprocessor):
         else:
             report = grade(submission, spec, timeout=self.timeout, seed=self.seed, memory_mb=self.memory_mb)
         student = resources.get("nbgrader", {}).get("student", "?")
-        self.log.info("GradeTasks: %s of %s scored %g/%g in %.2f s", notebook, student, report.score,
-                      report.max_score, report.seconds)
+        self.log.info(
+            "GradeTasks: %s of %s scored %g/%g in %.2f s",
+            notebook,
+            student,
+            report.score,
+            report.max_score,
+            report.seconds,
+        )
         results = {task.name: task for task in report.tasks}
         count = 0
         for cell in nb.cells:
@@ -77,10 +86,17 @@ class GradeTasks(NbGraderPreprocessor):
         task = task_of(cell, spec)
         if task is None:
             # No task to score it by, and no kernel to run it in: 0, with the reason in the cell.
-            cell.outputs = [new_output("error", ename="GradeTasksError", evalue=(
-                f"this test cell checks no task of exercise {spec.name!r} "
-                f"(tasks: {', '.join(t.name for t in spec.tasks)}): give it grade_id test_<task>"),
-                traceback=["GradeTasksError: this test cell checks no task"])]
+            cell.outputs = [
+                new_output(
+                    "error",
+                    ename="GradeTasksError",
+                    evalue=(
+                        f"this test cell checks no task of exercise {spec.name!r} "
+                        f"(tasks: {', '.join(t.name for t in spec.tasks)}): give it grade_id test_<task>"
+                    ),
+                    traceback=["GradeTasksError: this test cell checks no task"],
+                )
+            ]
             return
         result = results[task]
         cell.execution_count = count
@@ -97,8 +113,14 @@ class GradeTasks(NbGraderPreprocessor):
                 continue
             cell = nb.cells[number - 1]
             if cell.cell_type == "code" and not utils.is_grade(cell):
-                cell.outputs.append(new_output("error", ename=error["type"], evalue=error["message"],
-                                               traceback=[f"{error['type']}: {error['message']}"]))
+                cell.outputs.append(
+                    new_output(
+                        "error",
+                        ename=error["type"],
+                        evalue=error["message"],
+                        traceback=[f"{error['type']}: {error['message']}"],
+                    )
+                )
 
 
 def task_of(cell, spec):
