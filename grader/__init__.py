@@ -20,7 +20,7 @@ import os
 os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
 os.environ.setdefault("OMP_NUM_THREADS", "1")
 
-__version__ = "0.1.0"
+__version__ = "0.2.0"  # the only place: pyproject.toml reads it; stored batch results are keyed by it
 
 _PUBLIC = {
     "check_directional": "grader.checking.directional",

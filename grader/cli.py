@@ -8,6 +8,7 @@ from pathlib import Path
 
 import click
 
+from . import defaults
 from .submission import UsageError, require_submission_path
 
 EXIT_USAGE = 2
@@ -16,11 +17,11 @@ EXIT_INTERNAL = 3
 
 def grading_options(command):
     """--timeout, --seed and --memory: what `check` and `batch` grade under, the same for both."""
-    command = click.option("--memory", "memory_mb", type=click.IntRange(min=64), default=1024, show_default=True,
-                           help="Memory cap of each submission's process, MiB.")(command)
-    command = click.option("--seed", type=click.IntRange(min=0), default=0, show_default=True,
+    command = click.option("--memory", "memory_mb", type=click.IntRange(min=64), default=defaults.MEMORY_MB,
+                           show_default=True, help="Memory cap of each submission's process, MiB.")(command)
+    command = click.option("--seed", type=click.IntRange(min=0), default=defaults.SEED, show_default=True,
                            help="Seed of the grader's random inputs.")(command)
-    return click.option("--timeout", type=click.FloatRange(min=0.1), default=10.0, show_default=True,
+    return click.option("--timeout", type=click.FloatRange(min=0.1), default=defaults.TIMEOUT, show_default=True,
                         help="Seconds each task may run.")(command)
 
 
@@ -50,7 +51,7 @@ def check(path, exercise, as_json, fmt, timeout, seed, memory_mb, verbose, plot_
     result = grade_file(path, spec, timeout=timeout, seed=seed, memory_mb=memory_mb)
     fmt = "json" if as_json else (fmt or "text")
     if fmt == "json":
-        click.echo(report.render_json(result))
+        click.echo(report.render_json(result, verbose=verbose))
     elif fmt == "gradescope":
         click.echo(report.render_gradescope(result))
     else:
@@ -119,7 +120,7 @@ def batch(directory, exercise, jobs, outdir, assignment, timeout, seed, memory_m
         sys.exit(130)
     if progress:
         progress.stop()
-    click.echo(batching.write_summary(outdir, outcome.rows, spec), nl=False)
+    click.echo(batching.write_summary(outdir, outcome.reports, spec), nl=False)
     click.echo(f"graded {len(outcome.graded)}, reused {len(outcome.reused)} unchanged since the last run "
                f"({_where(scheduler, jobs)}); wrote {outdir}/grades.csv, feedback/, gradescope/, "
                f"summary.txt, summary.png")

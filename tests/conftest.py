@@ -64,14 +64,21 @@ def expectations(path):
     return found
 
 
+def reasons(task):
+    """A task's facts, its own or its failed parts', for assertion messages."""
+    return "; ".join([task.fact] * bool(task.fact) + [f"{p.name}: {p.fact}" for p in task.parts if not p.passed])
+
+
 def assert_verdicts(report, expected):
-    """Each task passes with full marks and no diagnosis, or fails with 0, a message and exactly its codes."""
+    """Each task passes with full marks and no diagnosis, or fails below full marks, says why, and has
+    exactly its codes (a task with parts: the codes of its failed parts)."""
     for task in report.tasks:
         passed, codes = expected[task.name]
-        assert task.passed == passed, f"{task.name}: {task.message}"
+        assert task.passed == passed, f"{task.name}: {reasons(task)}"
         if passed:
-            assert task.diagnoses == [] and task.score == task.max_score
+            assert task.diagnoses == () and task.score == task.max_score
         else:
-            assert task.score == 0
-            assert sorted(task.diagnoses) == codes, f"{task.name}: {task.message}"
-            assert task.message  # every failure says why
+            assert task.score < task.max_score
+            assert sorted(task.diagnoses) == codes, f"{task.name}: {reasons(task)}"
+            assert task.fact or task.parts  # every failure says why
+            assert all(part.fact for part in task.parts if not part.passed)

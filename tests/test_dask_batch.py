@@ -73,7 +73,7 @@ def test_a_dask_cluster_grades_exactly_as_one_machine(tmp_path, cluster):
     for student in failed:
         for record in (expected[student], got[student]):
             for task in record["row"]["tasks"]:
-                task["message"] = ""
+                task["fact"] = ""
     assert got == expected
     for folder in ("feedback", "gradescope"):
         for name, data in files(tmp_path / "local" / folder).items():
@@ -117,10 +117,10 @@ def test_a_submission_that_keeps_killing_its_workers_is_a_crashed_row(tmp_path, 
     options = {"timeout": 1.0, "seed": 0, "memory_mb": 1024}
     outcome = run(items, EXERCISE, tmp_path / "out", options, jobs=2, work=die_for_mallory,
                   pool=partial(DaskPool, scheduler=address))
-    assert {student: row["score"] for student, row in outcome.rows.items()} == {"alice": 4, "mallory": 0, "zoe": 4}
-    mallory = outcome.rows["mallory"]
-    assert mallory["grader_failure"] and mallory["tasks"][0]["diagnoses"] == ["crashed"]
-    assert "Dask workers died while grading it" in mallory["tasks"][0]["message"]
+    assert {student: result.score for student, result in outcome.reports.items()} == {"alice": 4, "mallory": 0, "zoe": 4}
+    mallory = outcome.reports["mallory"]
+    assert mallory.grader_failure and mallory.tasks[0].diagnoses == ("crashed",)
+    assert "Dask workers died while grading it" in mallory.tasks[0].fact
     assert json.loads((tmp_path / "out" / "results" / "mallory.json").read_text())["key"] is None  # regraded next run
 
 

@@ -77,9 +77,10 @@ def test_the_readme_example_exercise_grades(tmp_path, write):
             return {"w": X.T @ dz, "b": np.sum(dz, keepdims=True)}
     """
     report = grade_file(write("good.py", good), module.EXERCISE, timeout=TIMEOUT)
-    assert report.score == 2 and report.tasks[0].diagnoses == []
+    assert report.score == 2 and report.tasks[0].diagnoses == ()
     report = grade_file(write("bad.py", good.replace(") / X.shape[0]", ")")), module.EXERCISE, timeout=TIMEOUT)
     (task,) = report.tasks
-    assert not task.passed and task.diagnoses == ["wrong_value"]
-    assert task.message.startswith("grads['w'], grads['b'] are not the gradient of the loss")
+    assert not task.passed and task.diagnoses == ("wrong_value",)
+    assert task.fact.startswith("grads['w'], grads['b'] are not the gradient of the loss")
+    assert task.hint.startswith("no common mistake matches")
     assert task.details[0].startswith("grads['w'] wrong: entries (0) expected")

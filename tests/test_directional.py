@@ -184,7 +184,7 @@ def test_the_grader_names_every_mutant(spiral_net, name):
     X, y, params, right = spiral_net
     verdict = check_grads(_mutant(name, X, y, params, right), params, X, y, REG, seed=11)
     expected = "wrong_axis" if name == "db_wrong_axis" else MUTANTS[name][1]
-    assert verdict is not None and verdict.diagnoses == (expected,), verdict.message
+    assert verdict is not None and verdict.diagnoses == (expected,), verdict.fact
 
 
 def test_no_false_failures_of_the_right_gradients_over_1000_seeds():

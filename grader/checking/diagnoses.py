@@ -42,12 +42,6 @@ HINTS = {
     "import_error": "the file must run from top to bottom without error before any function can be graded",
 }
 
-NAMED = ("missing_keepdims", "wrong_axis", "transposed", "not_averaged", "double_averaged",
-         "missing_subtract_one", "sign_flipped", "unstable_softmax", "not_normalized", "input_mutated",
-         "wrong_mask", "wrong_layer_order", "missing_regularization", "double_regularization",
-         "regularized_bias", "low_accuracy")
-
-
 # While the file itself runs (before any function is called), a timeout means the top-level code.
 AT_LOAD = {
     "timeout": "the code outside your functions (a training run, a loop) must finish before any function "

@@ -5,10 +5,11 @@ Layouts of DIR:
 - nbgrader: DIR/submitted/<student>/<assignment>/<exercise>.ipynb (DIR is the course
   directory), the student id is the directory name.
 
-Each submission is read here and sent to a worker as bytes (job.grade_bytes); each
-row is stored (results_store) and its feedback and Gradescope files written as soon
-as it comes back, so Ctrl-C loses only the rows still being graded. grades.csv and
-the summary are written at the end from every row, the reused ones included.
+Each submission is read here and sent to a worker as bytes (job.grade_bytes); the
+row that comes back (Report.to_dict) becomes a Report again (Report.from_dict), is
+stored (results_store) and its feedback and Gradescope files written as soon as it
+comes back, so Ctrl-C loses only the submissions still being graded. grades.csv and
+the summary are written at the end from every Report, the reused ones included.
 """
 import csv
 import io
@@ -18,9 +19,11 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from .. import report
-from .job import failed_row, grade_bytes, report_from_row
-from .results_store import ResultStore, result_key, write_atomic
+from ..checking.grading import zero_report
+from ..checking.results import Report
 from ..submission import UsageError
+from .job import grade_bytes
+from .results_store import ResultStore, result_key, write_atomic
 
 SUFFIXES = (".py", ".ipynb")
 
@@ -33,7 +36,7 @@ class Item:
 
 @dataclass
 class Outcome:
-    rows: dict = field(default_factory=dict)  # student -> row, in student order
+    reports: dict = field(default_factory=dict)  # student -> Report, in student order
     graded: list = field(default_factory=list)  # students graded in this run
     reused: list = field(default_factory=list)  # students whose stored row still held
 
@@ -111,16 +114,16 @@ def run(items, exercise, outdir, options, jobs, progress=None, work=grade_bytes,
         try:
             data = item.path.read_bytes()
         except OSError as error:  # unreadable on disk: a zero row, regraded next time
-            row = failed_row(exercise, str(item.path), f"cannot read {item.path.name}: {error.strerror}",
-                             "import_error")
-            _finish(store, outdir, item, None, row, outcome)
+            result = zero_report(exercise, str(item.path), f"cannot read {item.path.name}: {error.strerror}",
+                                 "import_error", unreadable=True)
+            _finish(store, outdir, item, None, result, outcome)
             continue
         keys[item.student] = result_key(data, exercise.name, options)
-        row = store.fresh_row(item.student, keys[item.student])
-        if row is not None:
-            outcome.rows[item.student] = row
+        result = store.fresh_report(item.student, keys[item.student])
+        if result is not None:
+            outcome.reports[item.student] = result
             outcome.reused.append(item.student)
-            _write_student_files(outdir, item.student, row, only_if_missing=True)
+            _write_student_files(outdir, item.student, result, only_if_missing=True)
         else:
             todo.append((item.student, (str(item.path), data, exercise.name, options)))
     by_student = {item.student: item for item in items}
@@ -128,11 +131,10 @@ def run(items, exercise, outdir, options, jobs, progress=None, work=grade_bytes,
     def done(student, status, value):
         item = by_student[student]
         if status == "ok":
-            _finish(store, outdir, item, keys[student], value, outcome)
+            _finish(store, outdir, item, keys[student], Report.from_dict(value), outcome)
         else:  # the grading process failed, not the learner's code: 0 for now, regraded next run
-            row = failed_row(exercise, str(item.path), f"not graded: {value}", "crashed")
-            row["grader_failure"] = True
-            _finish(store, outdir, item, None, row, outcome)
+            result = zero_report(exercise, str(item.path), f"not graded: {value}", "crashed", grader_failure=True)
+            _finish(store, outdir, item, None, result, outcome)
         if progress:
             progress.advance()
 
@@ -143,47 +145,46 @@ def run(items, exercise, outdir, options, jobs, progress=None, work=grade_bytes,
             if progress:
                 progress.start(len(todo))
             workers.run(todo, done)
-    outcome.rows = {student: outcome.rows[student] for student in sorted(outcome.rows)}
-    write_grades(outdir / "grades.csv", outcome.rows, exercise)
+    outcome.reports = {student: outcome.reports[student] for student in sorted(outcome.reports)}
+    write_grades(outdir / "grades.csv", outcome.reports, exercise)
     return outcome
 
 
-def _finish(store, outdir, item, key, row, outcome):
+def _finish(store, outdir, item, key, result, outcome):
     # Feedback files first, the stored row last: a stored row means its files exist.
-    _write_student_files(outdir, item.student, row)
-    store.save(item.student, key, str(item.path), row)
-    outcome.rows[item.student] = row
+    _write_student_files(outdir, item.student, result)
+    store.save(item.student, key, str(item.path), result)
+    outcome.reports[item.student] = result
     outcome.graded.append(item.student)
 
 
-def _write_student_files(outdir, student, row, only_if_missing=False):
+def _write_student_files(outdir, student, result, only_if_missing=False):
     feedback = outdir / "feedback" / f"{student}.txt"
     gradescope = outdir / "gradescope" / student / "results.json"
     if only_if_missing and feedback.exists() and gradescope.exists():
         return
-    result = report_from_row(row)
     write_atomic(feedback, report.render_text(result))
     write_atomic(gradescope, report.render_gradescope(result) + "\n")
 
 
-def write_grades(path, rows, exercise):
-    """grades.csv: student, one column per task, total."""
+def write_grades(path, reports, exercise):
+    """grades.csv: student, one column per task (its score, a part's points included), total."""
     buffer = io.StringIO()
     writer = csv.writer(buffer, lineterminator="\n")
     names = [task.name for task in exercise.tasks]
     writer.writerow(["student", *names, "total"])
-    for student, row in rows.items():
-        scores = {task["name"]: task["score"] for task in row["tasks"]}
+    for student, result in reports.items():
+        scores = {task.name: task.score for task in result.tasks}
         writer.writerow([student, *(report.points(scores.get(name, 0)) for name in names),
-                         report.points(row["score"])])
+                         report.points(result.score)])
     write_atomic(path, buffer.getvalue())
 
 
-def write_summary(outdir, rows, exercise):
+def write_summary(outdir, reports, exercise):
     """summary.txt, summary.json and summary.png; returns the text."""
     from . import summary
 
-    data = summary.summarize(rows, exercise)
+    data = summary.summarize(reports, exercise)
     text = summary.render(data)
     outdir = Path(outdir)
     write_atomic(outdir / "summary.txt", text)

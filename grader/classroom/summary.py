@@ -10,17 +10,17 @@ from statistics import mean, median
 from ..report import points
 
 
-def summarize(rows, exercise):
-    """rows: {student: row dict}. Returns plain data for the text and the chart."""
-    scores = [row["score"] for row in rows.values()]
+def summarize(reports, exercise):
+    """reports: {student: Report}. Returns plain data for the text and the chart."""
+    scores = [report.score for report in reports.values()]
     diagnoses = {task.name: Counter() for task in exercise.tasks}
     passed = Counter()
-    for row in rows.values():
-        for task in row["tasks"]:
-            if task["passed"]:
-                passed[task["name"]] += 1
+    for report in reports.values():
+        for task in report.tasks:
+            if task.passed:
+                passed[task.name] += 1
             else:
-                diagnoses.setdefault(task["name"], Counter()).update(task["diagnoses"] or ["wrong_value"])
+                diagnoses.setdefault(task.name, Counter()).update(task.diagnoses or ["wrong_value"])
     return {
         "exercise": exercise.name,
         "max_score": exercise.max_score,
@@ -30,9 +30,9 @@ def summarize(rows, exercise):
         "distribution": _distribution(scores, exercise.max_score),
         "passed": {task.name: passed[task.name] for task in exercise.tasks},
         "diagnoses": {name: counts.most_common() for name, counts in diagnoses.items()},
-        "unreadable": sorted((student, row["unreadable"]) for student, row in rows.items() if row.get("unreadable")),
-        "grader_failures": sorted((student, row["tasks"][0]["message"]) for student, row in rows.items()
-                                  if row.get("grader_failure")),
+        "unreadable": sorted((student, report.unreadable) for student, report in reports.items() if report.unreadable),
+        "grader_failures": sorted((student, report.tasks[0].fact) for student, report in reports.items()
+                                  if report.grader_failure),
     }
 
 
