@@ -21,11 +21,15 @@ TIMEOUT = 5.0  # per task; train keeps its own limit (Task.timeout)
 
 
 def test_the_corpus_covers_every_task_and_the_issue_mutants():
-    codes = {code for _, path in FILES for _, (_, wanted) in expectations(path).items() for code in wanted}
+    codes = {code for _, path in FILES for _, (_, wanted, _) in expectations(path).items() for code in wanted}
     assert {"wrong_mask", "wrong_layer_order", "missing_regularization", "double_regularization",
             "regularized_bias", "not_averaged", "transposed", "wrong_axis", "wrong_value",
             "low_accuracy", "input_mutated", "wrong_keys"} <= codes
     assert all(set(expectations(path)) == TASKS for _, path in FILES)
+    # Partial credit: a right loss with wrong gradients, one wrong gradient of three, a train that
+    # learns but ignores hidden_sizes and one that follows them but does not learn.
+    scores = {(task, score) for _, path in FILES for task, (_, _, score) in expectations(path).items()}
+    assert {("loss_and_grads", 1), ("affine_backward", 1.5), ("train", 1)} <= scores
 
 
 @pytest.mark.parametrize("name,path", FILES, ids=[f"{name}/{path.stem}" for name, path in FILES])
@@ -37,7 +41,7 @@ def test_submission_gets_its_expected_verdicts(name, path):
 @pytest.mark.parametrize("name", ["two_layer", "n_layer"])
 def test_the_reference_solution_gets_full_marks(name, write):
     report = grade_file(write(f"{name}.py", solution_text(name)), exercises.load(name), timeout=TIMEOUT)
-    assert_verdicts(report, {task: (True, []) for task in TASKS})
+    assert_verdicts(report, {task: (True, [], None) for task in TASKS})
     assert report.artifacts["boundary"].accuracy >= 0.95
 
 

@@ -1,9 +1,10 @@
 """The test cells' feedback (grader.notebook, in the learner's kernel) and GradeTasks on a parsed notebook."""
 import json
+import os
 
 import pytest
 
-from conftest import ROOT, SUBMISSIONS, run_grade, run_json
+from conftest import ROOT, SUBMISSIONS, run_grade, run_json, solution_text
 from grader import feedback
 
 TASKS = ("forward", "dZ", "dW", "db")
@@ -147,3 +148,41 @@ def test_config_lines_are_nbgraders_default_with_execute_replaced():
     readme = (ROOT / "README.md").read_text().split("## Autograding with nbgrader")[1]
     block = readme.split("```python\n")[1].split("```")[0]
     assert configured(block) == configured(CONFIG_LINES)
+
+
+# -- one source of inputs for every path ------------------------------------------------------------
+RECORDER = """
+import hashlib
+import numpy as np
+
+
+def _recorded(function):
+    def called(*args):
+        digest = hashlib.sha256(b"".join(np.ascontiguousarray(a).tobytes() for a in args)).hexdigest()
+        with open({log!r}, "a") as log:
+            log.write(f"{{function.__name__}} {{digest}}\\n")
+        return function(*args)
+    return called
+
+
+forward, dZ, dW, db = (_recorded(f) for f in (forward, dZ, dW, db))
+"""
+
+
+@pytest.mark.parametrize("seed", [0, 7])
+def test_grade_check_and_the_notebook_feedback_call_the_learner_on_the_same_inputs(tmp_path, write, seed):
+    from grader import exercises
+    from grader.checking.grading import grade_file
+
+    log = tmp_path / "calls.txt"
+    os.chmod(tmp_path, 0o777)  # the sandboxed child may run as an unprivileged user
+    code = solution_text() + RECORDER.format(log=str(log))
+    report = grade_file(write("softmax.py", code), exercises.load("softmax"), seed=seed)
+    assert report.score == 4
+    sandboxed = log.read_text().splitlines()
+    log.unlink()
+    namespace = {"__name__": "__main__"}
+    exec(code, namespace)
+    assert [feedback("softmax", task, namespace, seed=seed) for task in TASKS] == [1.0] * 4
+    assert log.read_text().splitlines() == sandboxed
+    assert len(sandboxed) == 10  # forward's 4 cases, then 2 each for dZ, dW and db

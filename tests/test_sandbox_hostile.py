@@ -3,6 +3,7 @@ grading goes on. The solution's functions are prepended or appended so that the
 tasks the attack does not touch must still pass."""
 import json
 import os
+import signal
 import time
 
 import pytest
@@ -140,6 +141,37 @@ time.sleep(0.3)
     started = [int(line) for line in pids.read_text().split()]
     assert len(started) == 21
     assert [pid for pid in started if _alive(pid)] == []
+
+
+def test_a_process_left_behind_by_a_child_that_died_is_killed_too(write, tmp_path):
+    # The child starts a process in its own session, then dies: that process is re-parented to
+    # the grader, outside the child's tree and session, and must be found there.
+    pid_file = tmp_path / "escaped.txt"
+    code = SOLUTION + f"""
+import os, time
+def dZ(P, y):
+    if os.fork() == 0:
+        os.setsid()
+        with open({str(pid_file)!r}, "w") as f:
+            f.write(str(os.getpid()))
+        os.closerange(3, 1 << 16)  # not holding the child's pipe: the grader sees the child die
+        time.sleep(300)
+        os._exit(0)
+    while not os.path.exists({str(pid_file)!r}):
+        time.sleep(0.01)
+    time.sleep(0.05)
+    os._exit(0)
+"""
+    os.chmod(tmp_path, 0o777)  # the child may run as an unprivileged user
+    report = grade_code(write, code)
+    escaped = int(pid_file.read_text())
+    try:
+        assert not _alive(escaped)
+    finally:
+        if _alive(escaped):  # the check above failed: do not leave it running
+            os.kill(escaped, signal.SIGKILL)
+    assert verdicts(report)["dZ"] == (False, ["crashed"])
+    assert [t.passed for t in report.tasks] == [True, False, True, True]
 
 
 @pytest.mark.parametrize("patch", [

@@ -3,7 +3,7 @@
 # expect affine_backward: pass
 # expect relu_backward: pass
 # expect loss_and_grads: pass
-# expect train: fail wrong_keys
+# expect train: fail wrong_keys; score 1
 # bug: train trains well with hidden_sizes=[100] but ignores the hidden_sizes it is given.
 """An L-layer ReLU network (any L >= 1), trained by backpropagation written by hand.
 

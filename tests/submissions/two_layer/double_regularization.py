@@ -2,7 +2,7 @@
 # expect relu_forward: pass
 # expect affine_backward: pass
 # expect relu_backward: pass
-# expect loss_and_grads: fail double_regularization
+# expect loss_and_grads: fail double_regularization; score 0
 # expect train: pass
 # bug: the penalty is reg * sum(W**2) without the 0.5, and its gradient 2 * reg * W.
 import numpy as np

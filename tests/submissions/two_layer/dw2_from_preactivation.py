@@ -2,8 +2,8 @@
 # expect relu_forward: pass
 # expect affine_backward: pass
 # expect relu_backward: pass
-# expect loss_and_grads: fail wrong_value
-# expect train: fail low_accuracy
+# expect loss_and_grads: fail wrong_value; score 1
+# expect train: fail low_accuracy; score 1
 # bug: dW2 uses Z1, the pre-activation, instead of A1 = relu(Z1): one block of the gradient is wrong.
 import numpy as np
 
