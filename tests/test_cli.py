@@ -186,3 +186,25 @@ def test_a_utf8_file_with_a_byte_order_mark_is_graded(tmp_path):
     path.write_bytes(b"\xef\xbb\xbf" + solution_text().encode())
     result, report = run_json("check", path)
     assert result.returncode == 0 and report["score"] == 4
+
+
+def test_each_default_and_the_version_are_defined_once():
+    from importlib.metadata import version
+
+    import click
+
+    from grader import __version__, defaults
+    from grader.classroom.job import DEFAULT_OPTIONS
+    from grader.cli import cli
+    from grader.integrations.nbgrader_source import CONFIG_LINES
+    from grader.sandbox import forked
+
+    assert version("grade") == __version__, "pyproject.toml reads the version from grader/__init__.py: reinstall"
+    for command in ("check", "batch"):
+        options = {p.name: p.default for p in cli.commands[command].params if isinstance(p, click.Option)}
+        assert (options["timeout"], options["memory_mb"], options["seed"]) == (
+            defaults.TIMEOUT, defaults.MEMORY_MB, defaults.SEED)
+    assert DEFAULT_OPTIONS == {"timeout": defaults.TIMEOUT, "memory_mb": defaults.MEMORY_MB, "seed": defaults.SEED}
+    assert f"timeout = {defaults.TIMEOUT!r} " in CONFIG_LINES and f"memory_mb = {defaults.MEMORY_MB!r} " in CONFIG_LINES
+    # The sandbox's own defaults, for callers that give none, must not drift from these.
+    assert (forked.DEFAULT_TIMEOUT, forked.DEFAULT_MEMORY_MB) == (defaults.TIMEOUT, defaults.MEMORY_MB)

@@ -125,6 +125,27 @@ def test_grade_tasks_scores_an_unknown_test_cell_zero_and_shows_cell_errors():
     assert nb.cells[1].outputs[0].ename == "NameError"
 
 
+def test_grade_tasks_writes_part_scores_into_a_test_cell():
+    pytest.importorskip("nbgrader")
+    from nbformat import v4
+
+    from grader.integrations.nbgrader import GradeTasks
+
+    code = solution_text("two_layer").replace("dW = A_prev.T @ dZ", "dW = dZ.T @ A_prev")
+    assert code != solution_text("two_layer")
+    test = v4.new_code_cell("from grader import feedback\nfeedback('two_layer', 'affine_backward', globals())",
+                            metadata={"nbgrader": {"grade": True, "solution": False, "locked": True, "points": 2,
+                                                   "grade_id": "test_affine_backward", "schema_version": 3}})
+    nb = v4.new_notebook(cells=[v4.new_code_cell(code), test])
+    nb, _ = GradeTasks(timeout=5).preprocess(nb, {"nbgrader": {"notebook": "two_layer"}})
+    text, points = nb.cells[1].outputs
+    assert points.data["text/plain"] == "1.5"  # nbgrader's score for the cell: dA_prev 1 + db 0.5
+    assert text.text.splitlines()[:4] == ["  FAIL  affine_backward  1.5/2  [transposed]", "        PASS  dA_prev  1/1",
+                                          "        FAIL  dW       0/0.5  [transposed]",
+                                          "              dW has shape (3,5), expected (5,3)"]
+    assert all(len(line) <= 100 for line in text.text.splitlines())
+
+
 def test_config_lines_are_nbgraders_default_with_execute_replaced():
     pytest.importorskip("nbgrader")
     from traitlets.config import Config
@@ -141,6 +162,10 @@ def test_config_lines_are_nbgraders_default_with_execute_replaced():
 
     from grader.integrations.nbgrader import GradeTasks
 
+    from grader import defaults
+
+    assert (GradeTasks().timeout, GradeTasks().memory_mb, GradeTasks().seed) == (
+        defaults.TIMEOUT, defaults.MEMORY_MB, defaults.SEED)
     default = Autograde.class_traits()["autograde_preprocessors"].default()
     written = [import_item(name) for name in configured(CONFIG_LINES).Autograde.autograde_preprocessors]
     assert default[0].__name__ == "Execute"
