@@ -39,6 +39,7 @@ def test_json_has_exactly_the_documented_keys(write):
     assert db["case"] == "small random inputs (m=5, d=4, k=7)" and db["parts"] == []
 
 
+@pytest.mark.slow
 def test_json_has_the_parts_of_a_task_and_their_scores():
     path = SUBMISSIONS / "two_layer" / "grads_missing_regularization.py"
     result, report = run_json("check", path, "-e", "two_layer", "--timeout", "5")

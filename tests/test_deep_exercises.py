@@ -32,12 +32,14 @@ def test_the_corpus_covers_every_task_and_the_issue_mutants():
     assert {("loss_and_grads", 1), ("affine_backward", 1.5), ("train", 1)} <= scores
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("name,path", FILES, ids=[f"{name}/{path.stem}" for name, path in FILES])
 def test_submission_gets_its_expected_verdicts(name, path):
     report = grade_file(path, exercises.load(name), timeout=TIMEOUT)
     assert_verdicts(report, expectations(path))
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("name", ["two_layer", "n_layer"])
 def test_the_reference_solution_gets_full_marks(name, write):
     report = grade_file(write(f"{name}.py", solution_text(name)), exercises.load(name), timeout=TIMEOUT)
@@ -45,6 +47,7 @@ def test_the_reference_solution_gets_full_marks(name, write):
     assert report.artifacts["boundary"].accuracy >= 0.95
 
 
+@pytest.mark.slow
 def test_grade_check_plot_writes_the_decision_regions(tmp_path):
     picture = tmp_path / "boundary.png"
     result = run_grade("check", ROOT / "solutions" / "two_layer.py", "--json", "--plot", picture)

@@ -219,6 +219,7 @@ def test_the_grader_names_every_mutant(spiral_net, name):
     assert verdict is not None and verdict.diagnoses == (expected,), verdict.fact
 
 
+@pytest.mark.slow  # a statistical sweep: 10,000 evaluations of the spiral net's loss
 def test_no_false_failures_of_the_right_gradients_over_1000_seeds():
     # A test, not only a benchmark: 1000 checks of about 10 evaluations take ~5 s.
     # Each seed draws new parameters and new directions; kinks must have been met.

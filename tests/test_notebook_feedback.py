@@ -98,6 +98,7 @@ def test_nbgrader_source_usage_errors(tmp_path, args, message):
 
 
 # -- GradeTasks on an already-parsed notebook --------------------------------------------------
+@pytest.mark.slow
 def test_grade_tasks_scores_an_unknown_test_cell_zero_and_shows_cell_errors():
     pytest.importorskip("nbgrader")
     import nbformat
@@ -125,6 +126,7 @@ def test_grade_tasks_scores_an_unknown_test_cell_zero_and_shows_cell_errors():
     assert nb.cells[1].outputs[0].ename == "NameError"
 
 
+@pytest.mark.slow
 def test_grade_tasks_writes_part_scores_into_a_test_cell():
     pytest.importorskip("nbgrader")
     from nbformat import v4
@@ -146,6 +148,7 @@ def test_grade_tasks_writes_part_scores_into_a_test_cell():
     assert all(len(line) <= 100 for line in text.text.splitlines())
 
 
+@pytest.mark.slow
 def test_config_lines_are_nbgraders_default_with_execute_replaced():
     pytest.importorskip("nbgrader")
     from traitlets.config import Config

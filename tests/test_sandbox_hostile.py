@@ -65,6 +65,7 @@ def test_infinite_loop_at_import_times_out_every_task(write):
     assert time.monotonic() - start < 30  # bounded: one load timeout, not one per task
 
 
+@pytest.mark.slow
 def test_running_the_file_may_take_as_long_as_the_slowest_task(write):
     # A notebook may call train in a cell: loading gets train's 60 s, not --timeout.
     two_layer = exercises.load("two_layer")
