@@ -17,6 +17,7 @@ extrapolated from that sample (said so in the output). The mutant that loops
 forever (dw_timeout) is left out: it would measure the two tools' timeouts, not
 their throughput.
 """
+
 import argparse
 import ast
 import json
@@ -39,9 +40,9 @@ ASSIGNMENT = "ps1"
 
 TESTS = {
     "forward": "P = forward(np.ones((2, 3)), np.ones((3, 4)), np.zeros((1, 4)))\n"
-               "assert P.shape == (2, 4) and np.allclose(P.sum(axis=1), 1)",
+    "assert P.shape == (2, 4) and np.allclose(P.sum(axis=1), 1)",
     "dZ": "G = dZ(np.full((2, 3), 1 / 3), np.array([0, 2]))\n"
-          "assert G.shape == (2, 3) and np.allclose(G.sum(axis=1), 0)",
+    "assert G.shape == (2, 3) and np.allclose(G.sum(axis=1), 0)",
     "dW": "assert dW(np.ones((2, 3)), np.ones((2, 4))).shape == (3, 4)",
     "db": "assert db(np.ones((2, 4))).shape == (1, 4)",
 }
@@ -64,7 +65,7 @@ def split_cells(code):
         if isinstance(node, ast.FunctionDef) and node.name in TASKS:
             current = node.name
         start = (node.decorator_list[0].lineno if getattr(node, "decorator_list", None) else node.lineno) - 1
-        cells[current].extend(lines[start:node.end_lineno])
+        cells[current].extend(lines[start : node.end_lineno])
     return {name: "\n".join(body) if body else f"# {name}: not written" for name, body in cells.items()}
 
 
@@ -87,8 +88,7 @@ def source_notebook():
 
 def _cell(source, grade_id, solution=False, grade=False, points=0):
     cell = nbformat.v4.new_code_cell(source)
-    meta = {"grade_id": grade_id, "solution": solution, "grade": grade, "locked": not solution,
-            "schema_version": 3}
+    meta = {"grade_id": grade_id, "solution": solution, "grade": grade, "locked": not solution, "schema_version": 3}
     if grade:
         meta["points"] = points
     cell.metadata["nbgrader"] = meta
@@ -103,7 +103,7 @@ def student_notebook(released, code, one_cell):
         grade_id = cell.metadata.get("nbgrader", {}).get("grade_id", "")
         if not grade_id.startswith("solution_"):
             continue
-        name = grade_id[len("solution_"):]
+        name = grade_id[len("solution_") :]
         if one_cell:
             cell.source = code if name == "imports" else f"# {name}: written in the first cell"
         else:
@@ -152,8 +152,12 @@ def write_submissions(course, released, sources, indices):
 def main():
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--count", type=int, default=300)
-    parser.add_argument("--nbgrader-sample", type=int, default=30,
-                        help="notebooks nbgrader autogrades (its rate is extrapolated); 0 = all")
+    parser.add_argument(
+        "--nbgrader-sample",
+        type=int,
+        default=30,
+        help="notebooks nbgrader autogrades (its rate is extrapolated); 0 = all",
+    )
     parser.add_argument("-j", "--jobs", type=int, default=os.cpu_count())
     parser.add_argument("--keep", action="store_true", help="keep the temporary course directory")
     args = parser.parse_args()
@@ -166,13 +170,16 @@ def main():
         mix = {}
         for label, _ in sources:
             mix[label] = mix.get(label, 0) + 1
-        print(f"{args.count} notebooks: {mix.get('solution', 0)} correct, {args.count - mix.get('solution', 0)} "
-              f"from {len(mix) - 1} mutants; half one cell per function, half one cell in all")
+        print(
+            f"{args.count} notebooks: {mix.get('solution', 0)} correct, {args.count - mix.get('solution', 0)} "
+            f"from {len(mix) - 1} mutants; half one cell per function, half one cell in all"
+        )
 
         batch_course = work / "batch-course"
         write_submissions(batch_course, released, sources, range(args.count))
-        seconds, done = run(["grade", "batch", batch_course, "-e", "softmax", "--out", work / "grades",
-                             "-j", str(args.jobs)], cwd=work)
+        seconds, done = run(
+            ["grade", "batch", batch_course, "-e", "softmax", "--out", work / "grades", "-j", str(args.jobs)], cwd=work
+        )
         batch_rate = args.count / seconds
         print(f"grade batch -j {args.jobs}: {args.count} notebooks in {seconds:.2f} s = {batch_rate:.1f} notebooks/s")
         print("  " + done.stdout.strip().splitlines()[-1])
@@ -182,10 +189,14 @@ def main():
         write_submissions(course, released, sources, indices)
         seconds, _ = run(["nbgrader", "autograde", ASSIGNMENT, "--force"], cwd=course)
         nb_rate = len(indices) / seconds
-        extrapolated = "" if len(indices) == args.count else \
-            f" (a sample of {len(indices)}; {args.count} would take about {args.count / nb_rate:.0f} s)"
-        print(f"nbgrader autograde: {len(indices)} notebooks in {seconds:.2f} s = {nb_rate:.2f} notebooks/s"
-              f"{extrapolated}")
+        extrapolated = (
+            ""
+            if len(indices) == args.count
+            else f" (a sample of {len(indices)}; {args.count} would take about {args.count / nb_rate:.0f} s)"
+        )
+        print(
+            f"nbgrader autograde: {len(indices)} notebooks in {seconds:.2f} s = {nb_rate:.2f} notebooks/s{extrapolated}"
+        )
         print(f"ratio: grade batch is {batch_rate / nb_rate:.0f}x nbgrader's throughput (target >= 50x)")
         # Other work on the machine slows both tools: say how busy it was.
         print(f"machine: {os.cpu_count()} CPUs, load average {os.getloadavg()[0]:.1f} at the end")

@@ -5,6 +5,7 @@ i.e. grading itself is cheaper than starting the interpreter. Run by hand:
 
     python benchmarks/check_speed.py [runs]
 """
+
 import shutil
 import statistics
 import subprocess

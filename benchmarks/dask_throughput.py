@@ -17,6 +17,7 @@ From these it estimates the cluster needed for 100,000 submissions in 10 minutes
 On a 2-core machine the client, the scheduler and 2 workers share the cores, so
 the 2-worker numbers are an upper bound on the overhead.
 """
+
 import argparse
 import json
 import math
@@ -88,13 +89,16 @@ def main():
         classroom = work / "class"
         write_class(classroom, args.count)
         n = args.count
-        print(f"{n} submissions (.py): the solution and the softmax mutants, none that hangs; "
-              f"--timeout {args.timeout:g}")
+        print(
+            f"{n} submissions (.py): the solution and the softmax mutants, none that hangs; --timeout {args.timeout:g}"
+        )
 
         rates = {}
-        for label, options in (("one machine, grade batch -j 2", ["-j", 2]),
-                               ("Dask LocalCluster, 1 worker", ["--scheduler", "local", "-j", 1]),
-                               ("Dask LocalCluster, 2 workers", ["--scheduler", "local", "-j", 2])):
+        for label, options in (
+            ("one machine, grade batch -j 2", ["-j", 2]),
+            ("Dask LocalCluster, 1 worker", ["--scheduler", "local", "-j", 1]),
+            ("Dask LocalCluster, 2 workers", ["--scheduler", "local", "-j", 2]),
+        ):
             seconds = timed_batch(classroom, work / f"out-{len(rates)}", "--timeout", args.timeout, *options)
             rates[label] = n / seconds
             print(f"  {label:32} {seconds:6.2f} s  {n / seconds:6.1f} submissions/s  (start-up included)")
@@ -106,8 +110,16 @@ def main():
         per_worker = {}
         for workers in (1, 2):
             start = time.perf_counter()
-            with LocalCluster(n_workers=workers, threads_per_worker=1, processes=True, dashboard_address=":0",
-                              silence_logs=logging.CRITICAL) as cluster, Client(cluster) as client:
+            with (
+                LocalCluster(
+                    n_workers=workers,
+                    threads_per_worker=1,
+                    processes=True,
+                    dashboard_address=":0",
+                    silence_logs=logging.CRITICAL,
+                ) as cluster,
+                Client(cluster) as client,
+            ):
                 client.wait_for_workers(workers)
                 startup = time.perf_counter() - start
                 pool = partial(DaskPool, scheduler=cluster.scheduler_address)
@@ -121,33 +133,46 @@ def main():
                 fake = time.perf_counter() - start
                 start = time.perf_counter()
                 datas = [item.path.read_bytes() for item in items]
-                for batch in as_completed(client.map(echo, [str(item.path) for item in items], datas,
-                                                     ["softmax"] * n, [options] * n, pure=False)).batches():
+                for batch in as_completed(
+                    client.map(
+                        echo, [str(item.path) for item in items], datas, ["softmax"] * n, [options] * n, pure=False
+                    )
+                ).batches():
                     client.gather(batch)
                 bare = time.perf_counter() - start
             per_worker[workers] = real * workers / n
-            print(f"  LocalCluster({workers}): start-up {startup:.2f} s; batch.run {n / real:.1f} submissions/s "
-                  f"= {real * workers / n * 1000:.1f} ms per submission per worker; pipeline without grading "
-                  f"{fake / n * 1000:.2f} ms per submission; bare Dask tasks {bare / n * 1000:.2f} ms each")
+            print(
+                f"  LocalCluster({workers}): start-up {startup:.2f} s; batch.run {n / real:.1f} submissions/s "
+                f"= {real * workers / n * 1000:.1f} ms per submission per worker; pipeline without grading "
+                f"{fake / n * 1000:.2f} ms per submission; bare Dask tasks {bare / n * 1000:.2f} ms each"
+            )
             overhead, bare_task = fake / n, bare / n
 
         cost = per_worker[1]  # one worker alone: no core shared with a second worker
         grading = statistics.mean(stored_seconds(work / "real-1"))
         needed = TARGET_COUNT / TARGET_SECONDS
         workers = math.ceil(needed * cost)
-        print(f"\nper-submission cost on a worker: {cost * 1000:.1f} ms ({grading * 1000:.1f} ms of it grading in the "
-              f"sandbox); client+scheduler overhead {overhead * 1000:.2f} ms per submission "
-              f"(bare scheduler {bare_task * 1000:.2f} ms per task)")
-        print(f"estimate: {TARGET_COUNT:,} submissions in {TARGET_SECONDS // 60} minutes = {needed:.0f} submissions/s "
-              f"-> {needed:.0f} x {cost:.3f} s = {needed * cost:.1f} worker cores, i.e. about {workers} single-thread "
-              f"workers, plus ~25% for stragglers and worker restarts: {math.ceil(workers * 1.25)} "
-              f"(`dask worker tcp://host:8786 --nthreads 1 --nworkers N` on machines with N cores).")
-        print(f"the client must store {needed:.0f} rows/s; without grading it stored {1 / overhead:.0f}/s here "
-              f"({'enough' if 1 / overhead > needed else 'NOT enough: the client is the bottleneck'}); the scheduler "
-              f"alone ran {1 / bare_task:.0f} tasks/s.")
-        print(f"hanging submissions are not in this mix: each costs about one --timeout ({args.timeout:g} s) per task "
-              f"that hangs, e.g. 1% of submissions hanging on one task adds {args.timeout / 100:.2f} s to the "
-              f"mean cost.")
+        print(
+            f"\nper-submission cost on a worker: {cost * 1000:.1f} ms ({grading * 1000:.1f} ms of it grading in the "
+            f"sandbox); client+scheduler overhead {overhead * 1000:.2f} ms per submission "
+            f"(bare scheduler {bare_task * 1000:.2f} ms per task)"
+        )
+        print(
+            f"estimate: {TARGET_COUNT:,} submissions in {TARGET_SECONDS // 60} minutes = {needed:.0f} submissions/s "
+            f"-> {needed:.0f} x {cost:.3f} s = {needed * cost:.1f} worker cores, i.e. about {workers} single-thread "
+            f"workers, plus ~25% for stragglers and worker restarts: {math.ceil(workers * 1.25)} "
+            f"(`dask worker tcp://host:8786 --nthreads 1 --nworkers N` on machines with N cores)."
+        )
+        print(
+            f"the client must store {needed:.0f} rows/s; without grading it stored {1 / overhead:.0f}/s here "
+            f"({'enough' if 1 / overhead > needed else 'NOT enough: the client is the bottleneck'}); the scheduler "
+            f"alone ran {1 / bare_task:.0f} tasks/s."
+        )
+        print(
+            f"hanging submissions are not in this mix: each costs about one --timeout ({args.timeout:g} s) per task "
+            f"that hangs, e.g. 1% of submissions hanging on one task adds {args.timeout / 100:.2f} s to the "
+            f"mean cost."
+        )
     finally:
         shutil.rmtree(work, ignore_errors=True)
 

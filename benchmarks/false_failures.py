@@ -8,12 +8,13 @@ the spiral: every failure would be a false one. Kinks crossed (and redrawn) are
 counted too, to show they were there. tests/test_directional.py asserts the same
 (1000 seeds, about 5 s); this prints the numbers.
 """
+
 import argparse
 import time
 
-from grader import check_directional  # first: grader pins BLAS to one thread before numpy loads
-
 import numpy as np  # noqa: E402
+
+from grader import check_directional  # first: grader pins BLAS to one thread before numpy loads
 from grader.data import spiral  # noqa: E402
 from grader.exercises import relu_net as net  # noqa: E402
 from grader.exercises.relu_tasks import REG  # noqa: E402
@@ -39,10 +40,14 @@ def main():
         worst = max(worst, result.worst_error)
     seconds = time.perf_counter() - start
     P = sum(p.size for p in net.init_params(np.random.default_rng(0), SIZES).values())
-    print(f"{args.seeds} seeds, net {SIZES}: {len(failures)} false failures {failures[:10]}, "
-          f"{inconclusive} inconclusive, {kinks} finite differences crossed a kink (retried shorter or redrawn)")
-    print(f"evaluations per check: mean {np.mean(evaluations):.1f}, max {max(evaluations)} "
-          f"(2P = {2 * P}); worst relative error {worst:.1e}; {seconds:.1f} s")
+    print(
+        f"{args.seeds} seeds, net {SIZES}: {len(failures)} false failures {failures[:10]}, "
+        f"{inconclusive} inconclusive, {kinks} finite differences crossed a kink (retried shorter or redrawn)"
+    )
+    print(
+        f"evaluations per check: mean {np.mean(evaluations):.1f}, max {max(evaluations)} "
+        f"(2P = {2 * P}); worst relative error {worst:.1e}; {seconds:.1f} s"
+    )
 
 
 if __name__ == "__main__":

@@ -89,8 +89,11 @@ def seconds_per_notebook(log):
 
 def autograde(course, env, students):
     start = time.perf_counter()
-    done = run([sys.executable, "-m", "nbgrader", "autograde", "softmax", "--force",
-                f"--Application.log_format={LOG_FORMAT}"], course, env)
+    done = run(
+        [sys.executable, "-m", "nbgrader", "autograde", "softmax", "--force", f"--Application.log_format={LOG_FORMAT}"],
+        course,
+        env,
+    )
     return (time.perf_counter() - start) / len(students), seconds_per_notebook(done.stdout + done.stderr)
 
 
@@ -110,8 +113,13 @@ def main():
 
     base = Path(tempfile.mkdtemp(prefix="grade-nbgrader-bench-"))
     try:
-        env = {**os.environ, **{name: str(base / name.lower())
-                                for name in ("JUPYTER_DATA_DIR", "JUPYTER_CONFIG_DIR", "JUPYTER_RUNTIME_DIR")}}
+        env = {
+            **os.environ,
+            **{
+                name: str(base / name.lower())
+                for name in ("JUPYTER_DATA_DIR", "JUPYTER_CONFIG_DIR", "JUPYTER_RUNTIME_DIR")
+            },
+        }
         env.pop("JUPYTER_PATH", None)
         course = base / "course"
         run([sys.executable, "-m", "grader", "nbgrader-source", course, "-e", "softmax", "--root", ROOT], base, env)
@@ -122,13 +130,17 @@ def main():
             folder = course / "submitted" / student / "softmax"
             folder.mkdir(parents=True)
             (folder / "softmax.ipynb").write_text(text)
-        print(f"nbgrader autograde of {len(students)} softmax notebooks, seconds per notebook "
-              f"with nbgrader's start-up (and without it):")
+        print(
+            f"nbgrader autograde of {len(students)} softmax notebooks, seconds per notebook "
+            f"with nbgrader's start-up (and without it):"
+        )
         for label, config in (("Execute (a kernel)", "c = get_config()\n"), ("GradeTasks (the sandbox)", CONFIG_LINES)):
             (course / "nbgrader_config.py").write_text(config)
             with_startup, inside = autograde(course, env, students)
-            print(f"  {label:26} {with_startup:6.2f} ({inside:.2f});  the tamperer scored "
-                  f"{tamperer_score(course, 'tamperer0'):g}/4")
+            print(
+                f"  {label:26} {with_startup:6.2f} ({inside:.2f});  the tamperer scored "
+                f"{tamperer_score(course, 'tamperer0'):g}/4"
+            )
     finally:
         shutil.rmtree(base, ignore_errors=True)
 

@@ -6,16 +6,17 @@ Counts loss evaluations and wall time of grader.check_directional (passing on th
 right gradients, and failing with localisation on a mutant) against a full
 centred-difference check of every parameter (2P evaluations), and prints the ratios.
 """
+
 import argparse
 import time
 
-from grader import check_directional  # first: grader pins BLAS to one thread before numpy loads
-
 import numpy as np  # noqa: E402
+
+from grader import check_directional  # first: grader pins BLAS to one thread before numpy loads
+from grader.checking.gradcheck import relative_error  # noqa: E402
 from grader.data import spiral  # noqa: E402
 from grader.exercises import relu_net as net  # noqa: E402
 from grader.exercises.relu_tasks import REG  # noqa: E402
-from grader.checking.gradcheck import relative_error  # noqa: E402
 
 SIZES = [2, 100, 100, 3]
 
@@ -26,6 +27,7 @@ def counted(J):
     def wrapped(params):
         calls[0] += 1
         return J(params)
+
     return wrapped, calls
 
 
@@ -78,15 +80,21 @@ def main():
     worst = max(relative_error(right[k], numeric[k]) for k in params)
 
     print(f"{'check':<42}{'evaluations':>12}{'seconds':>10}{'evals / 2P':>12}")
-    print(f"{'sampled, right gradients (mean)':<42}{sampled_evals:>12.1f}{sampled_seconds:>10.4f}"
-          f"{sampled_evals / (2 * P):>12.5f}")
-    print(f"{'sampled, mask_from_dA mutant + localising':<42}{failing_evals:>12.1f}{failing_seconds:>10.4f}"
-          f"{failing_evals / (2 * P):>12.5f}")
+    print(
+        f"{'sampled, right gradients (mean)':<42}{sampled_evals:>12.1f}{sampled_seconds:>10.4f}"
+        f"{sampled_evals / (2 * P):>12.5f}"
+    )
+    print(
+        f"{'sampled, mask_from_dA mutant + localising':<42}{failing_evals:>12.1f}{failing_seconds:>10.4f}"
+        f"{failing_evals / (2 * P):>12.5f}"
+    )
     print(f"{'full centred check':<42}{full_evals:>12d}{full_seconds:>10.2f}{1.0:>12.5f}")
     print(f"full check vs backprop: worst block relative error {worst:.1e}")
-    print(f"ratio sampled/full: evaluations {sampled_evals / full_evals:.5f} ({sampled_evals / full_evals:.3%}), "
-          f"time {sampled_seconds / full_seconds:.5f}; failing with localisation: evaluations "
-          f"{failing_evals / full_evals:.5f} ({failing_evals / full_evals:.3%})")
+    print(
+        f"ratio sampled/full: evaluations {sampled_evals / full_evals:.5f} ({sampled_evals / full_evals:.3%}), "
+        f"time {sampled_seconds / full_seconds:.5f}; failing with localisation: evaluations "
+        f"{failing_evals / full_evals:.5f} ({failing_evals / full_evals:.3%})"
+    )
 
 
 if __name__ == "__main__":

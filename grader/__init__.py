@@ -13,6 +13,7 @@ and for a notebook's test cells:
 Names are imported on first use, so `import grader` (and the `grade` command's
 start-up) does not pay for numpy before it needs it.
 """
+
 import os
 
 # One BLAS thread per grading process: the inputs are small, and `grade batch`

@@ -3,6 +3,7 @@
 matplotlib is imported only when a picture is asked for, with the Agg backend, so
 grading never needs a display and never pays matplotlib's import time otherwise.
 """
+
 from dataclasses import dataclass
 
 import numpy as np
@@ -43,8 +44,7 @@ def save_png(boundary, path, title=None):
         colours = ListedColormap([_COLOURS[c % len(_COLOURS)] for c in range(k)])
         # One colour per class for both: a region is its class's colour, faded.
         axes.contourf(gx, gy, regions, levels=np.arange(k + 1) - 0.5, cmap=colours, alpha=0.35)
-        axes.scatter(X[:, 0], X[:, 1], c=y, s=22, cmap=colours, vmin=-0.5, vmax=k - 0.5,
-                     edgecolors="k", linewidths=0.4)
+        axes.scatter(X[:, 0], X[:, 1], c=y, s=22, cmap=colours, vmin=-0.5, vmax=k - 0.5, edgecolors="k", linewidths=0.4)
         axes.set_xlim(xs[0], xs[-1])
         axes.set_ylim(ys[0], ys[-1])
         axes.set_title(title or f"decision regions: training accuracy {boundary.accuracy:.1%}")

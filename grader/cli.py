@@ -3,6 +3,7 @@
 Exit codes: 0 full marks, 1 graded below full marks, 2 usage error (one line on
 stderr, no traceback), 3 an internal error of the grader itself (one line too).
 """
+
 import sys
 from pathlib import Path
 
@@ -17,12 +18,28 @@ EXIT_INTERNAL = 3
 
 def grading_options(command):
     """--timeout, --seed and --memory: what `check` and `batch` grade under, the same for both."""
-    command = click.option("--memory", "memory_mb", type=click.IntRange(min=64), default=defaults.MEMORY_MB,
-                           show_default=True, help="Memory cap of each submission's process, MiB.")(command)
-    command = click.option("--seed", type=click.IntRange(min=0), default=defaults.SEED, show_default=True,
-                           help="Seed of the grader's random inputs.")(command)
-    return click.option("--timeout", type=click.FloatRange(min=0.1), default=defaults.TIMEOUT, show_default=True,
-                        help="Seconds each task may run.")(command)
+    command = click.option(
+        "--memory",
+        "memory_mb",
+        type=click.IntRange(min=64),
+        default=defaults.MEMORY_MB,
+        show_default=True,
+        help="Memory cap of each submission's process, MiB.",
+    )(command)
+    command = click.option(
+        "--seed",
+        type=click.IntRange(min=0),
+        default=defaults.SEED,
+        show_default=True,
+        help="Seed of the grader's random inputs.",
+    )(command)
+    return click.option(
+        "--timeout",
+        type=click.FloatRange(min=0.1),
+        default=defaults.TIMEOUT,
+        show_default=True,
+        help="Seconds each task may run.",
+    )(command)
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
@@ -35,12 +52,22 @@ def cli():
 @click.argument("path", type=click.Path(path_type=Path))
 @click.option("--exercise", "-e", help="Exercise name (default: the file name's stem).")
 @click.option("--json", "as_json", is_flag=True, help="Print exactly one JSON object on stdout.")
-@click.option("--format", "fmt", type=click.Choice(["text", "json", "gradescope"]), default=None,
-              help="Output format (--json is --format json).")
+@click.option(
+    "--format",
+    "fmt",
+    type=click.Choice(["text", "json", "gradescope"]),
+    default=None,
+    help="Output format (--json is --format json).",
+)
 @grading_options
 @click.option("--verbose", "-v", is_flag=True, help="Also show what the submission printed.")
-@click.option("--plot", "plot_path", type=click.Path(dir_okay=False, path_type=Path), default=None,
-              help="Write a PNG of the decision regions learned by `train` (two_layer, n_layer).")
+@click.option(
+    "--plot",
+    "plot_path",
+    type=click.Path(dir_okay=False, path_type=Path),
+    default=None,
+    help="Write a PNG of the decision regions learned by `train` (two_layer, n_layer).",
+)
 def check(path, exercise, as_json, fmt, timeout, seed, memory_mb, verbose, plot_path):
     """Grade one submission (.py or .ipynb) and print a score per task."""
     from . import exercises, report
@@ -65,8 +92,11 @@ def _plot(result, path):
     """Draw what `train` learned; a note on stderr (stdout may be JSON) when there is nothing to draw."""
     boundary = result.artifacts.get("boundary")
     if boundary is None:
-        click.echo(f"grade: no picture written: {result.exercise} has no train task, or train returned "
-                   "no usable params (see its message)", err=True)
+        click.echo(
+            f"grade: no picture written: {result.exercise} has no train task, or train returned "
+            "no usable params (see its message)",
+            err=True,
+        )
         return
     from .boundary import save_png
 
@@ -80,21 +110,35 @@ def _plot(result, path):
 @cli.command()
 @click.argument("directory", type=click.Path(path_type=Path))
 @click.option("--exercise", "-e", required=True, help="Exercise name, e.g. softmax.")
-@click.option("--jobs", "-j", type=click.IntRange(min=1), default=None,
-              help="Submissions graded at once  [default: the number of CPUs]")
-@click.option("--out", "outdir", type=click.Path(file_okay=False, path_type=Path), default=Path("grades"),
-              show_default=True, help="Where grades.csv, feedback/, gradescope/ and the summary go.")
+@click.option(
+    "--jobs",
+    "-j",
+    type=click.IntRange(min=1),
+    default=None,
+    help="Submissions graded at once  [default: the number of CPUs]",
+)
+@click.option(
+    "--out",
+    "outdir",
+    type=click.Path(file_okay=False, path_type=Path),
+    default=Path("grades"),
+    show_default=True,
+    help="Where grades.csv, feedback/, gradescope/ and the summary go.",
+)
 @click.option("--assignment", help="nbgrader layout: the assignment directory to grade (default: any).")
 @grading_options
-@click.option("--scheduler", metavar="ADDRESS",
-              help='Grade on a Dask cluster: its scheduler (tcp://host:8786), or "local" for a '
-                   'LocalCluster of -j workers. Needs the dask extra: pip install -e ".[dask]".')
+@click.option(
+    "--scheduler",
+    metavar="ADDRESS",
+    help='Grade on a Dask cluster: its scheduler (tcp://host:8786), or "local" for a '
+    'LocalCluster of -j workers. Needs the dask extra: pip install -e ".[dask]".',
+)
 def batch(directory, exercise, jobs, outdir, assignment, timeout, seed, memory_mb, scheduler):
     """Grade every submission in DIRECTORY (<student>.py/.ipynb, or nbgrader's submitted/)."""
     import os
 
-    from .classroom import batch as batching
     from . import exercises
+    from .classroom import batch as batching
 
     spec = exercises.load(exercise)
     items = batching.discover(directory, spec.name, assignment)
@@ -115,15 +159,18 @@ def batch(directory, exercise, jobs, outdir, assignment, timeout, seed, memory_m
         # Every finished row is already stored (atomically): say so in one line, exit 130.
         if progress:
             progress.stop()
-        click.echo(f"grade: interrupted; finished results are kept in {outdir / 'results'}, "
-                   f"rerun to grade the rest", err=True)
+        click.echo(
+            f"grade: interrupted; finished results are kept in {outdir / 'results'}, rerun to grade the rest", err=True
+        )
         sys.exit(130)
     if progress:
         progress.stop()
     click.echo(batching.write_summary(outdir, outcome.reports, spec), nl=False)
-    click.echo(f"graded {len(outcome.graded)}, reused {len(outcome.reused)} unchanged since the last run "
-               f"({_where(scheduler, jobs)}); wrote {outdir}/grades.csv, feedback/, gradescope/, "
-               f"summary.txt, summary.png")
+    click.echo(
+        f"graded {len(outcome.graded)}, reused {len(outcome.reused)} unchanged since the last run "
+        f"({_where(scheduler, jobs)}); wrote {outdir}/grades.csv, feedback/, gradescope/, "
+        f"summary.txt, summary.png"
+    )
 
 
 def _where(scheduler, jobs):
@@ -145,8 +192,9 @@ class _BatchProgress:
     def start(self, total):
         from rich.progress import BarColumn, MofNCompleteColumn, Progress, TimeRemainingColumn
 
-        self._bar = Progress("grading", BarColumn(), MofNCompleteColumn(), TimeRemainingColumn(), transient=True,
-                             auto_refresh=False)
+        self._bar = Progress(
+            "grading", BarColumn(), MofNCompleteColumn(), TimeRemainingColumn(), transient=True, auto_refresh=False
+        )
         self._task = self._bar.add_task("grading", total=total)
         self._bar.start()
         self._bar.refresh()
@@ -173,8 +221,13 @@ def list_exercises():
 
 
 @cli.command()
-@click.option("--root", type=click.Path(file_okay=False, path_type=Path), default=Path("."),
-              show_default=True, help="Project root holding solutions/ and exercises/.")
+@click.option(
+    "--root",
+    type=click.Path(file_okay=False, path_type=Path),
+    default=Path("."),
+    show_default=True,
+    help="Project root holding solutions/ and exercises/.",
+)
 @click.option("--check", "check_only", is_flag=True, help="Only report stubs that differ from their solution.")
 def stubs(root, check_only):
     """Regenerate exercises/*.py from solutions/*.py."""
@@ -196,10 +249,19 @@ def stubs(root, check_only):
 
 @cli.command(name="nbgrader-source")
 @click.argument("course_dir", type=click.Path(file_okay=False, path_type=Path))
-@click.option("--exercise", "-e", "names", multiple=True,
-              help="Only this exercise (repeatable; default: every exercise with a solution).")
-@click.option("--root", type=click.Path(file_okay=False, path_type=Path), default=None,
-              help="Project root holding solutions/ (default: . or the installed project's).")
+@click.option(
+    "--exercise",
+    "-e",
+    "names",
+    multiple=True,
+    help="Only this exercise (repeatable; default: every exercise with a solution).",
+)
+@click.option(
+    "--root",
+    type=click.Path(file_okay=False, path_type=Path),
+    default=None,
+    help="Project root holding solutions/ (default: . or the installed project's).",
+)
 def nbgrader_source(course_dir, names, root):
     """Write nbgrader source notebooks, COURSE_DIR/source/<exercise>/<exercise>.ipynb, from solutions/."""
     from .integrations import nbgrader_source as source

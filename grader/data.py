@@ -3,6 +3,7 @@
 Generated from a seed rather than shipped as a file, so it is identical on every
 machine and costs nothing to load.
 """
+
 import numpy as np
 
 SPIRAL_SEED = 0

@@ -22,8 +22,14 @@ def points(value):
 
 def wrap(text, indent, hang=2):
     """`text` wrapped at WIDTH columns, every line starting with `indent`, continuation lines `hang` more."""
-    return textwrap.wrap(text, width=WIDTH, initial_indent=indent, subsequent_indent=indent + " " * hang,
-                         break_long_words=False, break_on_hyphens=False) or [indent]
+    return textwrap.wrap(
+        text,
+        width=WIDTH,
+        initial_indent=indent,
+        subsequent_indent=indent + " " * hang,
+        break_long_words=False,
+        break_on_hyphens=False,
+    ) or [indent]
 
 
 def failure_lines(item, indent=BODY):
@@ -48,8 +54,10 @@ def task_body(task, indent=BODY):
     width = max((len(part.name) for part in task.parts), default=0)
     for part in task.parts:
         mark = "PASS" if part.passed else "FAIL"
-        lines.append(f"{indent}{mark}  {part.name:<{width}}  {points(part.score)}/{points(part.max_score)}"
-                     + ("" if part.passed or task.fact else _codes(part)))
+        lines.append(
+            f"{indent}{mark}  {part.name:<{width}}  {points(part.score)}/{points(part.max_score)}"
+            + ("" if part.passed or task.fact else _codes(part))
+        )
         if not part.passed and not task.fact:  # a failure shared by every part was said once, above
             lines += failure_lines(part, indent + " " * 6)
     return lines
@@ -103,8 +111,11 @@ def shared_failure(report):
     if len(tasks) < 2 or any(task.score for task in tasks) or not tasks[0].fact:
         return None
     first = tasks[0]
-    same = all((task.fact, task.hint, task.diagnoses, task.details, task.case)
-               == (first.fact, first.hint, first.diagnoses, first.details, first.case) for task in tasks)
+    same = all(
+        (task.fact, task.hint, task.diagnoses, task.details, task.case)
+        == (first.fact, first.hint, first.diagnoses, first.details, first.case)
+        for task in tasks
+    )
     return first if same else None
 
 

@@ -14,6 +14,7 @@ and the stub replaces the region, at its indentation, with
 
 The docstrings above the markers stay: they are the learner's instructions.
 """
+
 import re
 from pathlib import Path
 
@@ -66,8 +67,11 @@ def stub_pairs(root):
 
 def drifted(root):
     """Stub paths whose content differs from what their solution generates."""
-    return [stub for solution, stub in stub_pairs(root)
-            if not stub.exists() or stub.read_text() != make_stub(solution.read_text(), solution.name)]
+    return [
+        stub
+        for solution, stub in stub_pairs(root)
+        if not stub.exists() or stub.read_text() != make_stub(solution.read_text(), solution.name)
+    ]
 
 
 def write_stubs(root):

@@ -4,6 +4,7 @@ A .py file is one chunk; a notebook is one chunk per code cell, run in order as
 Jupyter would. Notebooks are parsed with the json module rather than nbformat:
 importing nbformat costs over a second (schema validation), more than grading.
 """
+
 import io
 import json
 import tokenize

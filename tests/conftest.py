@@ -1,4 +1,5 @@
 """Shared helpers: run the installed `grade` command, write submissions to disk."""
+
 import json
 import os
 import re
@@ -26,8 +27,9 @@ def grade_command():
 
 
 def run_grade(*args, cwd=None, timeout=120):
-    return subprocess.run(grade_command() + [str(a) for a in args], capture_output=True, text=True,
-                          cwd=cwd, timeout=timeout)
+    return subprocess.run(
+        grade_command() + [str(a) for a in args], capture_output=True, text=True, cwd=cwd, timeout=timeout
+    )
 
 
 def run_json(*args, **kwargs):
@@ -38,15 +40,18 @@ def run_json(*args, **kwargs):
 @pytest.fixture
 def write(tmp_path):
     """write(name, code) -> path of a file holding the dedented code."""
+
     def _write(name, code):
         path = tmp_path / name
         path.write_text(textwrap.dedent(code))
         return path
+
     return _write
 
 
 def solution_text(name="softmax"):
     from grader.stubs import strip_markers
+
     return strip_markers((ROOT / "solutions" / f"{name}.py").read_text())
 
 

@@ -4,6 +4,7 @@ One class directory (correct, buggy, hanging, crashing, hostile and unreadable
 submissions) is graded once per class; tests read its outputs. Short --timeout
 values keep the hanging submission cheap; nothing here asserts on timing.
 """
+
 import csv
 import hashlib
 import json
@@ -15,12 +16,12 @@ import time
 from dataclasses import replace
 
 import pytest
-
 from conftest import SUBMISSIONS, grade_command, run_grade
+
 from grader import exercises, report
-from grader.classroom.batch import Item, discover, run
 from grader.checking.grading import grade_file
 from grader.checking.results import Report
+from grader.classroom.batch import Item, discover, run
 from grader.classroom.job import grade_bytes
 from grader.submission import SubmissionError, UsageError, read_submission, submission_from_bytes
 
@@ -39,8 +40,14 @@ def notebook(*cells, nbgrader=None):
         meta = {"nbgrader": nbgrader[index]} if nbgrader and index in nbgrader else {}
         return {"cell_type": "code", "source": source, "metadata": meta, "outputs": [], "execution_count": None}
 
-    return json.dumps({"cells": [cell(source, i) for i, source in enumerate(cells)], "metadata": {},
-                       "nbformat": 4, "nbformat_minor": 5})
+    return json.dumps(
+        {
+            "cells": [cell(source, i) for i, source in enumerate(cells)],
+            "metadata": {},
+            "nbformat": 4,
+            "nbformat_minor": 5,
+        }
+    )
 
 
 def make_class(directory):
@@ -128,8 +135,16 @@ class TestBatchOutputs:
     def test_every_result_file_is_complete_json_keyed_by_content(self, graded):
         root, _ = graded
         stored = sorted((root / "out" / "results").iterdir())
-        assert [path.stem for path in stored] == ["broken", "correct_vectorized", "db_crash", "db_missing_keepdims",
-                                                  "dw_timeout", "hostile", "latin", "nb_correct"]
+        assert [path.stem for path in stored] == [
+            "broken",
+            "correct_vectorized",
+            "db_crash",
+            "db_missing_keepdims",
+            "dw_timeout",
+            "hostile",
+            "latin",
+            "nb_correct",
+        ]
         for path in stored:
             record = json.loads(path.read_text())
             assert record["row"]["max_score"] == 4
@@ -177,20 +192,25 @@ def test_nbgrader_layout_uses_the_student_directory_names(tmp_path):
     lines = (tmp_path / "out" / "grades.csv").read_text().splitlines()
     assert lines == ["student,forward,dZ,dW,db,total", "alice,1,1,1,1,4", "bob,1,1,1,0,3"]
     (tmp_path / "course" / "submitted" / "alice" / "ps2").mkdir()
-    shutil.copy(tmp_path / "course" / "submitted" / "alice" / "ps1" / "softmax.ipynb",
-                tmp_path / "course" / "submitted" / "alice" / "ps2" / "softmax.ipynb")
+    shutil.copy(
+        tmp_path / "course" / "submitted" / "alice" / "ps1" / "softmax.ipynb",
+        tmp_path / "course" / "submitted" / "alice" / "ps2" / "softmax.ipynb",
+    )
     with pytest.raises(UsageError, match="--assignment"):
         discover(tmp_path / "course", "softmax")
     assert [item.student for item in discover(tmp_path / "course", "softmax", "ps2")] == ["alice"]
 
 
-@pytest.mark.parametrize("args, message", [
-    (["batch", "no_such_dir", "-e", "softmax"], "is not a directory"),
-    (["batch", "EMPTY", "-e", "softmax"], "no submissions found"),
-    (["batch", "EMPTY", "-e", "nope"], "unknown exercise"),
-    (["batch", "EMPTY"], "--exercise"),
-    (["batch", "ONE", "-e", "softmax", "--out", "ONE/softmax.py/out"], "cannot write to ONE/softmax.py/out"),
-])
+@pytest.mark.parametrize(
+    "args, message",
+    [
+        (["batch", "no_such_dir", "-e", "softmax"], "is not a directory"),
+        (["batch", "EMPTY", "-e", "softmax"], "no submissions found"),
+        (["batch", "EMPTY", "-e", "nope"], "unknown exercise"),
+        (["batch", "EMPTY"], "--exercise"),
+        (["batch", "ONE", "-e", "softmax", "--out", "ONE/softmax.py/out"], "cannot write to ONE/softmax.py/out"),
+    ],
+)
 def test_usage_errors_are_one_line_and_exit_2(tmp_path, args, message):
     (tmp_path / "EMPTY").mkdir()
     (tmp_path / "ONE").mkdir()
@@ -212,7 +232,11 @@ def test_a_dying_worker_costs_only_its_row(tmp_path):
         shutil.copy(CORPUS / "correct_vectorized.py", tmp_path / f"{student}.py")
     items = [Item(student, tmp_path / f"{student}.py") for student in ("alice", "mallory", "zoe")]
     outcome = run(items, EXERCISE, tmp_path / "out", OPTIONS, jobs=2, work=die_for_mallory)
-    assert {student: result.score for student, result in outcome.reports.items()} == {"alice": 4, "mallory": 0, "zoe": 4}
+    assert {student: result.score for student, result in outcome.reports.items()} == {
+        "alice": 4,
+        "mallory": 0,
+        "zoe": 4,
+    }
     mallory = outcome.reports["mallory"]
     assert mallory.grader_failure and mallory.tasks[0].diagnoses == ("crashed",)
     assert "killed by SIGKILL" in mallory.tasks[0].fact
@@ -228,8 +252,18 @@ def test_ctrl_c_leaves_every_finished_result_readable(tmp_path):
     students = 12  # each waits out a 1 s timeout on dW: the run lasts about 6 s, interrupted after the first
     for i in range(students):
         shutil.copy(CORPUS / "dw_timeout.py", tmp_path / "class" / f"student{i:02}.py")
-    command = grade_command() + ["batch", str(tmp_path / "class"), "-e", "softmax", "--out", str(tmp_path / "out"),
-                                 "--timeout", "1", "-j", "2"]
+    command = grade_command() + [
+        "batch",
+        str(tmp_path / "class"),
+        "-e",
+        "softmax",
+        "--out",
+        str(tmp_path / "out"),
+        "--timeout",
+        "1",
+        "-j",
+        "2",
+    ]
     process = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     results = tmp_path / "out" / "results"
     while process.poll() is None and not (results.is_dir() and any(results.glob("*.json"))):
@@ -239,7 +273,8 @@ def test_ctrl_c_leaves_every_finished_result_readable(tmp_path):
     finished = sorted(results.glob("*.json"))
     assert process.returncode == 130, out + err
     assert err.strip().splitlines() == [
-        f"grade: interrupted; finished results are kept in {results}, rerun to grade the rest"]
+        f"grade: interrupted; finished results are kept in {results}, rerun to grade the rest"
+    ]
     assert "Traceback" not in out + err
     assert 0 < len(finished) < students  # interrupted mid-run, not after it
     assert not [path for path in results.iterdir() if not path.name.endswith(".json")]  # no half-written file
@@ -267,7 +302,11 @@ def test_grade_check_format_gradescope_has_the_documented_shape():
     results = json.loads(result.stdout)
     assert results["score"] == 3 and results["max_score"] == 4
     assert [(t["name"], t["score"], t["max_score"]) for t in results["tests"]] == [
-        ("forward", 1, 1), ("dZ", 1, 1), ("dW", 1, 1), ("db", 0, 1)]
+        ("forward", 1, 1),
+        ("dZ", 1, 1),
+        ("dW", 1, 1),
+        ("db", 0, 1),
+    ]
     assert all(isinstance(t["output"], str) for t in results["tests"])
 
 
@@ -287,5 +326,11 @@ def test_worker_pool_reports_a_stuck_job_and_an_error_and_finishes_the_rest():
     jobs = [(value, (value,)) for value in ("a", "hang", "b", "bug", "c", "d")]
     with WorkerPool(sleepy_or_broken, 2, deadline=1.0) as pool:
         pool.run(jobs, lambda tag, status, value: done.setdefault(tag, (status, value)))
-    assert done == {"a": ("ok", "a"), "b": ("ok", "b"), "c": ("ok", "c"), "d": ("ok", "d"),
-                    "hang": ("hung", "grading took longer than 1 s"), "bug": ("error", "ValueError: a grader bug")}
+    assert done == {
+        "a": ("ok", "a"),
+        "b": ("ok", "b"),
+        "c": ("ok", "c"),
+        "d": ("ok", "d"),
+        "hang": ("hung", "grading took longer than 1 s"),
+        "bug": ("error", "ValueError: a grader bug"),
+    }

@@ -1,4 +1,5 @@
 """Named checks: a mistake is named only when exactly one explanation fits."""
+
 import numpy as np
 
 from grader.checking.checks import has_shape, matches, name_mistake, rows_sum_to_one
@@ -43,6 +44,7 @@ def test_correct_values_pass_and_columns_summing_to_one_is_the_wrong_axis():
 
 def test_other_objects_are_described_by_type_only():
     from grader.checking.checks import is_array
+
     verdict = is_array(Other("Sneaky"), "dW", (2, 3))
     assert verdict.fact == "dW returned a Sneaky, expected a numpy array of shape (2,3)"
     assert verdict.diagnoses == ("wrong_type",)

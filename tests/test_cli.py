@@ -1,8 +1,8 @@
 """The `grade` command as a user runs it: exit codes, one-line errors, pure JSON."""
+
 import json
 
 import pytest
-
 from conftest import ROOT, SUBMISSIONS, run_grade, run_json, solution_text
 
 
@@ -11,7 +11,12 @@ def test_reference_solution_gets_full_marks_and_exit_0():
     assert result.returncode == 0, result.stdout + result.stderr
     lines = result.stdout.strip().split("\n")
     assert lines[-1] == "softmax: 4/4 points"
-    assert [line.split()[:2] for line in lines[1:5]] == [["PASS", "forward"], ["PASS", "dZ"], ["PASS", "dW"], ["PASS", "db"]]
+    assert [line.split()[:2] for line in lines[1:5]] == [
+        ["PASS", "forward"],
+        ["PASS", "dZ"],
+        ["PASS", "dW"],
+        ["PASS", "db"],
+    ]
 
 
 def test_the_stub_scores_zero_with_exit_1():
@@ -28,8 +33,18 @@ def test_json_has_exactly_the_documented_keys(write):
     path = write("softmax.py", (ROOT / "tests/submissions/softmax/db_missing_keepdims.py").read_text())
     result, report = run_json("check", path)
     assert result.returncode == 1
-    assert set(report) == {"exercise", "title", "path", "score", "max_score", "tasks", "cell_errors", "seconds",
-                           "unreadable", "grader_failure"}
+    assert set(report) == {
+        "exercise",
+        "title",
+        "path",
+        "score",
+        "max_score",
+        "tasks",
+        "cell_errors",
+        "seconds",
+        "unreadable",
+        "grader_failure",
+    }
     assert [task["name"] for task in report["tasks"]] == ["forward", "dZ", "dW", "db"]
     db = report["tasks"][3]
     assert set(db) == TASK_KEYS
@@ -61,7 +76,7 @@ def test_text_output_gives_fact_hint_and_input_on_their_own_lines(write):
     result = run_grade("check", path)
     lines = result.stdout.split("\n")
     at = lines.index("  FAIL  db       0/1  [missing_keepdims]")
-    assert lines[at + 1: at + 4] == [
+    assert lines[at + 1 : at + 4] == [
         "        db has shape (7,), expected (1,7)",
         "        hint: sum with keepdims=True: np.sum(dZ, axis=0, keepdims=True) is (1,k), like b",
         "        input: small random inputs (m=5, d=4, k=7)",
@@ -74,7 +89,7 @@ def test_long_text_is_wrapped_and_indented_under_its_task(write):
     result = run_grade("check", write("softmax.py", code))
     lines = result.stdout.split("\n")
     at = lines.index("  FAIL  dZ       0/1  [not_averaged]")
-    body = lines[at + 1: lines.index("  PASS  dW       1/1")]
+    body = lines[at + 1 : lines.index("  PASS  dW       1/1")]
     assert max(len(line) for line in lines[1:]) <= 100  # the first names the file: as long as its path
     assert body[0] == "        dZ is m times too large"
     assert body[1].startswith("        hint: J is the mean of m losses")
@@ -83,8 +98,11 @@ def test_long_text_is_wrapped_and_indented_under_its_task(write):
 
 
 def test_a_wrong_value_shows_the_worst_entry_and_the_threshold(write):
-    code = (ROOT / "solutions" / "softmax.py").read_text().replace(
-        "G[np.arange(m), y] -= 1.0", "G[np.arange(m), (y + 1) % P.shape[1]] -= 1.0")
+    code = (
+        (ROOT / "solutions" / "softmax.py")
+        .read_text()
+        .replace("G[np.arange(m), y] -= 1.0", "G[np.arange(m), (y + 1) % P.shape[1]] -= 1.0")
+    )
     result, report = run_json("check", write("softmax.py", code))
     dz = report["tasks"][1]
     assert dz["diagnoses"] == ["wrong_value"]
@@ -135,11 +153,18 @@ def test_a_file_that_is_not_utf8_scores_zero_with_a_reason(tmp_path):
     assert "not UTF-8" in report["tasks"][0]["fact"] and report["unreadable"] == report["tasks"][0]["fact"]
 
 
-@pytest.mark.parametrize("name, content, reason, hint", [
-    ("softmax.py", "def forward(X, W, b):\n    return X @ W +\n", "the file does not run: SyntaxError",
-     "         hint: the file must run from top to bottom"),
-    ("softmax.ipynb", '{"cells": [', "softmax.ipynb is not a valid notebook: not JSON", None),
-])
+@pytest.mark.parametrize(
+    "name, content, reason, hint",
+    [
+        (
+            "softmax.py",
+            "def forward(X, W, b):\n    return X @ W +\n",
+            "the file does not run: SyntaxError",
+            "         hint: the file must run from top to bottom",
+        ),
+        ("softmax.ipynb", '{"cells": [', "softmax.ipynb is not a valid notebook: not JSON", None),
+    ],
+)
 def test_a_submission_that_cannot_run_says_why_once(tmp_path, name, content, reason, hint):
     (tmp_path / name).write_text(content)
     result = run_grade("check", tmp_path / name)
@@ -178,7 +203,11 @@ def test_gradescope_format_has_one_test_per_task(write):
     results = json.loads(result.stdout)
     assert results["score"] == 3 and results["max_score"] == 4
     assert [(t["name"], t["score"], t["max_score"]) for t in results["tests"]] == [
-        ("forward", 1, 1), ("dZ", 1, 1), ("dW", 1, 1), ("db", 0, 1)]
+        ("forward", 1, 1),
+        ("dZ", 1, 1),
+        ("dW", 1, 1),
+        ("db", 0, 1),
+    ]
     assert "wrong_axis" in results["tests"][3]["output"]
 
 
@@ -204,7 +233,10 @@ def test_each_default_and_the_version_are_defined_once():
     for command in ("check", "batch"):
         options = {p.name: p.default for p in cli.commands[command].params if isinstance(p, click.Option)}
         assert (options["timeout"], options["memory_mb"], options["seed"]) == (
-            defaults.TIMEOUT, defaults.MEMORY_MB, defaults.SEED)
+            defaults.TIMEOUT,
+            defaults.MEMORY_MB,
+            defaults.SEED,
+        )
     assert DEFAULT_OPTIONS == {"timeout": defaults.TIMEOUT, "memory_mb": defaults.MEMORY_MB, "seed": defaults.SEED}
     assert f"timeout = {defaults.TIMEOUT!r} " in CONFIG_LINES and f"memory_mb = {defaults.MEMORY_MB!r} " in CONFIG_LINES
     # The sandbox's own defaults, for callers that give none, must not drift from these.

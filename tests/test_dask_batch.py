@@ -5,6 +5,7 @@ module; the tests that kill workers run after the one that compares results, and
 the nanny restarts a killed worker. Short --timeout values keep the hanging
 submissions cheap; nothing here asserts on timing.
 """
+
 import json
 import os
 import shutil
@@ -15,13 +16,13 @@ import time
 from functools import partial
 
 import pytest
-from distributed import Client, LocalCluster
-
 from conftest import ROOT, SUBMISSIONS, grade_command, run_grade
+from distributed import Client, LocalCluster
+from test_batch import die_for_mallory, make_class
+
 from grader import exercises
 from grader.classroom.batch import Item, run
 from grader.classroom.dask_pool import DaskPool
-from test_batch import die_for_mallory, make_class
 
 pytestmark = pytest.mark.slow  # a real Dask cluster
 
@@ -47,8 +48,9 @@ def results(outdir):
 
 
 def files(directory):
-    return {str(path.relative_to(directory)): path.read_bytes() for path in sorted(directory.rglob("*"))
-            if path.is_file()}
+    return {
+        str(path.relative_to(directory)): path.read_bytes() for path in sorted(directory.rglob("*")) if path.is_file()
+    }
 
 
 def test_a_dask_cluster_grades_exactly_as_one_machine(tmp_path, cluster):
@@ -90,8 +92,18 @@ def test_a_killed_worker_costs_no_row(tmp_path, cluster):
         shutil.copy(CORPUS / "dw_timeout.py", tmp_path / "class" / f"slow{i}.py")
     for i in range(2):
         shutil.copy(CORPUS / "correct_vectorized.py", tmp_path / "class" / f"correct{i}.py")
-    command = grade_command() + ["batch", str(tmp_path / "class"), "-e", "softmax", "--out", str(tmp_path / "out"),
-                                 "--timeout", "0.5", "--scheduler", address]
+    command = grade_command() + [
+        "batch",
+        str(tmp_path / "class"),
+        "-e",
+        "softmax",
+        "--out",
+        str(tmp_path / "out"),
+        "--timeout",
+        "0.5",
+        "--scheduler",
+        address,
+    ]
     process = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     stored = tmp_path / "out" / "results"
     while process.poll() is None and not (stored.is_dir() and any(stored.glob("*.json"))):
@@ -107,7 +119,9 @@ def test_a_killed_worker_costs_no_row(tmp_path, cluster):
     assert sorted(rows) == [f"correct{i}" for i in range(2)] + [f"slow{i}" for i in range(10)]
     assert not [student for student, row in rows.items() if row.get("grader_failure")]
     assert {student: row["score"] for student, row in rows.items()} == {
-        **{f"correct{i}": 4 for i in range(2)}, **{f"slow{i}": 3 for i in range(10)}}
+        **{f"correct{i}": 4 for i in range(2)},
+        **{f"slow{i}": 3 for i in range(10)},
+    }
     assert pid not in client.run(os.getpid).values()  # it really died; the nanny started another
 
 
@@ -117,9 +131,20 @@ def test_a_submission_that_keeps_killing_its_workers_is_a_crashed_row(tmp_path, 
         shutil.copy(CORPUS / "correct_vectorized.py", tmp_path / f"{student}.py")
     items = [Item(student, tmp_path / f"{student}.py") for student in ("alice", "mallory", "zoe")]
     options = {"timeout": 1.0, "seed": 0, "memory_mb": 1024}
-    outcome = run(items, EXERCISE, tmp_path / "out", options, jobs=2, work=die_for_mallory,
-                  pool=partial(DaskPool, scheduler=address))
-    assert {student: result.score for student, result in outcome.reports.items()} == {"alice": 4, "mallory": 0, "zoe": 4}
+    outcome = run(
+        items,
+        EXERCISE,
+        tmp_path / "out",
+        options,
+        jobs=2,
+        work=die_for_mallory,
+        pool=partial(DaskPool, scheduler=address),
+    )
+    assert {student: result.score for student, result in outcome.reports.items()} == {
+        "alice": 4,
+        "mallory": 0,
+        "zoe": 4,
+    }
     mallory = outcome.reports["mallory"]
     assert mallory.grader_failure and mallory.tasks[0].diagnoses == ("crashed",)
     assert "Dask workers died while grading it" in mallory.tasks[0].fact
@@ -130,11 +155,24 @@ def test_ctrl_c_on_a_local_cluster_keeps_finished_rows(tmp_path):
     (tmp_path / "class").mkdir()
     for i in range(24):  # each waits out a 0.5 s timeout: the run is still going when interrupted
         shutil.copy(CORPUS / "dw_timeout.py", tmp_path / "class" / f"student{i:02}.py")
-    command = grade_command() + ["batch", str(tmp_path / "class"), "-e", "softmax", "--out", str(tmp_path / "out"),
-                                 "--timeout", "0.5", "--scheduler", "local", "-j", "2"]
+    command = grade_command() + [
+        "batch",
+        str(tmp_path / "class"),
+        "-e",
+        "softmax",
+        "--out",
+        str(tmp_path / "out"),
+        "--timeout",
+        "0.5",
+        "--scheduler",
+        "local",
+        "-j",
+        "2",
+    ]
     # Its own process group, signalled whole, as a terminal's Ctrl-C does: the Dask workers get it too.
-    process = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
-                               start_new_session=True)
+    process = subprocess.Popen(
+        command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, start_new_session=True
+    )
     stored = tmp_path / "out" / "results"
     while process.poll() is None and not (stored.is_dir() and any(stored.glob("*.json"))):
         time.sleep(0.05)
@@ -143,14 +181,27 @@ def test_ctrl_c_on_a_local_cluster_keeps_finished_rows(tmp_path):
     finished = sorted(stored.glob("*.json"))
     assert process.returncode == 130, out + err
     assert err.strip().splitlines() == [
-        f"grade: interrupted; finished results are kept in {stored}, rerun to grade the rest"]
+        f"grade: interrupted; finished results are kept in {stored}, rerun to grade the rest"
+    ]
     assert "Traceback" not in out + err
     assert 0 < len(finished) < 24  # interrupted mid-run, not after it
     assert not [path for path in stored.iterdir() if not path.name.endswith(".json")]  # no half-written file
     for path in finished:
         assert json.loads(path.read_text())["row"]["score"] == 3
-    resumed = run_grade("batch", tmp_path / "class", "-e", "softmax", "--out", tmp_path / "out", "--timeout", "0.5",
-                        "--scheduler", "local", "-j", "2")
+    resumed = run_grade(
+        "batch",
+        tmp_path / "class",
+        "-e",
+        "softmax",
+        "--out",
+        tmp_path / "out",
+        "--timeout",
+        "0.5",
+        "--scheduler",
+        "local",
+        "-j",
+        "2",
+    )
     assert f"graded {24 - len(finished)}, reused {len(finished)}" in resumed.stdout
     assert len((tmp_path / "out" / "grades.csv").read_text().splitlines()) == 25
 
@@ -171,22 +222,44 @@ print(sorted(name for name in sys.modules if name.split(".")[0] in ("dask", "dis
 def test_without_scheduler_nothing_from_dask_is_imported(tmp_path):
     (tmp_path / "class").mkdir()
     shutil.copy(CORPUS / "db_missing_keepdims.py", tmp_path / "class" / "bob.py")
-    done = subprocess.run([sys.executable, "-c", NO_DASK, str(ROOT / "solutions" / "softmax.py"),
-                           str(tmp_path / "class"), str(tmp_path / "out")], capture_output=True, text=True, timeout=120)
+    done = subprocess.run(
+        [
+            sys.executable,
+            "-c",
+            NO_DASK,
+            str(ROOT / "solutions" / "softmax.py"),
+            str(tmp_path / "class"),
+            str(tmp_path / "out"),
+        ],
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
     assert done.returncode == 0, done.stderr
     assert done.stdout.strip().splitlines()[-1] == "[]"
     assert (tmp_path / "out" / "grades.csv").read_text().splitlines()[1] == "bob,1,1,1,0,3"
 
 
-@pytest.mark.parametrize("address, message", [
-    ("tcp://127.0.0.1:1", "cannot reach the Dask scheduler at tcp://127.0.0.1:1"),
-    ("no port", "cannot reach the Dask scheduler at no port"),
-])
+@pytest.mark.parametrize(
+    "address, message",
+    [
+        ("tcp://127.0.0.1:1", "cannot reach the Dask scheduler at tcp://127.0.0.1:1"),
+        ("no port", "cannot reach the Dask scheduler at no port"),
+    ],
+)
 def test_an_unreachable_scheduler_is_one_line_and_exit_2(tmp_path, address, message):
     (tmp_path / "class").mkdir()
     shutil.copy(CORPUS / "correct_vectorized.py", tmp_path / "class" / "alice.py")
-    command = grade_command() + ["batch", str(tmp_path / "class"), "-e", "softmax", "--out", str(tmp_path / "out"),
-                                 "--scheduler", address]
+    command = grade_command() + [
+        "batch",
+        str(tmp_path / "class"),
+        "-e",
+        "softmax",
+        "--out",
+        str(tmp_path / "out"),
+        "--scheduler",
+        address,
+    ]
     # Dask retries a refused connection for its connect timeout: a short one keeps the test short.
     env = {**os.environ, "DASK_DISTRIBUTED__COMM__TIMEOUTS__CONNECT": "1s"}
     done = subprocess.run(command, capture_output=True, text=True, env=env, timeout=60)

@@ -6,12 +6,13 @@ regularisation, a regularised bias, the ReLU mask from the wrong array, a missin
 loop); correct solutions in several styles must pass with no diagnosis at all.
 Grading runs in-process through grade_file, one sandbox per file.
 """
+
 import importlib.util
 import json
 
 import pytest
-
 from conftest import ROOT, SUBMISSIONS, assert_verdicts, expectations, run_grade, solution_text
+
 from grader import exercises
 from grader.checking.grading import grade_file
 
@@ -22,9 +23,20 @@ TIMEOUT = 5.0  # per task; train keeps its own limit (Task.timeout)
 
 def test_the_corpus_covers_every_task_and_the_issue_mutants():
     codes = {code for _, path in FILES for _, (_, wanted, _) in expectations(path).items() for code in wanted}
-    assert {"wrong_mask", "wrong_layer_order", "missing_regularization", "double_regularization",
-            "regularized_bias", "not_averaged", "transposed", "wrong_axis", "wrong_value",
-            "low_accuracy", "input_mutated", "wrong_keys"} <= codes
+    assert {
+        "wrong_mask",
+        "wrong_layer_order",
+        "missing_regularization",
+        "double_regularization",
+        "regularized_bias",
+        "not_averaged",
+        "transposed",
+        "wrong_axis",
+        "wrong_value",
+        "low_accuracy",
+        "input_mutated",
+        "wrong_keys",
+    } <= codes
     assert all(set(expectations(path)) == TASKS for _, path in FILES)
     # Partial credit: a right loss with wrong gradients, one wrong gradient of three, a train that
     # learns but ignores hidden_sizes and one that follows them but does not learn.

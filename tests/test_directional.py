@@ -5,6 +5,7 @@ spiral (10,703 parameters), computed in-process from the grader's own math, so t
 check itself (not the sandbox) is what is tested: it must fail every mutant, name
 the wrong blocks, and stay within 1% of the 2P evaluations of a full centred check.
 """
+
 import numpy as np
 import pytest
 

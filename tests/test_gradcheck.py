@@ -1,4 +1,5 @@
 """The finite-difference engine on functions whose gradients are known in closed form."""
+
 import numpy as np
 import pytest
 

@@ -38,15 +38,22 @@ def test_a_verdict_fails_the_task_at_the_first_failing_case_with_its_pieces_apar
     result = run(task, "def f(x):\n    return -x\n")
     assert (result.passed, result.score, result.max_score) == (False, 0, 1)
     assert (result.fact, result.hint, result.diagnoses, result.details, result.case) == (
-        "f returned -1", "no minus", ("sign_flipped",), ("a detail",), "case 1")
+        "f returned -1",
+        "no minus",
+        ("sign_flipped",),
+        ("a detail",),
+        "case 1",
+    )
 
 
 # A task in three parts; the check fails part "a" on case 0, "b" on case 2, never "c".
 def parted_check(case, value):
     i = case.args[0]
-    return {"a": Verdict(f"a wrong on {i}", ("wrong_value",)) if i >= 0 else None,
-            "b": Verdict(f"b wrong on {i}", ("transposed",)) if i == 2 else None,
-            "c": None}
+    return {
+        "a": Verdict(f"a wrong on {i}", ("wrong_value",)) if i >= 0 else None,
+        "b": Verdict(f"b wrong on {i}", ("transposed",)) if i == 2 else None,
+        "c": None,
+    }
 
 
 PARTED = Task("f", 2, ("x",), "y", three_cases, parted_check, parts=(Part("a", 1), Part("b", 0.5), Part("c", 0.5)))
@@ -70,8 +77,7 @@ def test_a_single_verdict_fails_every_part_once_and_is_the_tasks():
 
 
 def test_a_part_no_case_checks_is_a_spec_error():
-    task = Task("f", 2, ("x",), "y", three_cases, lambda case, value: {"a": None},
-                parts=(Part("a", 1), Part("b", 1)))
+    task = Task("f", 2, ("x",), "y", three_cases, lambda case, value: {"a": None}, parts=(Part("a", 1), Part("b", 1)))
     with pytest.raises(ValueError, match="no case checked part b"):
         run(task, "def f(x):\n    return x\n")
 
@@ -82,10 +88,13 @@ def test_a_check_naming_an_unknown_part_is_a_spec_error():
         run(task, "def f(x):\n    return x\n")
 
 
-@pytest.mark.parametrize("parts, message", [
-    ((Part("a", 1), Part("b", 1)), "add up to 2, not 3"),
-    ((Part("a", 1), Part("a", 2)), "part names repeat"),
-])
+@pytest.mark.parametrize(
+    "parts, message",
+    [
+        ((Part("a", 1), Part("b", 1)), "add up to 2, not 3"),
+        ((Part("a", 1), Part("a", 2)), "part names repeat"),
+    ],
+)
 def test_parts_must_add_up_to_the_task_and_have_distinct_names(parts, message):
     with pytest.raises(ValueError, match=message):
         Task("f", 3, ("x",), "y", three_cases, lambda case, value: None, parts=parts)
@@ -93,8 +102,15 @@ def test_parts_must_add_up_to_the_task_and_have_distinct_names(parts, message):
 
 def test_artifacts_come_from_the_task_hook_whatever_the_verdict():
     kept = {}
-    task = Task("f", 1, ("x",), "y", three_cases, lambda case, value: Verdict("no"),
-                artifacts=lambda case, value: {"last": value})
+    task = Task(
+        "f",
+        1,
+        ("x",),
+        "y",
+        three_cases,
+        lambda case, value: Verdict("no"),
+        artifacts=lambda case, value: {"last": value},
+    )
     namespace = {}
     exec("def f(x):\n    return x * 10\n", namespace)
     grade_task(InProcess(namespace), task, three_cases(None), timeout=5.0, artifacts=kept)
@@ -104,8 +120,9 @@ def test_artifacts_come_from_the_task_hook_whatever_the_verdict():
 def test_the_seeded_inputs_are_read_only_for_every_exercise():
     for spec in exercises.all_exercises():
         for task, cases in seeded_cases(spec, 0):
-            arrays = [value for case in cases for value in (*case.args, *case.data.values())
-                      if isinstance(value, np.ndarray)]
+            arrays = [
+                value for case in cases for value in (*case.args, *case.data.values()) if isinstance(value, np.ndarray)
+            ]
             assert arrays, task.name
             assert not any(array.flags.writeable for array in arrays), task.name
             with pytest.raises(ValueError, match="read-only"):
@@ -121,12 +138,15 @@ def affine_backward(dZ, A_prev, W):
 """
 
 
-@pytest.mark.parametrize("dW, db, score, wrong", [
-    ("A_prev.T @ dZ", "dZ.sum(axis=0, keepdims=True)", 2, ()),
-    ("(A_prev.T @ dZ).T", "dZ.sum(axis=0, keepdims=True)", 1.5, ("dW",)),
-    ("A_prev.T @ dZ", "dZ.sum(axis=0)", 1.5, ("db",)),
-    ("A_prev.T @ dZ / len(dZ)", "dZ.sum(axis=1)", 1, ("dW", "db")),
-])
+@pytest.mark.parametrize(
+    "dW, db, score, wrong",
+    [
+        ("A_prev.T @ dZ", "dZ.sum(axis=0, keepdims=True)", 2, ()),
+        ("(A_prev.T @ dZ).T", "dZ.sum(axis=0, keepdims=True)", 1.5, ("dW",)),
+        ("A_prev.T @ dZ", "dZ.sum(axis=0)", 1.5, ("db",)),
+        ("A_prev.T @ dZ / len(dZ)", "dZ.sum(axis=1)", 1, ("dW", "db")),
+    ],
+)
 def test_affine_backward_gives_each_gradient_its_own_points(dW, db, score, wrong, capsys):
     namespace = {}
     exec(LAYERS.format(dW=dW, db=db), namespace)

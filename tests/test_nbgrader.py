@@ -7,6 +7,7 @@ notebooks, and a student who patches numpy and the grader gains nothing. A secon
 course runs nbgrader's own Execute on the same test cells, where the tamperer wins
 (the two preprocessors' timings: benchmarks/nbgrader_execute.py).
 """
+
 import json
 import os
 import shutil
@@ -14,20 +15,18 @@ import subprocess
 import sys
 
 import pytest
-
 from conftest import ROOT, run_json
 
 pytestmark = pytest.mark.slow  # a real nbgrader course: about a minute
 pytest.importorskip("nbgrader")
 pytest.importorskip("ipykernel")
 
-from grader.integrations.nbgrader_source import CONFIG_LINES  # noqa: E402
 from grader.stubs import strip_markers  # noqa: E402
 
 TASK_TIMEOUT = 1.0  # seconds per task, for the student who loops forever (GradeTasks and grade check alike)
 TASKS = ("forward", "dZ", "dW", "db")
 
-TAMPER = '''\
+TAMPER = """\
 import sys, types
 import numpy as np
 np.allclose = lambda *a, **k: True
@@ -47,7 +46,7 @@ sys.modules["grader"].feedback = fake.feedback
 
 def dZ(P, y):
     return np.zeros_like(P)
-'''
+"""
 
 # student -> {task: (text in the correct solution, its replacement)}, applied to the solution cells.
 BUGS = {
@@ -57,7 +56,9 @@ BUGS = {
     "bug_dW": {"dW": ("return X.T @ dZ", "return (X.T @ dZ).T")},
     "bug_db": {"db": ("keepdims=True", "keepdims=False")},
     "loops": {"dW": ("return X.T @ dZ", "while True:\n        pass")},
-    "killer": {"db": ("return np.sum", "import os, signal\n    os.kill(os.getpid(), signal.SIGKILL)\n    return np.sum")},
+    "killer": {
+        "db": ("return np.sum", "import os, signal\n    os.kill(os.getpid(), signal.SIGKILL)\n    return np.sum")
+    },
 }
 # What each student must score per task (forward, dZ, dW, db), whatever else agrees.
 EXPECTED = {
@@ -155,8 +156,9 @@ def course(tmp_path_factory):
     base = tmp_path_factory.mktemp("nbgrader")
     env = _env(base)
     course = base / "course"
-    made = _run([sys.executable, "-m", "grader", "nbgrader-source", course, "--exercise", "softmax", "--root", ROOT],
-                base, env)
+    made = _run(
+        [sys.executable, "-m", "grader", "nbgrader-source", course, "--exercise", "softmax", "--root", ROOT], base, env
+    )
     assert "softmax.ipynb" in made.stdout
     with open(course / "nbgrader_config.py", "a") as config:
         config.write(f"c.GradeTasks.timeout = {TASK_TIMEOUT}\n")
@@ -180,8 +182,15 @@ def test_source_notebook_has_valid_cells(course):
         answer = "".join(cells[f"solution_{task}"]["source"])
         assert "### BEGIN SOLUTION" in answer and "### END SOLUTION" in answer
         test = cells[f"test_{task}"]["metadata"]["nbgrader"]
-        assert test == {"grade": True, "grade_id": f"test_{task}", "locked": True, "points": 1,
-                        "schema_version": 3, "solution": False, "task": False}
+        assert test == {
+            "grade": True,
+            "grade_id": f"test_{task}",
+            "locked": True,
+            "points": 1,
+            "schema_version": 3,
+            "solution": False,
+            "task": False,
+        }
     released = json.loads((course["pristine"] / "release" / "softmax" / "softmax.ipynb").read_text())
     assert "NotImplementedError" in "".join(_cells(released)["solution_db"]["source"])
 
@@ -232,7 +241,7 @@ def test_feedback_files_and_export(course):
 
 
 def test_under_execute_honest_students_score_alike_but_a_tamperer_gets_full_marks(course):
-    """nbgrader's own Execute on the generated test cells, in a kernel; the timings are benchmarks/nbgrader_execute.py."""
+    """nbgrader's own Execute on the generated test cells, in a kernel (timings: benchmarks/nbgrader_execute.py)."""
     base = course["pristine"].parent
     plain = base / "plain"
     shutil.copytree(course["pristine"], plain)

@@ -1,18 +1,30 @@
 """The test cells' feedback (grader.notebook, in the learner's kernel) and GradeTasks on a parsed notebook."""
+
 import json
 import os
 
 import pytest
-
 from conftest import ROOT, SUBMISSIONS, run_grade, run_json, solution_text
+
 from grader import feedback
 
 TASKS = ("forward", "dZ", "dW", "db")
 # Corpus files safe to run inside the test process (no os._exit, no endless loop).
-IN_PROCESS = ("correct_vectorized.py", "correct_loops.py", "db_missing_keepdims.py", "db_returns_list.py",
-              "dw_transposed.py", "dw_returns_string.py", "dw_not_implemented.py", "dz_input_mutated.py",
-              "dz_raises_valueerror.py", "forward_max_no_keepdims.py", "forward_input_mutated.py",
-              "forward_returns_exps.py", "db_missing.py")
+IN_PROCESS = (
+    "correct_vectorized.py",
+    "correct_loops.py",
+    "db_missing_keepdims.py",
+    "db_returns_list.py",
+    "dw_transposed.py",
+    "dw_returns_string.py",
+    "dw_not_implemented.py",
+    "dz_input_mutated.py",
+    "dz_raises_valueerror.py",
+    "forward_max_no_keepdims.py",
+    "forward_input_mutated.py",
+    "forward_returns_exps.py",
+    "db_missing.py",
+)
 
 
 def namespace_of(path):
@@ -39,12 +51,15 @@ def test_feedback_agrees_with_grade_check(name, capsys):
 
 def test_nothing_reaches_stderr(capsys):
     namespace = {}
-    exec("import sys, warnings\nimport numpy as np\n"
-         "def db(dZ):\n"
-         "    print('debug', file=sys.stderr)\n"
-         "    warnings.warn('careful')\n"
-         "    np.exp(np.array([1000.0])) / 0.0\n"
-         "    return np.log(-dZ).sum(axis=0, keepdims=True)\n", namespace)
+    exec(
+        "import sys, warnings\nimport numpy as np\n"
+        "def db(dZ):\n"
+        "    print('debug', file=sys.stderr)\n"
+        "    warnings.warn('careful')\n"
+        "    np.exp(np.array([1000.0])) / 0.0\n"
+        "    return np.log(-dZ).sum(axis=0, keepdims=True)\n",
+        namespace,
+    )
     points = feedback("softmax", "db", namespace)
     out = capsys.readouterr()
     assert points == 0.0 and out.err == ""
@@ -86,10 +101,13 @@ def test_nbgrader_source_writes_notebook_and_config(tmp_path):
     assert (tmp_path / "course" / "nbgrader_config.py").read_text() == "c = get_config()\n"
 
 
-@pytest.mark.parametrize("args, message", [
-    (["-e", "nope"], "unknown exercise 'nope'"),
-    (["--root", "."], "no solutions/ directory"),
-])
+@pytest.mark.parametrize(
+    "args, message",
+    [
+        (["-e", "nope"], "unknown exercise 'nope'"),
+        (["--root", "."], "no solutions/ directory"),
+    ],
+)
 def test_nbgrader_source_usage_errors(tmp_path, args, message):
     args = [a if a != "." else str(tmp_path) for a in args]
     result = run_grade("nbgrader-source", tmp_path / "course", *args)
@@ -107,17 +125,29 @@ def test_grade_tasks_scores_an_unknown_test_cell_zero_and_shows_cell_errors():
     from grader.integrations.nbgrader import GradeTasks
 
     def test_cell(grade_id, source):
-        return v4.new_code_cell(source, metadata={"nbgrader": {
-            "grade": True, "solution": False, "locked": True, "points": 1, "grade_id": grade_id,
-            "schema_version": 3}})
+        return v4.new_code_cell(
+            source,
+            metadata={
+                "nbgrader": {
+                    "grade": True,
+                    "solution": False,
+                    "locked": True,
+                    "points": 1,
+                    "grade_id": grade_id,
+                    "schema_version": 3,
+                }
+            },
+        )
 
     code = (SUBMISSIONS / "softmax" / "correct_vectorized.py").read_text()
-    nb = v4.new_notebook(cells=[
-        v4.new_code_cell(code),
-        v4.new_code_cell("undefined_name"),
-        test_cell("test_db", "from grader import feedback\nfeedback('softmax', 'db', globals())"),
-        test_cell("extra", "assert True"),
-    ])
+    nb = v4.new_notebook(
+        cells=[
+            v4.new_code_cell(code),
+            v4.new_code_cell("undefined_name"),
+            test_cell("test_db", "from grader import feedback\nfeedback('softmax', 'db', globals())"),
+            test_cell("extra", "assert True"),
+        ]
+    )
     nb, _ = GradeTasks(timeout=5).preprocess(nb, {"nbgrader": {"notebook": "softmax"}})
     nbformat.validate(nb)
     db, extra = nb.cells[2].outputs, nb.cells[3].outputs
@@ -135,25 +165,38 @@ def test_grade_tasks_writes_part_scores_into_a_test_cell():
 
     code = solution_text("two_layer").replace("dW = A_prev.T @ dZ", "dW = dZ.T @ A_prev")
     assert code != solution_text("two_layer")
-    test = v4.new_code_cell("from grader import feedback\nfeedback('two_layer', 'affine_backward', globals())",
-                            metadata={"nbgrader": {"grade": True, "solution": False, "locked": True, "points": 2,
-                                                   "grade_id": "test_affine_backward", "schema_version": 3}})
+    test = v4.new_code_cell(
+        "from grader import feedback\nfeedback('two_layer', 'affine_backward', globals())",
+        metadata={
+            "nbgrader": {
+                "grade": True,
+                "solution": False,
+                "locked": True,
+                "points": 2,
+                "grade_id": "test_affine_backward",
+                "schema_version": 3,
+            }
+        },
+    )
     nb = v4.new_notebook(cells=[v4.new_code_cell(code), test])
     nb, _ = GradeTasks(timeout=5).preprocess(nb, {"nbgrader": {"notebook": "two_layer"}})
     text, points = nb.cells[1].outputs
     assert points.data["text/plain"] == "1.5"  # nbgrader's score for the cell: dA_prev 1 + db 0.5
-    assert text.text.splitlines()[:4] == ["  FAIL  affine_backward  1.5/2  [transposed]", "        PASS  dA_prev  1/1",
-                                          "        FAIL  dW       0/0.5  [transposed]",
-                                          "              dW has shape (3,5), expected (5,3)"]
+    assert text.text.splitlines()[:4] == [
+        "  FAIL  affine_backward  1.5/2  [transposed]",
+        "        PASS  dA_prev  1/1",
+        "        FAIL  dW       0/0.5  [transposed]",
+        "              dW has shape (3,5), expected (5,3)",
+    ]
     assert all(len(line) <= 100 for line in text.text.splitlines())
 
 
 @pytest.mark.slow
 def test_config_lines_are_nbgraders_default_with_execute_replaced():
     pytest.importorskip("nbgrader")
+    from nbgrader.converters import Autograde
     from traitlets.config import Config
 
-    from nbgrader.converters import Autograde
     from grader.integrations.nbgrader_source import CONFIG_LINES
 
     def configured(text):
@@ -163,12 +206,14 @@ def test_config_lines_are_nbgraders_default_with_execute_replaced():
 
     from traitlets.utils.importstring import import_item
 
+    from grader import defaults
     from grader.integrations.nbgrader import GradeTasks
 
-    from grader import defaults
-
     assert (GradeTasks().timeout, GradeTasks().memory_mb, GradeTasks().seed) == (
-        defaults.TIMEOUT, defaults.MEMORY_MB, defaults.SEED)
+        defaults.TIMEOUT,
+        defaults.MEMORY_MB,
+        defaults.SEED,
+    )
     default = Autograde.class_traits()["autograde_preprocessors"].default()
     written = [import_item(name) for name in configured(CONFIG_LINES).Autograde.autograde_preprocessors]
     assert default[0].__name__ == "Execute"

@@ -1,12 +1,12 @@
 """Notebook submissions: code cells in order, magics skipped, bad JSON scores 0."""
+
 import json
 
 import nbformat
-
-from conftest import run_grade, run_json, solution_text
-from grader.submission import SubmissionError, notebook_chunks, strip_magics
-
 import pytest
+from conftest import run_grade, run_json, solution_text
+
+from grader.submission import SubmissionError, notebook_chunks, strip_magics
 
 
 def notebook(path, *cells):
@@ -17,8 +17,12 @@ def notebook(path, *cells):
 
 
 def test_a_notebook_with_magics_and_shell_lines_is_graded(tmp_path):
-    path = notebook(tmp_path / "softmax.ipynb", "%matplotlib inline\n!pip install numpy\nimport numpy as np",
-                    "%%time\n" + solution_text(), "%%bash\necho this is not python")
+    path = notebook(
+        tmp_path / "softmax.ipynb",
+        "%matplotlib inline\n!pip install numpy\nimport numpy as np",
+        "%%time\n" + solution_text(),
+        "%%bash\necho this is not python",
+    )
     result = run_grade("check", path)
     assert result.returncode == 0, result.stdout
     assert result.stdout.strip().endswith("softmax: 4/4 points")
@@ -55,13 +59,22 @@ def test_notebook_without_cells_is_rejected():
 
 
 def test_nbgrader_test_cells_are_left_to_the_grader():
-    nb = {"cells": [
-        {"cell_type": "code", "source": "x = 1", "metadata": {}},
-        {"cell_type": "code", "source": "assert False", "metadata": {"nbgrader": {"grade": True, "solution": False}}},
-        {"cell_type": "code", "source": ["y = ", "2"], "metadata": {"nbgrader": {"grade": True, "solution": True}}},
-    ]}
+    nb = {
+        "cells": [
+            {"cell_type": "code", "source": "x = 1", "metadata": {}},
+            {
+                "cell_type": "code",
+                "source": "assert False",
+                "metadata": {"nbgrader": {"grade": True, "solution": False}},
+            },
+            {"cell_type": "code", "source": ["y = ", "2"], "metadata": {"nbgrader": {"grade": True, "solution": True}}},
+        ]
+    }
     chunks = notebook_chunks(json.dumps(nb), "softmax.ipynb")
-    assert [(c.filename, c.code) for c in chunks] == [("softmax.ipynb, cell 1", "x = 1"), ("softmax.ipynb, cell 3", "y = 2")]
+    assert [(c.filename, c.code) for c in chunks] == [
+        ("softmax.ipynb, cell 1", "x = 1"),
+        ("softmax.ipynb, cell 3", "y = 2"),
+    ]
 
 
 def test_strip_magics_keeps_line_numbers():
@@ -71,15 +84,19 @@ def test_strip_magics_keeps_line_numbers():
 
 
 def test_percent_and_bang_continuing_an_expression_are_code_not_magics():
-    code = 'msg = ("rows: %s"\n       % 3)\nok = (1\n      != 2)\ns = """\n!not a shell line\n"""\n!ls\nx = 1 + \\\n    2'
+    code = (
+        'msg = ("rows: %s"\n       % 3)\nok = (1\n      != 2)\ns = """\n!not a shell line\n"""\n!ls\nx = 1 + \\\n    2'
+    )
     assert strip_magics(code).split("\n") == code.split("\n")[:7] + ["", "x = 1 + \\", "    2"]
 
 
 def test_a_notebook_whose_assert_message_continues_with_percent_gets_full_marks(tmp_path):
-    forward = solution_text().replace("    return E / E.sum(axis=1, keepdims=True)",
-                                      "    P = E / E.sum(axis=1, keepdims=True)\n"
-                                      '    assert np.allclose(P.sum(axis=1), 1), ("rows: %s"\n'
-                                      "                                          % P.sum(axis=1))\n    return P")
+    forward = solution_text().replace(
+        "    return E / E.sum(axis=1, keepdims=True)",
+        "    P = E / E.sum(axis=1, keepdims=True)\n"
+        '    assert np.allclose(P.sum(axis=1), 1), ("rows: %s"\n'
+        "                                          % P.sum(axis=1))\n    return P",
+    )
     assert forward != solution_text()
     result, report = run_json("check", notebook(tmp_path / "softmax.ipynb", forward))
     assert result.returncode == 0 and report["score"] == 4

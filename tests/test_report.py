@@ -8,13 +8,25 @@ from grader import exercises, report
 from grader.checking.results import CellError, PartResult, Report, TaskResult
 from grader.classroom.batch import write_grades
 
-LONG_FACT = ("grads['W1'], grads['W2'] are not the gradient of the loss: 6 of 6 random directional derivatives "
-             "disagree with finite differences (worst relative error 3.63e-01)")
-GRADS = PartResult("grads", 0, 2, False, LONG_FACT, "the loss has the penalty 0.5 * reg * sum(W**2) over every W, "
-                   "so each dW gets + reg * W (and the loss gets the penalty)", ("missing_regularization",),
-                   ("b1, b2 fine",), "a small network (X 11x5, layer sizes [5, 9, 4])")
-LOSS_AND_GRADS = TaskResult("loss_and_grads", 1, 3, False, diagnoses=("missing_regularization",),
-                            parts=(PartResult("loss", 1, 1, True), GRADS))
+LONG_FACT = (
+    "grads['W1'], grads['W2'] are not the gradient of the loss: 6 of 6 random directional derivatives "
+    "disagree with finite differences (worst relative error 3.63e-01)"
+)
+GRADS = PartResult(
+    "grads",
+    0,
+    2,
+    False,
+    LONG_FACT,
+    "the loss has the penalty 0.5 * reg * sum(W**2) over every W, "
+    "so each dW gets + reg * W (and the loss gets the penalty)",
+    ("missing_regularization",),
+    ("b1, b2 fine",),
+    "a small network (X 11x5, layer sizes [5, 9, 4])",
+)
+LOSS_AND_GRADS = TaskResult(
+    "loss_and_grads", 1, 3, False, diagnoses=("missing_regularization",), parts=(PartResult("loss", 1, 1, True), GRADS)
+)
 
 
 def test_a_task_with_parts_shows_each_part_its_score_and_its_own_failure():
@@ -32,10 +44,21 @@ def test_a_task_with_parts_shows_each_part_its_score_and_its_own_failure():
 
 
 def test_a_failure_shared_by_every_part_is_said_once():
-    failed = {"fact": "train raised ValueError: bad shapes", "hint": "read the error and the line it points to",
-              "diagnoses": ("exception",), "details": ("at two_layer.py, line 9: W -= dW",), "case": "the spiral"}
-    task = TaskResult("train", 0, 2, False, **failed, parts=(PartResult("accuracy", 0, 1, False, **failed),
-                                                              PartResult("hidden_sizes", 0, 1, False, **failed)))
+    failed = {
+        "fact": "train raised ValueError: bad shapes",
+        "hint": "read the error and the line it points to",
+        "diagnoses": ("exception",),
+        "details": ("at two_layer.py, line 9: W -= dW",),
+        "case": "the spiral",
+    }
+    task = TaskResult(
+        "train",
+        0,
+        2,
+        False,
+        **failed,
+        parts=(PartResult("accuracy", 0, 1, False, **failed), PartResult("hidden_sizes", 0, 1, False, **failed)),
+    )
     assert report.render_task(task).splitlines() == [
         "  FAIL  train  0/2  [exception]",
         "        train raised ValueError: bad shapes",
@@ -48,8 +71,17 @@ def test_a_failure_shared_by_every_part_is_said_once():
 
 
 def test_no_line_is_wider_than_100_columns_and_words_are_not_split():
-    task = TaskResult("dZ", 0, 1, False, "dZ does not match " + "the right values " * 12, "divide " * 30,
-                      ("wrong_value",), ("relative error 8.00e-01; worst entry (1, 1): " + "x" * 120,), "case")
+    task = TaskResult(
+        "dZ",
+        0,
+        1,
+        False,
+        "dZ does not match " + "the right values " * 12,
+        "divide " * 30,
+        ("wrong_value",),
+        ("relative error 8.00e-01; worst entry (1, 1): " + "x" * 120,),
+        "case",
+    )
     lines = report.render_task(task).splitlines()
     assert all(len(line) <= 100 for line in lines if "x" * 120 not in line)
     assert any(line == "          " + "x" * 120 for line in lines)  # a word longer than a line stays whole
@@ -60,8 +92,15 @@ def test_no_line_is_wider_than_100_columns_and_words_are_not_split():
 def two_layer_report(tasks, score):
     exercise = exercises.load("two_layer")
     passed = tuple(TaskResult(t.name, t.points, t.points, True) for t in exercise.tasks if t.name != tasks[0].name)
-    return Report("two_layer", exercise.title, "alice.py", score, exercise.max_score, passed + tuple(tasks),
-                  cell_errors=(CellError(2, "alice.ipynb, cell 2", "NameError", "name 'x' is not defined"),))
+    return Report(
+        "two_layer",
+        exercise.title,
+        "alice.py",
+        score,
+        exercise.max_score,
+        passed + tuple(tasks),
+        cell_errors=(CellError(2, "alice.ipynb, cell 2", "NameError", "name 'x' is not defined"),),
+    )
 
 
 def test_gradescope_gets_part_scores_and_the_parts_in_its_output():
@@ -69,14 +108,26 @@ def test_gradescope_gets_part_scores_and_the_parts_in_its_output():
     assert results["score"] == 8 and results["max_score"] == 10
     test = next(test for test in results["tests"] if test["name"] == "loss_and_grads")
     assert (test["score"], test["max_score"], test["status"]) == (1, 3, "failed")
-    assert test["output"].splitlines()[:3] == ["[missing_regularization]", "PASS  loss   1/1",
-                                                "FAIL  grads  0/2  [missing_regularization]"]
+    assert test["output"].splitlines()[:3] == [
+        "[missing_regularization]",
+        "PASS  loss   1/1",
+        "FAIL  grads  0/2  [missing_regularization]",
+    ]
 
 
 def test_grades_csv_has_fractional_task_scores(tmp_path):
-    affine = TaskResult("affine_backward", 1.5, 2, False, diagnoses=("transposed",), parts=(
-        PartResult("dA_prev", 1, 1, True), PartResult("dW", 0, 0.5, False, "dW is the transpose", "",
-                                                      ("transposed",)), PartResult("db", 0.5, 0.5, True)))
+    affine = TaskResult(
+        "affine_backward",
+        1.5,
+        2,
+        False,
+        diagnoses=("transposed",),
+        parts=(
+            PartResult("dA_prev", 1, 1, True),
+            PartResult("dW", 0, 0.5, False, "dW is the transpose", "", ("transposed",)),
+            PartResult("db", 0.5, 0.5, True),
+        ),
+    )
     reports = {"alice": two_layer_report([affine], 9.5), "bob": two_layer_report([LOSS_AND_GRADS], 8)}
     write_grades(tmp_path / "grades.csv", reports, exercises.load("two_layer"))
     with open(tmp_path / "grades.csv", newline="") as handle:

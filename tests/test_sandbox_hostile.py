@@ -1,14 +1,15 @@
 """Untrusted code: each attack ends in the right verdict, in bounded time, and
 grading goes on. The solution's functions are prepended or appended so that the
 tasks the attack does not touch must still pass."""
+
 import json
 import os
 import signal
 import time
 
 import pytest
-
 from conftest import run_grade, solution_text
+
 from grader import exercises
 from grader.checking.grading import grade_file
 
@@ -76,8 +77,7 @@ def test_running_the_file_may_take_as_long_as_the_slowest_task(write):
 
 def test_infinite_loop_in_one_task_costs_that_task_only(write):
     report = grade_code(write, SOLUTION + "\ndef dW(X, dZ):\n    while True:\n        pass\n", timeout=1.0)
-    assert verdicts(report) == {"forward": (True, []), "dZ": (True, []), "dW": (False, ["timeout"]),
-                                "db": (True, [])}
+    assert verdicts(report) == {"forward": (True, []), "dZ": (True, []), "dW": (False, ["timeout"]), "db": (True, [])}
     assert "did not return within 1 s" in report.tasks[2].fact
 
 
@@ -87,7 +87,10 @@ def test_exception_in_a_task_shows_type_message_and_line(write):
     task = report.tasks[1]
     assert (task.passed, task.diagnoses) == (False, ("exception",))
     assert "ValueError: labels look wrong" in task.fact
-    assert task.details[0] == f"at softmax.py, line {len(SOLUTION.split(chr(10))) + 3}: raise ValueError('labels look wrong')"
+    assert (
+        task.details[0]
+        == f"at softmax.py, line {len(SOLUTION.split(chr(10))) + 3}: raise ValueError('labels look wrong')"
+    )
     assert [t.passed for t in report.tasks] == [True, False, True, True]
 
 
@@ -121,7 +124,9 @@ def _alive(pid):
 
 def test_no_process_the_submission_starts_outlives_grading(write, tmp_path):
     pids = tmp_path / "pids.txt"
-    code = SOLUTION + f"""
+    code = (
+        SOLUTION
+        + f"""
 import os, subprocess, time
 children = [subprocess.Popen(["sleep", "300"]) for _ in range(20)]
 # A double fork: the grandchild is orphaned and tries to escape the tree.
@@ -136,6 +141,7 @@ with open({str(pids)!r}, "a") as f:
     f.write("".join(str(c.pid) + "\\n" for c in children))
 time.sleep(0.3)
 """
+    )
     os.chmod(tmp_path, 0o777)  # the child may run as an unprivileged user
     report = grade_code(write, code)
     assert [t.passed for t in report.tasks] == [True, True, True, True]
@@ -148,7 +154,9 @@ def test_a_process_left_behind_by_a_child_that_died_is_killed_too(write, tmp_pat
     # The child starts a process in its own session, then dies: that process is re-parented to
     # the grader, outside the child's tree and session, and must be found there.
     pid_file = tmp_path / "escaped.txt"
-    code = SOLUTION + f"""
+    code = (
+        SOLUTION
+        + f"""
 import os, time
 def dZ(P, y):
     if os.fork() == 0:
@@ -163,6 +171,7 @@ def dZ(P, y):
     time.sleep(0.05)
     os._exit(0)
 """
+    )
     os.chmod(tmp_path, 0o777)  # the child may run as an unprivileged user
     report = grade_code(write, code)
     escaped = int(pid_file.read_text())
@@ -175,11 +184,14 @@ def dZ(P, y):
     assert [t.passed for t in report.tasks] == [True, False, True, True]
 
 
-@pytest.mark.parametrize("patch", [
-    "np.allclose = lambda *a, **k: True\nnp.testing.assert_allclose = lambda *a, **k: None",
-    "import builtins\nbuiltins.abs = lambda x: 0\nbuiltins.max = lambda *a, **k: 0",
-    "np.linalg.norm = lambda *a, **k: 0.0\nnp.sum = lambda *a, **k: 0.0",
-])
+@pytest.mark.parametrize(
+    "patch",
+    [
+        "np.allclose = lambda *a, **k: True\nnp.testing.assert_allclose = lambda *a, **k: None",
+        "import builtins\nbuiltins.abs = lambda x: 0\nbuiltins.max = lambda *a, **k: 0",
+        "np.linalg.norm = lambda *a, **k: 0.0\nnp.sum = lambda *a, **k: 0.0",
+    ],
+)
 def test_monkeypatching_numpy_or_builtins_does_not_change_the_verdict(write, patch):
     code = f"import numpy as np\n{patch}\ndef db(dZ):\n    return np.zeros((1, dZ.shape[1]))\n"
     report = grade_code(write, code)
@@ -196,8 +208,11 @@ def test_importing_the_grader_from_a_submission_is_refused(write):
 
 def test_printed_forged_report_never_reaches_stdout(write):
     forged = json.dumps({"exercise": "softmax", "score": 4, "max_score": 4, "tasks": []})
-    path = write("softmax.py", f"import sys\nprint({forged!r})\nprint('10/10')\n"
-                 f"sys.stderr.write('4/4 points')\n" + SOLUTION.replace("return G / m", "return G"))
+    path = write(
+        "softmax.py",
+        f"import sys\nprint({forged!r})\nprint('10/10')\n"
+        f"sys.stderr.write('4/4 points')\n" + SOLUTION.replace("return G / m", "return G"),
+    )
     result = run_grade("check", path, "--json")
     report = json.loads(result.stdout)  # exactly one JSON object: nothing else on stdout
     assert report["score"] == 3 and result.returncode == 1
@@ -206,7 +221,9 @@ def test_printed_forged_report_never_reaches_stdout(write):
 
 @pytest.mark.skipif(os.getuid() != 0, reason="only a root grader can be attacked this way by code it runs")
 def test_code_run_by_a_root_grader_cannot_kill_it_or_write_to_its_stdout(write):
-    path = write("softmax.py", """
+    path = write(
+        "softmax.py",
+        """
 import os, signal
 for attack in (lambda: os.kill(os.getppid(), signal.SIGKILL),
                lambda: open(f"/proc/{os.getppid()}/fd/1", "w").write('{"score": 4}')):
@@ -214,13 +231,16 @@ for attack in (lambda: os.kill(os.getppid(), signal.SIGKILL),
         attack()
     except OSError:
         pass
-""")
+""",
+    )
     result = run_grade("check", path, "--json")
     report = json.loads(result.stdout)
     assert result.returncode == 1 and report["score"] == 0
     assert {d for t in report["tasks"] for d in t["diagnoses"]} == {"missing_function"}
 
 
+# Slow, and never beside other sandboxed tests (pytest -n): it holds the machine-wide process cap of `nobody`.
+@pytest.mark.slow
 @pytest.mark.skipif(os.getuid() != 0, reason="the process cap applies to the unprivileged user a root grader uses")
 def test_a_fork_bomb_stops_at_the_process_cap_and_leaves_nothing_behind(write, tmp_path):
     from grader.sandbox.privileges import NOBODY_PROCESSES
@@ -255,7 +275,9 @@ def forward(X, W, b):
 
 
 def test_grading_goes_on_after_sigkill_of_the_child_mid_task(write):
-    report = grade_code(write, SOLUTION + "\nimport os, signal\ndef dZ(P, y):\n    os.kill(os.getpid(), signal.SIGKILL)\n")
+    report = grade_code(
+        write, SOLUTION + "\nimport os, signal\ndef dZ(P, y):\n    os.kill(os.getpid(), signal.SIGKILL)\n"
+    )
     assert verdicts(report)["dZ"] == (False, ["crashed"])
     assert "SIGKILL" in report.tasks[1].fact
     assert [t.passed for t in report.tasks] == [True, False, True, True]
@@ -300,16 +322,19 @@ def test_the_grader_answers_cannot_be_read_from_the_learner_process_memory(write
     assert report.score == 0
 
 
-@pytest.mark.parametrize("extra", [
-    # 20 MB of prints in forward: more than the output file may hold
-    "_forward = forward\ndef forward(X, W, b):\n    for i in range(200_000):\n        print('debug', i, '.' * 90)\n"
-    "    return _forward(X, W, b)\n",
-    # a "tee" logger without flush() in place of sys.stdout
-    "import sys\nclass Tee:\n    def __init__(self):\n        self.out = sys.stdout\n"
-    "    def write(self, text):\n        self.out.write(text)\nsys.stdout = Tee()\nprint('logging')\n",
-    # a script that locates itself
-    "import os\nHERE = os.path.dirname(os.path.abspath(__file__))\n",
-])
+@pytest.mark.parametrize(
+    "extra",
+    [
+        # 20 MB of prints in forward: more than the output file may hold
+        "_forward = forward\ndef forward(X, W, b):\n    for i in range(200_000):\n        print('debug', i, '.' * 90)\n"
+        "    return _forward(X, W, b)\n",
+        # a "tee" logger without flush() in place of sys.stdout
+        "import sys\nclass Tee:\n    def __init__(self):\n        self.out = sys.stdout\n"
+        "    def write(self, text):\n        self.out.write(text)\nsys.stdout = Tee()\nprint('logging')\n",
+        # a script that locates itself
+        "import os\nHERE = os.path.dirname(os.path.abspath(__file__))\n",
+    ],
+)
 def test_correct_code_that_prints_a_lot_or_replaces_stdout_keeps_full_marks(write, extra):
     report = grade_code(write, SOLUTION + "\n" + extra, timeout=10.0)
     assert [(t.name, t.passed, t.diagnoses) for t in report.tasks] == [(t.name, True, ()) for t in SOFTMAX.tasks]

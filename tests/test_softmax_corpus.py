@@ -8,8 +8,8 @@ several styles must pass with no diagnosis at all.
 import json
 
 import pytest
-
 from conftest import SUBMISSIONS, assert_verdicts, expectations
+
 from grader import exercises
 from grader.checking.grading import grade_file
 from grader.checking.results import Report
@@ -20,9 +20,24 @@ FILES = sorted((SUBMISSIONS / "softmax").glob("*.py"))
 
 def test_the_corpus_covers_every_task_and_every_softmax_code():
     codes = {code for path in FILES for _, (_, wanted, _) in expectations(path).items() for code in wanted}
-    assert {"missing_keepdims", "wrong_axis", "transposed", "not_averaged", "double_averaged",
-            "missing_subtract_one", "sign_flipped", "unstable_softmax", "not_normalized", "input_mutated",
-            "shape_mismatch", "nan_or_inf", "exception", "not_implemented", "timeout", "crashed"} <= codes
+    assert {
+        "missing_keepdims",
+        "wrong_axis",
+        "transposed",
+        "not_averaged",
+        "double_averaged",
+        "missing_subtract_one",
+        "sign_flipped",
+        "unstable_softmax",
+        "not_normalized",
+        "input_mutated",
+        "shape_mismatch",
+        "nan_or_inf",
+        "exception",
+        "not_implemented",
+        "timeout",
+        "crashed",
+    } <= codes
     assert all(set(expectations(path)) == {"forward", "dZ", "dW", "db"} for path in FILES)
 
 

@@ -1,7 +1,8 @@
 """Stubs are generated from solutions and must not drift."""
-import pytest
 
+import pytest
 from conftest import ROOT, run_grade
+
 from grader.stubs import StubError, drifted, make_stub
 
 
@@ -13,8 +14,10 @@ def test_no_stub_has_drifted_from_its_solution():
 def test_a_solution_region_becomes_a_raise_at_its_indentation():
     source = 'def db(dZ):\n    """Docs."""\n    ### BEGIN SOLUTION\n    return dZ.sum(0)\n    ### END SOLUTION\n'
     stub = make_stub(source)
-    assert stub == ('def db(dZ):\n    """Docs."""\n    # YOUR CODE HERE\n'
-                    '    raise NotImplementedError("db: replace this line with your code")\n')
+    assert stub == (
+        'def db(dZ):\n    """Docs."""\n    # YOUR CODE HERE\n'
+        '    raise NotImplementedError("db: replace this line with your code")\n'
+    )
 
 
 def test_unbalanced_markers_are_an_error():
@@ -27,7 +30,9 @@ def test_unbalanced_markers_are_an_error():
 def test_a_drifted_stub_is_reported(tmp_path):
     (tmp_path / "solutions").mkdir()
     (tmp_path / "exercises").mkdir()
-    (tmp_path / "solutions" / "toy.py").write_text("def f():\n    ### BEGIN SOLUTION\n    return 1\n    ### END SOLUTION\n")
+    (tmp_path / "solutions" / "toy.py").write_text(
+        "def f():\n    ### BEGIN SOLUTION\n    return 1\n    ### END SOLUTION\n"
+    )
     (tmp_path / "exercises" / "toy.py").write_text("def f():\n    return 1  # edited by hand\n")
     result = run_grade("stubs", "--check", "--root", tmp_path)
     assert result.returncode == 1 and "out of date" in result.stdout

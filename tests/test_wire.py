@@ -1,4 +1,5 @@
 """The data-only channel: round trips, and replies a hostile child might forge."""
+
 import os
 
 import numpy as np
@@ -27,15 +28,19 @@ def test_objects_arrive_as_an_inert_description():
     class Sneaky:
         def __eq__(self, other):
             return True
+
     value = round_trip(Sneaky())
     assert isinstance(value, wire.Other) and value.type_name == "Sneaky"
 
 
-@pytest.mark.parametrize("spec, payload, reason", [
-    ({"kind": "array", "ref": 0, "dtype": "|O", "shape": [1]}, b"\0" * 8, "not numeric"),
-    ({"kind": "array", "ref": 0, "dtype": "<f8", "shape": [3]}, b"\0" * 8, "do not match"),
-    ({"kind": "array", "ref": 0, "dtype": "no such dtype", "shape": [1]}, b"\0" * 8, "malformed"),
-])
+@pytest.mark.parametrize(
+    "spec, payload, reason",
+    [
+        ({"kind": "array", "ref": 0, "dtype": "|O", "shape": [1]}, b"\0" * 8, "not numeric"),
+        ({"kind": "array", "ref": 0, "dtype": "<f8", "shape": [3]}, b"\0" * 8, "do not match"),
+        ({"kind": "array", "ref": 0, "dtype": "no such dtype", "shape": [1]}, b"\0" * 8, "malformed"),
+    ],
+)
 def test_forged_arrays_are_rejected(spec, payload, reason):
     with pytest.raises(wire.BadReply, match=reason):
         wire.array_from_bytes(spec, payload)
@@ -65,6 +70,7 @@ def test_oversized_frames_are_refused_before_reading_them():
 def test_a_silent_peer_times_out():
     read, write = os.pipe()
     import time
+
     with pytest.raises(wire.ChannelTimeout):
         wire.read_frame(read, deadline=time.monotonic() + 0.05)
     os.close(write)

@@ -109,7 +109,9 @@ def name_mistake(
     matched = [
         code
         for code, candidates in (alternatives or {}).items()
-        if any(np.shape(candidate) == got.shape and _close(got, candidate, tolerance, scale) for candidate in candidates)
+        if any(
+            np.shape(candidate) == got.shape and _close(got, candidate, tolerance, scale) for candidate in candidates
+        )
     ]
     return matched[0] if len(matched) == 1 else None
 

@@ -5,7 +5,8 @@ Exercises may override a hint per task (Task.hints) to speak of that task's form
 
 HINTS = {
     # Named mistakes, found by comparing the result with transformations of the right one.
-    "missing_keepdims": "sum with keepdims=True so the summed axis stays as length 1 and the result broadcasts like b (1,k)",
+    "missing_keepdims": "sum with keepdims=True so the summed axis stays as length 1 and the result broadcasts "
+    "like b (1,k)",
     "wrong_axis": "reduce over the right axis: axis 0 runs over the m examples, axis 1 over the k classes",
     "transposed": "the result is the transpose of the right one: check the order of the operands in the product",
     "not_averaged": "J is the mean over m examples, so its gradient carries a factor 1/m: divide by m",
@@ -13,26 +14,27 @@ HINTS = {
     "missing_subtract_one": "d(-log p_y)/dz_j = p_j - [j = y]: subtract 1 at the true class, then divide by m",
     "sign_flipped": "the result has the wrong sign: a gradient points uphill, dJ/dZ = (P - Y)/m, not (Y - P)/m",
     "unstable_softmax": "exp(1000) overflows to inf: subtract each row's maximum from Z before exp "
-                        "(softmax(z) = softmax(z - c) for any constant c)",
+    "(softmax(z) = softmax(z - c) for any constant c)",
     "not_normalized": "probabilities are exp(Z) divided by each row's sum: every entry >= 0 and every row sums to 1",
     "input_mutated": "the function changed an input array in place: work on a copy (e.g. G = P.copy())",
     "wrong_mask": "relu passes gradient where its input was positive: dZ = dA * (Z > 0), with Z the "
-                  "pre-activation the forward pass fed to that same ReLU (not dA, not another layer's Z)",
+    "pre-activation the forward pass fed to that same ReLU (not dA, not another layer's Z)",
     "wrong_layer_order": "go back through the layers last to first, and at each one use what that layer "
-                         "cached in the forward pass: layer l needs A_{l-1} and, for the ReLU below it, Z_{l-1}",
+    "cached in the forward pass: layer l needs A_{l-1} and, for the ReLU below it, Z_{l-1}",
     "missing_regularization": "the loss has the penalty 0.5 * reg * sum(W**2) over every W, so each "
-                              "dW gets + reg * W (and the loss gets the penalty)",
+    "dW gets + reg * W (and the loss gets the penalty)",
     "double_regularization": "add the penalty once: 0.5 * reg * sum(W**2) in the loss, + reg * W in each dW "
-                             "(the 0.5 cancels the 2 of the derivative)",
+    "(the 0.5 cancels the 2 of the derivative)",
     "regularized_bias": "only the weights are penalised: no reg * b in db, no b**2 in the loss",
     "low_accuracy": "train longer or with a larger learning rate, and check the initialisation "
-                    "(W ~ standard_normal * sqrt(2 / n_in), biases 0); loss_and_grads must pass first",
+    "(W ~ standard_normal * sqrt(2 / n_in), biases 0); loss_and_grads must pass first",
     "wrong_keys": "use exactly the keys W1, b1, ..., WL, bL, one pair per layer",
     # Generic codes, when no named mistake fits.
-    "shape_mismatch": "compare the shape with the docstring; read sizes from the inputs' .shape instead of hard-coding them",
+    "shape_mismatch": "compare the shape with the docstring; read sizes from the inputs' .shape instead of "
+    "hard-coding them",
     "nan_or_inf": "the result holds NaN or inf: look for exp of a large number, log(0) or a division by zero",
     "wrong_value": "no common mistake matches: compare your formula with the docstring term by term, "
-                   "starting at the worst entry shown",
+    "starting at the worst entry shown",
     "wrong_type": "return a numpy array (np.ndarray): did you forget `return`, or return a list?",
     "exception": "read the error and the line it points to",
     "not_implemented": "replace the `raise NotImplementedError` line with your code",
@@ -44,8 +46,7 @@ HINTS = {
 
 # While the file itself runs (before any function is called), a timeout means the top-level code.
 AT_LOAD = {
-    "timeout": "the code outside your functions (a training run, a loop) must finish before any function "
-               "can be graded",
+    "timeout": "the code outside your functions (a training run, a loop) must finish before any function can be graded",
 }
 
 

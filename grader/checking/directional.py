@@ -31,6 +31,7 @@ the same amount at both steps), so it is redrawn. And a single failing probe is
 confirmed by two more before the gradient is called wrong, so a kink no test saw
 cannot fail correct code either.
 """
+
 from dataclasses import dataclass
 
 import numpy as np
@@ -73,16 +74,22 @@ class DirectionalResult:
     @property
     def message(self):
         if self.passed and self.inconclusive:
-            return (f"only {self.probes} directions were usable ({self.kinks} finite differences crossed "
-                    "a kink): too few to call the gradient wrong")
+            return (
+                f"only {self.probes} directions were usable ({self.kinks} finite differences crossed "
+                "a kink): too few to call the gradient wrong"
+            )
         if self.passed:
-            return (f"{self.probes} directional derivatives agree with finite differences "
-                    f"(worst relative error {self.worst_error:.2e}, tolerance {self.tolerance:.0e})")
+            return (
+                f"{self.probes} directional derivatives agree with finite differences "
+                f"(worst relative error {self.worst_error:.2e}, tolerance {self.tolerance:.0e})"
+            )
         wrong = self.wrong_blocks
         where = ", ".join(f"{self.label}[{name!r}]" for name in wrong) if wrong else self.label
-        return (f"{where} {'is' if len(wrong) <= 1 else 'are'} not the gradient of the loss: "
-                f"{self.failures} of {self.probes} random directional derivatives disagree with "
-                f"finite differences (worst relative error {self.worst_error:.2e})")
+        return (
+            f"{where} {'is' if len(wrong) <= 1 else 'are'} not the gradient of the loss: "
+            f"{self.failures} of {self.probes} random directional derivatives disagree with "
+            f"finite differences (worst relative error {self.worst_error:.2e})"
+        )
 
     @property
     def details(self):
@@ -92,14 +99,20 @@ class DirectionalResult:
             if block.status != "wrong":
                 continue
             if block.entries:
-                shown = ", ".join(f"{_index_text(index)} expected {want:.6g} got {got:.6g}"
-                                  for index, want, got in block.entries[:_SHOWN])
+                shown = ", ".join(
+                    f"{_index_text(index)} expected {want:.6g} got {got:.6g}"
+                    for index, want, got in block.entries[:_SHOWN]
+                )
                 more = ", ..." if len(block.entries) > _SHOWN else ""
-                lines.append(f"{self.label}[{block.name!r}] wrong: entries {shown}{more} "
-                             f"({len(block.entries)} of {block.sampled} sampled entries wrong)")
+                lines.append(
+                    f"{self.label}[{block.name!r}] wrong: entries {shown}{more} "
+                    f"({len(block.entries)} of {block.sampled} sampled entries wrong)"
+                )
             else:
-                lines.append(f"{self.label}[{block.name!r}] wrong: none of {block.sampled} sampled entries "
-                             f"is wrong on its own, so the error is small and spread out, or in a few entries")
+                lines.append(
+                    f"{self.label}[{block.name!r}] wrong: none of {block.sampled} sampled entries "
+                    f"is wrong on its own, so the error is small and spread out, or in a few entries"
+                )
         fine = [block.name for block in self.blocks if block.status == "fine"]
         unknown = [block.name for block in self.blocks if block.status == "undetermined"]
         if fine:
@@ -127,8 +140,9 @@ class _Probe:
 
     def evaluate(self, v, t):
         self.evaluations += 1
-        point = self.theta if v is None else {k: self.theta[k] + t * v[k] if k in v else self.theta[k]
-                                               for k in self.theta}
+        point = (
+            self.theta if v is None else {k: self.theta[k] + t * v[k] if k in v else self.theta[k] for k in self.theta}
+        )
         out = self.J(point["x"] if self.single else point)
         if isinstance(out, tuple):
             value, pre = out
@@ -175,8 +189,9 @@ class _Probe:
         return error, fd, analytic
 
 
-def check_directional(J, params, grads, seed=0, probes=PROBES, h=STEP, tolerance=TOLERANCE,
-                      entries=ENTRIES, label="grads"):
+def check_directional(
+    J, params, grads, seed=0, probes=PROBES, h=STEP, tolerance=TOLERANCE, entries=ENTRIES, label="grads"
+):
     """Check `grads` against directional finite differences of J at `params`.
 
     J: a function of a dict of arrays (same keys and shapes as params) returning
@@ -219,8 +234,18 @@ def check_directional(J, params, grads, seed=0, probes=PROBES, h=STEP, tolerance
     passed = failing < 2
     worst = max(errors, default=0.0)
     blocks = () if passed else _localise(probe, rng, theta, names, scale, entries)
-    return DirectionalResult(passed, usable, probe.kinks, failing, probe.evaluations, worst, tolerance, blocks, label,
-                             inconclusive=usable < probes)
+    return DirectionalResult(
+        passed,
+        usable,
+        probe.kinks,
+        failing,
+        probe.evaluations,
+        worst,
+        tolerance,
+        blocks,
+        label,
+        inconclusive=usable < probes,
+    )
 
 
 def _blocks(value):

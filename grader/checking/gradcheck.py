@@ -14,6 +14,7 @@ who compute in float32 (about 1e-7 per operation), while every real mistake seen
 in practice (a missing 1/m, a sign, a transpose, one wrong entry in a few hundred)
 shows an error of 1e-3 or more.
 """
+
 from dataclasses import dataclass
 
 import numpy as np
@@ -100,7 +101,7 @@ def numerical_gradient(f, x, h=STEP, vectorized=False):
             minus = x.ravel() - steps
             stack = np.concatenate([plus, minus]).reshape((2 * idx.size,) + x.shape)
             values = np.asarray(f(stack), dtype=np.float64)
-            grad[idx] = (values[: idx.size] - values[idx.size:]) / (2 * h)
+            grad[idx] = (values[: idx.size] - values[idx.size :]) / (2 * h)
         return grad.reshape(x.shape)
     flat = x.ravel()  # a view: perturb in place, restore after
     for i in range(x.size):

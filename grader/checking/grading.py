@@ -32,23 +32,42 @@ def zero_report(exercise, path, reason, code, unreadable=False, grader_failure=F
     """Every task 0 for one reason, e.g. the file is not UTF-8 (unreadable) or its grading process died."""
     verdict = Verdict(reason, (code,), hint="")  # no hint: nothing the learner wrote was run
     tasks = tuple(_result(task, dict.fromkeys(_part_names(task), (verdict, "", False))) for task in exercise.tasks)
-    return Report(exercise.name, exercise.title, path, 0, exercise.max_score, tasks,
-                  unreadable=reason if unreadable else None, grader_failure=grader_failure)
+    return Report(
+        exercise.name,
+        exercise.title,
+        path,
+        0,
+        exercise.max_score,
+        tasks,
+        unreadable=reason if unreadable else None,
+        grader_failure=grader_failure,
+    )
 
 
 def grade(submission, exercise, timeout=defaults.TIMEOUT, seed=defaults.SEED, memory_mb=defaults.MEMORY_MB):
     start = time.perf_counter()
     plans = seeded_cases(exercise, seed)
     load_timeout = max([timeout] + [task.timeout for task in exercise.tasks if task.timeout is not None])
-    with Sandbox(submission, timeout=timeout, memory_mb=memory_mb, shared_bytes=_shared_bytes(plans),
-                 load_timeout=load_timeout) as box:
+    with Sandbox(
+        submission, timeout=timeout, memory_mb=memory_mb, shared_bytes=_shared_bytes(plans), load_timeout=load_timeout
+    ) as box:
         artifacts = {}
         results = tuple(grade_task(box, task, cases, timeout, artifacts) for task, cases in plans)
         output = box.output
         cell_errors = tuple(CellError.from_dict(record) for record in box.cell_errors)
     score = sum(result.score for result in results)
-    return Report(exercise.name, exercise.title, submission.path, score, exercise.max_score, results,
-                  output, cell_errors, time.perf_counter() - start, artifacts=artifacts)
+    return Report(
+        exercise.name,
+        exercise.title,
+        submission.path,
+        score,
+        exercise.max_score,
+        results,
+        output,
+        cell_errors,
+        time.perf_counter() - start,
+        artifacts=artifacts,
+    )
 
 
 def grade_task(box, task, cases, timeout, artifacts=None):
@@ -93,8 +112,9 @@ def _per_part(task, names, verdict):
     if verdict is None or isinstance(verdict, Verdict):
         return dict.fromkeys(names, verdict)
     if not task.parts or not set(verdict) <= set(names):
-        raise ValueError(f"task {task.name}: its check returned verdicts for {sorted(verdict)}, "
-                         f"but its parts are {names}")
+        raise ValueError(
+            f"task {task.name}: its check returned verdicts for {sorted(verdict)}, but its parts are {names}"
+        )
     return dict(verdict)
 
 
@@ -118,8 +138,14 @@ def _result(task, failures):
     first = failures[task.parts[0].name]
     if first is not None and all(failure is not None and failure[:2] == first[:2] for failure in failures.values()):
         shared = _failure_fields(task, *first)  # one failure took every part: it is the task's
-    return TaskResult(task.name, score, task.points, all(part.passed for part in parts),
-                      **{**shared, "diagnoses": codes}, parts=tuple(parts))
+    return TaskResult(
+        task.name,
+        score,
+        task.points,
+        all(part.passed for part in parts),
+        **{**shared, "diagnoses": codes},
+        parts=tuple(parts),
+    )
 
 
 def _failure_fields(task, verdict, case, at_load):
@@ -150,11 +176,13 @@ def outcome_verdict(task, outcome, budget):
     if status == "import_error":
         return Verdict(f"the file does not run: {_error_text(error)}", ("import_error",), _where(error))
     if status == "exited":
-        return Verdict(f"the code called sys.exit({error.get('message', '')}){when or ' in ' + name}",
-                       ("crashed",), _where(error))
+        return Verdict(
+            f"the code called sys.exit({error.get('message', '')}){when or ' in ' + name}", ("crashed",), _where(error)
+        )
     detail = outcome.detail or "the process died"
-    return Verdict(f"{'the file crashed while loading' if outcome.at_load else name + ' crashed'}: {detail}",
-                   ("crashed",))
+    return Verdict(
+        f"{'the file crashed while loading' if outcome.at_load else name + ' crashed'}: {detail}", ("crashed",)
+    )
 
 
 def _error_text(error):

@@ -19,7 +19,7 @@ from __future__ import annotations
 import math
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Any, TypeVar, Union
+from typing import Any, TypeVar
 
 import numpy as np
 
@@ -41,7 +41,7 @@ class Verdict:
 
 # What Task.check returns: None (passed), a Verdict (failed; with parts: every part failed),
 # or, for a task with parts, {part name: None or Verdict} for the parts this case checks.
-CheckResult = Union[Verdict, Mapping[str, Union[Verdict, None]], None]
+CheckResult = Verdict | Mapping[str, Verdict | None] | None
 
 
 @dataclass(frozen=True)

@@ -11,6 +11,7 @@ stored (results_store) and its feedback and Gradescope files written as soon as 
 comes back, so Ctrl-C loses only the submissions still being graded. grades.csv and
 the summary are written at the end from every Report, the reused ones included.
 """
+
 import csv
 import io
 import json
@@ -76,8 +77,10 @@ def _nbgrader_items(submitted, exercise_name, assignment):
         paths = sorted(p for p in student_dir.glob(pattern) if p.is_file())
         if len(paths) > 1:
             names = ", ".join(p.parent.name for p in paths)
-            raise UsageError(f"{student_dir.name} has {exercise_name}.ipynb in several assignments ({names}): "
-                             f"choose one with --assignment")
+            raise UsageError(
+                f"{student_dir.name} has {exercise_name}.ipynb in several assignments ({names}): "
+                f"choose one with --assignment"
+            )
         if paths:
             items.append(Item(student_dir.name, paths[0]))
     return items
@@ -114,8 +117,13 @@ def run(items, exercise, outdir, options, jobs, progress=None, work=grade_bytes,
         try:
             data = item.path.read_bytes()
         except OSError as error:  # unreadable on disk: a zero row, regraded next time
-            result = zero_report(exercise, str(item.path), f"cannot read {item.path.name}: {error.strerror}",
-                                 "import_error", unreadable=True)
+            result = zero_report(
+                exercise,
+                str(item.path),
+                f"cannot read {item.path.name}: {error.strerror}",
+                "import_error",
+                unreadable=True,
+            )
             _finish(store, outdir, item, None, result, outcome)
             continue
         keys[item.student] = result_key(data, exercise.name, options)
@@ -175,8 +183,7 @@ def write_grades(path, reports, exercise):
     writer.writerow(["student", *names, "total"])
     for student, result in reports.items():
         scores = {task.name: task.score for task in result.tasks}
-        writer.writerow([student, *(report.points(scores.get(name, 0)) for name in names),
-                         report.points(result.score)])
+        writer.writerow([student, *(report.points(scores.get(name, 0)) for name in names), report.points(result.score)])
     write_atomic(path, buffer.getvalue())
 
 

@@ -19,6 +19,7 @@ Dask's to handle: the scheduler gives its tasks to other workers, and a task on
 which `distributed.scheduler.allowed-failures` + 1 workers died (3 + 1 by default)
 ends with KilledWorker, reported here as "died": a crashed row, regraded next run.
 """
+
 import itertools
 import logging
 
@@ -51,16 +52,22 @@ class DaskPool:
         try:
             import distributed
         except ImportError:
-            raise UsageError('--scheduler needs Dask: install this project with its dask extra, '
-                             'pip install -e ".[dask]"') from None
+            raise UsageError(
+                '--scheduler needs Dask: install this project with its dask extra, pip install -e ".[dask]"'
+            ) from None
         # Dask's own log lines (reconnecting, rescheduling) would bury the command's one-line errors.
         logging.getLogger("distributed").setLevel(logging.CRITICAL)
         try:
             if self.scheduler == "local":
                 # Worker processes are spawned (fresh interpreters), not forked from this one. A free
                 # port for its HTTP server: even without a dashboard it would take 8787, or warn.
-                self.cluster = distributed.LocalCluster(n_workers=self.size, threads_per_worker=1, processes=True,
-                                                        dashboard_address=":0", silence_logs=logging.CRITICAL)
+                self.cluster = distributed.LocalCluster(
+                    n_workers=self.size,
+                    threads_per_worker=1,
+                    processes=True,
+                    dashboard_address=":0",
+                    silence_logs=logging.CRITICAL,
+                )
             # Dask retries a refused connection for distributed.comm.timeouts.connect (30 s; its
             # environment variable DASK_DISTRIBUTED__COMM__TIMEOUTS__CONNECT changes it).
             self.client = distributed.Client(self.cluster or self.scheduler)
@@ -97,23 +104,29 @@ class DaskPool:
         try:
             self.client.wait_for_workers(1, timeout=WORKERS_TIMEOUT)
         except TimeoutError:
-            raise UsageError(f"no Dask worker joined the scheduler at {self.scheduler} "
-                             f"within {WORKERS_TIMEOUT} s") from None
+            raise UsageError(
+                f"no Dask worker joined the scheduler at {self.scheduler} within {WORKERS_TIMEOUT} s"
+            ) from None
         threaded = sorted(address for address, count in self.client.nthreads().items() if count != 1)
         if threaded:
             # Two gradings in one process could race: each kills the orphans its process adopts.
-            raise UsageError(f"Dask worker {threaded[0]} runs {self.client.nthreads()[threaded[0]]} threads; "
-                             f"start grading workers with --nthreads 1 (add --nworkers N for more)")
+            raise UsageError(
+                f"Dask worker {threaded[0]} runs {self.client.nthreads()[threaded[0]]} threads; "
+                f"start grading workers with --nthreads 1 (add --nworkers N for more)"
+            )
         # Also imports the grader on every worker now, not in the first tasks.
         versions = self.client.run(_probe(self.preload), on_error="return")
-        versions = {address: None if isinstance(version, BaseException) else version
-                    for address, version in versions.items()}
+        versions = {
+            address: None if isinstance(version, BaseException) else version for address, version in versions.items()
+        }
         wrong = {address: version for address, version in versions.items() if version != __version__}
         if wrong:
             address, version = sorted(wrong.items())[0]
             found = "no grader" if version is None else f"grade {version}"
-            raise UsageError(f"Dask worker {address} has {found} ({len(wrong)} of {len(versions)} workers differ); "
-                             f"install grade {__version__} with its dask extra on every worker")
+            raise UsageError(
+                f"Dask worker {address} has {found} ({len(wrong)} of {len(versions)} workers differ); "
+                f"install grade {__version__} with its dask extra on every worker"
+            )
 
     def run(self, jobs, on_done):
         from distributed import as_completed

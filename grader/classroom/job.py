@@ -30,6 +30,7 @@ def grade_bytes(name, data, exercise_name, options=None):
     except SubmissionError as error:
         report = zero_report(exercise, name, str(error), "import_error", unreadable=True)
     else:
-        report = grade(submission, exercise, timeout=options["timeout"], seed=options["seed"],
-                       memory_mb=options["memory_mb"])
+        report = grade(
+            submission, exercise, timeout=options["timeout"], seed=options["seed"], memory_mb=options["memory_mb"]
+        )
     return replace(report, output="").to_dict()

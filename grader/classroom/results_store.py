@@ -8,6 +8,7 @@ old one (os.replace is atomic), so an interrupted run leaves old or new files,
 never half-written ones. No fsync: it costs milliseconds per file here, and a
 file emptied by a power cut reads as missing, so it is simply regraded.
 """
+
 import hashlib
 import json
 import os
@@ -55,8 +56,9 @@ def _ctrl_c_after():
 
 
 def _temporary(path):
-    return tempfile.NamedTemporaryFile("w", encoding="utf-8", dir=path.parent, prefix=f".{path.name}.",
-                                       suffix=".tmp", delete=False)
+    return tempfile.NamedTemporaryFile(
+        "w", encoding="utf-8", dir=path.parent, prefix=f".{path.name}.", suffix=".tmp", delete=False
+    )
 
 
 def result_key(data, exercise_name, options):

@@ -4,6 +4,7 @@ Percentages are of all graded submissions, so "db: missing_keepdims 41%" reads a
 "41% of the class lost db to missing keepdims". The chart is drawn with
 matplotlib's Agg backend, imported only here (it costs half a second).
 """
+
 from collections import Counter
 from statistics import mean, median
 
@@ -31,8 +32,9 @@ def summarize(reports, exercise):
         "passed": {task.name: passed[task.name] for task in exercise.tasks},
         "diagnoses": {name: counts.most_common() for name, counts in diagnoses.items()},
         "unreadable": sorted((student, report.unreadable) for student, report in reports.items() if report.unreadable),
-        "grader_failures": sorted((student, report.tasks[0].fact) for student, report in reports.items()
-                                  if report.grader_failure),
+        "grader_failures": sorted(
+            (student, report.tasks[0].fact) for student, report in reports.items() if report.grader_failure
+        ),
     }
 
 
@@ -50,9 +52,11 @@ def percent(count, total):
 
 def render(summary):
     n, top = summary["count"], summary["max_score"]
-    lines = [f"{summary['exercise']}: {n} submission{'s' if n != 1 else ''}, "
-             f"mean {summary['mean']:.2f}/{points(top)}, median {points(summary['median'])}/{points(top)}",
-             "score distribution:"]
+    lines = [
+        f"{summary['exercise']}: {n} submission{'s' if n != 1 else ''}, "
+        f"mean {summary['mean']:.2f}/{points(top)}, median {points(summary['median'])}/{points(top)}",
+        "score distribution:",
+    ]
     widest = max((count for _, count in summary["distribution"]), default=0)
     for value, count in reversed(summary["distribution"]):
         bar = "#" * (round(30 * count / widest) if widest else 0)
@@ -66,8 +70,10 @@ def render(summary):
         lines.append(f"unreadable files (scored 0): {len(summary['unreadable'])}")
         lines.extend(f"  {student}: {reason}" for student, reason in summary["unreadable"])
     if summary["grader_failures"]:
-        lines.append(f"not graded, the grading process failed (scored 0, regraded on the next run): "
-                     f"{len(summary['grader_failures'])}")
+        lines.append(
+            f"not graded, the grading process failed (scored 0, regraded on the next run): "
+            f"{len(summary['grader_failures'])}"
+        )
         lines.extend(f"  {student}: {reason}" for student, reason in summary["grader_failures"])
     return "\n".join(lines) + "\n"
 
@@ -80,8 +86,9 @@ def plot(summary, path):
     from matplotlib.figure import Figure
 
     n = summary["count"] or 1
-    bars = [(f"{task}: {code}", 100 * count / n) for task, counts in summary["diagnoses"].items()
-            for code, count in counts]
+    bars = [
+        (f"{task}: {code}", 100 * count / n) for task, counts in summary["diagnoses"].items() for code, count in counts
+    ]
     figure = Figure(figsize=(11, max(4, 0.3 * len(bars) + 1.5)), layout="constrained")
     left, right = figure.subplots(1, 2, width_ratios=(1, 1.4))
     values = [points(value) for value, _ in summary["distribution"]]

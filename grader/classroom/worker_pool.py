@@ -15,6 +15,7 @@ the command has no other thread: its progress bar refreshes from the main thread
 another thread holds. Each worker forks its own sandboxed child per submission,
 as `grade check` does.
 """
+
 import importlib
 import multiprocessing
 import signal

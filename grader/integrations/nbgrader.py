@@ -14,6 +14,7 @@ SaveAutoGrades, gradebook, export and feedback then work unchanged.
 Only nbgrader imports this module (grader itself never does), so `grade check`
 does not pay for importing nbgrader.
 """
+
 import re
 
 from nbformat.v4 import new_output
@@ -53,8 +54,14 @@ class GradeTasks(NbGraderPreprocessor):
         else:
             report = grade(submission, spec, timeout=self.timeout, seed=self.seed, memory_mb=self.memory_mb)
         student = resources.get("nbgrader", {}).get("student", "?")
-        self.log.info("GradeTasks: %s of %s scored %g/%g in %.2f s", notebook, student, report.score,
-                      report.max_score, report.seconds)
+        self.log.info(
+            "GradeTasks: %s of %s scored %g/%g in %.2f s",
+            notebook,
+            student,
+            report.score,
+            report.max_score,
+            report.seconds,
+        )
         results = {task.name: task for task in report.tasks}
         count = 0
         for cell in nb.cells:
@@ -70,10 +77,17 @@ class GradeTasks(NbGraderPreprocessor):
         task = task_of(cell, spec)
         if task is None:
             # No task to score it by, and no kernel to run it in: 0, with the reason in the cell.
-            cell.outputs = [new_output("error", ename="GradeTasksError", evalue=(
-                f"this test cell checks no task of exercise {spec.name!r} "
-                f"(tasks: {', '.join(t.name for t in spec.tasks)}): give it grade_id test_<task>"),
-                traceback=["GradeTasksError: this test cell checks no task"])]
+            cell.outputs = [
+                new_output(
+                    "error",
+                    ename="GradeTasksError",
+                    evalue=(
+                        f"this test cell checks no task of exercise {spec.name!r} "
+                        f"(tasks: {', '.join(t.name for t in spec.tasks)}): give it grade_id test_<task>"
+                    ),
+                    traceback=["GradeTasksError: this test cell checks no task"],
+                )
+            ]
             return
         result = results[task]
         cell.execution_count = count
@@ -89,8 +103,11 @@ class GradeTasks(NbGraderPreprocessor):
                 continue
             cell = nb.cells[error.cell - 1]
             if cell.cell_type == "code" and not utils.is_grade(cell):
-                cell.outputs.append(new_output("error", ename=error.type, evalue=error.message,
-                                               traceback=[f"{error.type}: {error.message}"]))
+                cell.outputs.append(
+                    new_output(
+                        "error", ename=error.type, evalue=error.message, traceback=[f"{error.type}: {error.message}"]
+                    )
+                )
 
 
 def task_of(cell, spec):

@@ -13,6 +13,7 @@ the exercise from the notebook's name):
 - any other function as a read-only cell, or a solution cell without a test when it
   has solution markers (helpers the learner writes but the grader does not score).
 """
+
 import ast
 from pathlib import Path
 
@@ -22,7 +23,7 @@ from ..stubs import BEGIN
 SCHEMA_VERSION = 3
 KERNELSPEC = {"name": "python3", "display_name": "Python 3 (ipykernel)", "language": "python"}
 
-CONFIG_LINES = f'''\
+CONFIG_LINES = f"""\
 c = get_config()  # noqa: F821 (nbgrader defines it)
 
 # Grade with the grader's sandbox instead of running the notebook in a kernel:
@@ -39,7 +40,7 @@ c.Autograde.autograde_preprocessors = [
 c.GradeTasks.timeout = {defaults.TIMEOUT!r}    # seconds per task (grade check --timeout)
 c.GradeTasks.memory_mb = {defaults.MEMORY_MB!r}  # memory cap (grade check --memory)
 c.OverwriteCells.add_missing_cells = True  # a deleted test cell is put back and graded
-'''
+"""
 
 
 class SourceError(Exception):
@@ -51,8 +52,9 @@ def exercises_with_solutions(root, names=None):
     from .. import exercises
 
     root = Path(root)
-    wanted = list(names) if names else [name for name in exercises.NAMES
-                                         if (root / "solutions" / f"{name}.py").exists()]
+    wanted = (
+        list(names) if names else [name for name in exercises.NAMES if (root / "solutions" / f"{name}.py").exists()]
+    )
     found = []
     for name in wanted:
         spec = exercises.load(name)  # UsageError for an unknown name
@@ -96,42 +98,62 @@ def source_notebook(spec, text, filename):
     if missing:
         raise SourceError(f"{filename} defines no function for task(s) {', '.join(missing)} of {spec.name}")
     intro = f"# {spec.title}\n\n{docstring}\n\n" if docstring else f"# {spec.title}\n\n"
-    intro += ("Write the code of each function between its docstring and the test cell below it, "
-              "then run the test cell: it checks your function and says what to fix. "
-              f"Scores: {', '.join(f'{t.name} {t.points:g}' for t in spec.tasks)} "
-              f"(total {spec.max_score:g}).")
+    intro += (
+        "Write the code of each function between its docstring and the test cell below it, "
+        "then run the test cell: it checks your function and says what to fix. "
+        f"Scores: {', '.join(f'{t.name} {t.points:g}' for t in spec.tasks)} "
+        f"(total {spec.max_score:g})."
+    )
     cells = [v4.new_markdown_cell(intro, id="intro")]
     for number, (name, code) in enumerate(pieces):
         if name is None:
             cells.append(_cell(code, grade_id="setup" if number == 0 else f"setup_{number}", locked=True))
         elif name in tasks:
             cells.append(_cell(code, grade_id=f"solution_{name}", solution=True))
-            cells.append(_cell(feedback_source(spec, tasks[name]), grade_id=f"test_{name}", grade=True,
-                               locked=True, points=tasks[name].points))
+            cells.append(
+                _cell(
+                    feedback_source(spec, tasks[name]),
+                    grade_id=f"test_{name}",
+                    grade=True,
+                    locked=True,
+                    points=tasks[name].points,
+                )
+            )
         elif BEGIN in code:
             cells.append(_cell(code, grade_id=f"solution_{name}", solution=True))
         else:
             cells.append(_cell(code, grade_id=f"code_{name}", locked=True))
-    notebook = v4.new_notebook(cells=cells, metadata={
-        "kernelspec": dict(KERNELSPEC),
-        "language_info": {"name": "python"},
-    })
+    notebook = v4.new_notebook(
+        cells=cells,
+        metadata={
+            "kernelspec": dict(KERNELSPEC),
+            "language_info": {"name": "python"},
+        },
+    )
     nbformat.validate(notebook)
     return notebook
 
 
 def feedback_source(spec, task):
     points = f"{task.points:g} point{'' if task.points == 1 else 's'}"
-    return (f"# Tests {task.name} ({points}): run this cell for feedback on your {task.name}. Do not edit it.\n"
-            "from grader import feedback\n"
-            f"feedback({spec.name!r}, {task.name!r}, globals())")
+    return (
+        f"# Tests {task.name} ({points}): run this cell for feedback on your {task.name}. Do not edit it.\n"
+        "from grader import feedback\n"
+        f"feedback({spec.name!r}, {task.name!r}, globals())"
+    )
 
 
 def _cell(source, grade_id, grade=False, solution=False, locked=False, points=None):
     from nbformat import v4
 
-    meta = {"grade": grade, "grade_id": grade_id, "locked": locked, "schema_version": SCHEMA_VERSION,
-            "solution": solution, "task": False}
+    meta = {
+        "grade": grade,
+        "grade_id": grade_id,
+        "locked": locked,
+        "schema_version": SCHEMA_VERSION,
+        "solution": solution,
+        "task": False,
+    }
     if grade:
         meta["points"] = points
     # Cell ids fixed by the grade_id, so regenerating an unchanged solution changes nothing.

@@ -13,6 +13,7 @@ warnings, the learner's own prints to stderr) and every path ends in a float.
 This only informs the learner, who is the only one it could be fooled for: graded
 scores come from grader.integrations.nbgrader.GradeTasks, which runs the sandbox outside the kernel.
 """
+
 import contextlib
 import sys
 import warnings
