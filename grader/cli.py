@@ -217,7 +217,8 @@ def list_exercises():
     for spec in exercises.all_exercises():
         click.echo(f"{spec.name}: {spec.title} ({spec.max_score:g} points)")
         for task in spec.tasks:
-            click.echo(f"  {task.signature}  {task.points:g} point{'s' if task.points != 1 else ''}")
+            parts = f" ({', '.join(f'{part.name} {part.points:g}' for part in task.parts)})" if task.parts else ""
+            click.echo(f"  {task.signature}  {task.points:g} point{'s' if task.points != 1 else ''}{parts}")
 
 
 @cli.command()

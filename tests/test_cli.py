@@ -180,6 +180,7 @@ def test_list_shows_tasks_and_points():
     result = run_grade("list")
     assert result.returncode == 0
     assert "softmax:" in result.stdout and "db(dZ) -> db (1,k)  1 point" in result.stdout
+    assert "loss_and_grads(X, y, params, reg) -> (loss, grads)  3 points (loss 1, grads 2)" in result.stdout
 
 
 def test_verbose_shows_what_the_submission_printed(write):

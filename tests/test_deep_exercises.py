@@ -14,6 +14,7 @@ import pytest
 from conftest import ROOT, SUBMISSIONS, assert_verdicts, expectations, run_grade, solution_text
 
 from grader import exercises
+from grader import report as report_text
 from grader.checking.grading import grade_file
 
 TASKS = {"affine_forward", "relu_forward", "affine_backward", "relu_backward", "loss_and_grads", "train"}
@@ -103,3 +104,5 @@ def test_the_readme_example_exercise_grades(tmp_path, write):
     assert task.fact.startswith("grads['w'], grads['b'] are not the gradient of the loss")
     assert task.hint.startswith("no common mistake matches")
     assert task.details[0].startswith("grads['w'] wrong: entries (0) expected")
+    shown = section.split("check above reports", 1)[1].split("```\n", 2)[1]
+    assert report_text.render_task(task) == shown

@@ -4,9 +4,13 @@ Gradescope and grades.csv with partial credit. Reports are built by hand here: n
 import csv
 import json
 
+import pytest
+from conftest import ROOT, SUBMISSIONS
+
 from grader import exercises, report
 from grader.checking.results import CellError, PartResult, Report, TaskResult
 from grader.classroom.batch import write_grades
+from grader.integrations.notebook import grade_one
 
 LONG_FACT = (
     "grads['W1'], grads['W2'] are not the gradient of the loss: 6 of 6 random directional derivatives "
@@ -140,3 +144,29 @@ def test_the_plain_data_form_gives_back_the_same_report():
     original = two_layer_report([LOSS_AND_GRADS], 8)
     assert Report.from_dict(json.loads(json.dumps(original.to_dict()))) == original
     assert "output" not in json.loads(report.render_json(original))  # what the submission printed: --verbose only
+
+
+def readme_block_after(phrase):
+    readme = (ROOT / "README.md").read_text()
+    return readme.split(phrase, 1)[1].split("```\n", 2)[1]
+
+
+@pytest.mark.parametrize(
+    "exercise, task, width, path, phrase",
+    [
+        ("softmax", "db", len("forward"), "softmax/db_missing_keepdims.py", "Example of a failing softmax task"),
+        (
+            "two_layer",
+            "loss_and_grads",
+            len("affine_backward"),
+            "two_layer/dw2_from_preactivation.py",
+            "A wrong gradient is reported by",
+        ),
+    ],
+)
+def test_the_readme_examples_are_the_graders_output(exercise, task, width, path, phrase):
+    namespace = {}
+    exec((SUBMISSIONS / path).read_text(), namespace)
+    result = grade_one(exercise, task, namespace)  # the inputs of grade check, in this process
+    shown = "\n".join(line for _, line in report.task_lines(result, width)) + "\n"
+    assert shown == readme_block_after(phrase)

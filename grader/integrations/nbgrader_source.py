@@ -37,7 +37,7 @@ c.Autograde.autograde_preprocessors = [
     "nbgrader.preprocessors.AssignLatePenalties",
     "nbgrader.preprocessors.CheckCellMetadata",
 ]
-c.GradeTasks.timeout = {defaults.TIMEOUT!r}    # seconds per task (grade check --timeout)
+c.GradeTasks.timeout = {defaults.TIMEOUT!r}  # seconds per task (grade check --timeout)
 c.GradeTasks.memory_mb = {defaults.MEMORY_MB!r}  # memory cap (grade check --memory)
 c.OverwriteCells.add_missing_cells = True  # a deleted test cell is put back and graded
 """
