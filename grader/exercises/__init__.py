@@ -3,6 +3,7 @@
 Modules are imported by name only when asked for, so grading one exercise never
 pays for building another's inputs.
 """
+
 import importlib
 
 from ..submission import UsageError

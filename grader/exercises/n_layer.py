@@ -7,6 +7,7 @@ The spiral comes before the distinct sizes because its two hidden layers have on
 width: a backward loop that takes another layer's mask still runs there, and gets
 its diagnosis from the values instead of a broadcasting error.
 """
+
 from ..checking.spec import Exercise
 from .relu_tasks import tasks
 

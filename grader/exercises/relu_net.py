@@ -8,6 +8,7 @@ learner whose gradients equal one of them gets that mistake's diagnosis.
 
 params: {"W1": (n0, n1), "b1": (1, n1), ..., "WL": (n_{L-1}, nL), "bL": (1, nL)}.
 """
+
 import numpy as np
 
 from .cross_entropy import mean_cross_entropy, softmax
@@ -56,9 +57,11 @@ def loss(params, X, y, reg):
 
 def loss_with_kinks(X, y, reg):
     """J(params) -> (loss, the ReLU inputs), the form grader.directional wants."""
+
     def J(params):
         scores, pre = forward(params, X)
         return data_loss(scores, y) + penalty(params, reg), pre[:-1]
+
     return J
 
 

@@ -11,6 +11,7 @@ Every expected value is computed here, in float64, from the math:
 - train: by the training accuracy of the grader's own forward pass on the spiral.
 Small shapes have no two dimensions equal, so transposes and axes are told apart.
 """
+
 import numpy as np
 
 from ..boundary import Boundary
@@ -49,8 +50,10 @@ def _layer(rng, m, n_prev, n):
 def affine_forward_cases(rng):
     X, _ = spiral()
     _, W, b = _layer(rng, 1, 2, 100)
-    return [Case("small random inputs (A 7x5, W 5x3)", _layer(rng, *SMALL)),
-            Case("the spiral's first layer (X 300x2, W 2x100)", (X, W * np.sqrt(2.0 / 2), b))]
+    return [
+        Case("small random inputs (A 7x5, W 5x3)", _layer(rng, *SMALL)),
+        Case("the spiral's first layer (X 300x2, W 2x100)", (X, W * np.sqrt(2.0 / 2), b)),
+    ]
 
 
 def check_affine_forward(case, Z):
@@ -62,8 +65,10 @@ def check_affine_forward(case, Z):
 def relu_forward_cases(rng):
     Z = rng.standard_normal((7, 5))
     Z[0, :2] = 0.0  # relu(0) = 0 either way: the definition, not a kink, is what is checked here
-    return [Case("small random pre-activations (7x5)", (Z,)),
-            Case("pre-activations of a spiral-sized layer (300x100)", (rng.standard_normal((300, 100)),))]
+    return [
+        Case("small random pre-activations (7x5)", (Z,)),
+        Case("pre-activations of a spiral-sized layer (300x100)", (rng.standard_normal((300, 100)),)),
+    ]
 
 
 def check_relu_forward(case, A):
@@ -85,8 +90,10 @@ def affine_backward_cases(rng):
     G = rng.standard_normal((SMALL[0], SMALL[2]))
     _, W1, b1 = _layer(rng, 1, 2, 100)
     G1 = rng.standard_normal((X.shape[0], 100)) / X.shape[0]
-    return [Case("small random inputs (dZ 7x3, A_prev 7x5, W 5x3)", (G, A, W), {"b": b}),
-            Case("the spiral's first layer (dZ 300x100, X 300x2, W 2x100)", (G1, X, W1), {"b": b1})]
+    return [
+        Case("small random inputs (dZ 7x3, A_prev 7x5, W 5x3)", (G, A, W), {"b": b}),
+        Case("the spiral's first layer (dZ 300x100, X 300x2, W 2x100)", (G1, X, W1), {"b": b1}),
+    ]
 
 
 def check_affine_backward(case, value):
@@ -108,13 +115,20 @@ def check_affine_backward(case, value):
     alternatives = {
         "dA_prev": {"transposed": [dA.T], "sign_flipped": [-dA]},
         "dW": {"transposed": [dW.T], "not_averaged": [dW * m], "double_averaged": [dW / m], "sign_flipped": [-dW]},
-        "db": {"missing_keepdims": [db.reshape(-1)], "transposed": [db.T],
-               "wrong_axis": [G.sum(axis=1), G.sum(axis=1, keepdims=True)],
-               "double_averaged": [db / m], "not_averaged": [db * m], "sign_flipped": [-db]},
+        "db": {
+            "missing_keepdims": [db.reshape(-1)],
+            "transposed": [db.T],
+            "wrong_axis": [G.sum(axis=1), G.sum(axis=1, keepdims=True)],
+            "double_averaged": [db / m],
+            "not_averaged": [db * m],
+            "sign_flipped": [-db],
+        },
     }
     expected = {"dA_prev": dA, "dW": dW, "db": db}
-    return {name: is_close_array(got, expected[name], name, alternatives[name], what=what)
-            for name, got in zip(("dA_prev", "dW", "db"), value)}
+    return {
+        name: is_close_array(got, expected[name], name, alternatives[name], what=what)
+        for name, got in zip(("dA_prev", "dW", "db"), value)
+    }
 
 
 def relu_backward_cases(rng):
@@ -122,9 +136,12 @@ def relu_backward_cases(rng):
         Z = rng.standard_normal(shape)
         return np.sign(Z) * (np.abs(Z) + KINK_MARGIN)
 
-    return [Case("small random inputs (dA, Z 7x5)", (rng.standard_normal((7, 5)), away_from_kink((7, 5)))),
-            Case("a spiral-sized layer (dA, Z 300x100)",
-                 (rng.standard_normal((300, 100)) / 300, away_from_kink((300, 100))))]
+    return [
+        Case("small random inputs (dA, Z 7x5)", (rng.standard_normal((7, 5)), away_from_kink((7, 5)))),
+        Case(
+            "a spiral-sized layer (dA, Z 300x100)", (rng.standard_normal((300, 100)) / 300, away_from_kink((300, 100)))
+        ),
+    ]
 
 
 def check_relu_backward(case, dZ):
@@ -142,6 +159,7 @@ def check_relu_backward(case, dZ):
 # -- loss_and_grads -----------------------------------------------------------------------
 def loss_cases(nets):
     """nets: (label, layer sizes, m or None for the spiral) for each case."""
+
     def cases(rng):
         made = []
         for label, sizes, m in nets:
@@ -153,6 +171,7 @@ def loss_cases(nets):
             seed = int(rng.integers(2**32))
             made.append(Case(label, (X, y, params, REG), {"seed": seed}))
         return made
+
     return cases
 
 
@@ -163,8 +182,10 @@ def check_loss_and_grads(case, value):
     if wrong:
         return wrong
     loss, grads = value
-    return {"loss": check_loss(loss, params, X, y, reg),
-            "grads": check_grads(grads, params, X, y, reg, case.data["seed"])}
+    return {
+        "loss": check_loss(loss, params, X, y, reg),
+        "grads": check_grads(grads, params, X, y, reg, case.data["seed"]),
+    }
 
 
 def check_loss(loss, params, X, y, reg):
@@ -214,8 +235,14 @@ def _grads_structure(grads, params, right, upstream):
     missing = [k for k in params if k not in grads]
     extra = [k for k in grads if k not in params]
     if missing or extra:
-        said = "; ".join(part for part in (f"missing {', '.join(missing)}" if missing else "",
-                                           f"unexpected {', '.join(extra)}" if extra else "") if part)
+        said = "; ".join(
+            part
+            for part in (
+                f"missing {', '.join(missing)}" if missing else "",
+                f"unexpected {', '.join(extra)}" if extra else "",
+            )
+            if part
+        )
         return Verdict(f"grads has the wrong keys ({said}): it needs exactly those of params", ("wrong_keys",))
     verdicts = []
     for key in params:
@@ -223,19 +250,23 @@ def _grads_structure(grads, params, right, upstream):
         alternatives = {"transposed": [want.T]}
         if key.startswith("b"):
             dZ = upstream[f"Z{key[1:]}"]
-            alternatives.update({"missing_keepdims": [want.reshape(-1)],
-                                 "wrong_axis": [dZ.sum(axis=1), dZ.sum(axis=1, keepdims=True)]})
+            alternatives.update(
+                {"missing_keepdims": [want.reshape(-1)], "wrong_axis": [dZ.sum(axis=1), dZ.sum(axis=1, keepdims=True)]}
+            )
         name = f"grads[{key!r}]"
         # On the scale of the right answer: the scores' dZ has rows that sum to 0, so the last
         # layer's db over the wrong axis is rounding noise, which only that scale can recognise.
-        verdicts.append(is_array(got, name, want.shape)
-                        or has_shape(got, want.shape, name, alternatives, scale=float(np.linalg.norm(want)))
-                        or is_finite(got, name))
+        verdicts.append(
+            is_array(got, name, want.shape)
+            or has_shape(got, want.shape, name, alternatives, scale=float(np.linalg.norm(want)))
+            or is_finite(got, name)
+        )
     return combine(verdicts)
 
 
 def _name_gradient_mistake(grads, params, X, y, reg, right):
     """The one known mistake whose gradients equal the learner's in every block, else None."""
+
     def same(alt):
         return alt is not None and all(relative_error(grads[k], alt[k]) <= TOLERANCE for k in params)
 
@@ -251,12 +282,21 @@ def _name_gradient_mistake(grads, params, X, y, reg, right):
 def train_cases(probe_hidden):
     """The accuracy run, then a run with other hidden sizes whose params must follow them
     (only their shapes are checked), so a train that ignores hidden_sizes fails."""
+
     def cases(rng):
         X, y = spiral()
-        return [Case(f"the spiral (X 300x2, 3 classes), hidden_sizes={TRAIN_HIDDEN}",
-                     (X, y, list(TRAIN_HIDDEN), int(rng.integers(2**31)))),
-                Case(f"the spiral, hidden_sizes={list(probe_hidden)} (only the params' shapes are checked)",
-                     (X, y, list(probe_hidden), int(rng.integers(2**31))), {"shapes_only": True})]
+        return [
+            Case(
+                f"the spiral (X 300x2, 3 classes), hidden_sizes={TRAIN_HIDDEN}",
+                (X, y, list(TRAIN_HIDDEN), int(rng.integers(2**31))),
+            ),
+            Case(
+                f"the spiral, hidden_sizes={list(probe_hidden)} (only the params' shapes are checked)",
+                (X, y, list(probe_hidden), int(rng.integers(2**31))),
+                {"shapes_only": True},
+            ),
+        ]
+
     return cases
 
 
@@ -274,10 +314,16 @@ def _params_structure(params, X, y, hidden):
     if not isinstance(params, dict):
         return Verdict(f"train returned {type_text(params)}, expected the params dict", ("wrong_type",))
     if set(params) != set(want):
-        return Verdict(f"train returned keys {', '.join(sorted(params))}, expected "
-                       f"{', '.join(want)} for layer sizes {sizes}", ("wrong_keys",))
-    return combine(is_array(params[k], f"params[{k!r}]", shape) or has_shape(params[k], shape, f"params[{k!r}]")
-                   or is_finite(params[k], f"params[{k!r}]") for k, shape in want.items())
+        return Verdict(
+            f"train returned keys {', '.join(sorted(params))}, expected {', '.join(want)} for layer sizes {sizes}",
+            ("wrong_keys",),
+        )
+    return combine(
+        is_array(params[k], f"params[{k!r}]", shape)
+        or has_shape(params[k], shape, f"params[{k!r}]")
+        or is_finite(params[k], f"params[{k!r}]")
+        for k, shape in want.items()
+    )
 
 
 def check_train(case, params):
@@ -292,9 +338,14 @@ def check_train(case, params):
     accuracy = net.accuracy({k: np.asarray(params[k], dtype=np.float64) for k in want}, X, y)
     if accuracy >= TRAIN_ACCURACY:
         return None
-    return {"accuracy": Verdict(f"training accuracy is {accuracy:.1%}, expected at least {TRAIN_ACCURACY:.0%}",
-                                ("low_accuracy",), (f"layer sizes {sizes}",)),
-            "hidden_sizes": None}
+    return {
+        "accuracy": Verdict(
+            f"training accuracy is {accuracy:.1%}, expected at least {TRAIN_ACCURACY:.0%}",
+            ("low_accuracy",),
+            (f"layer sizes {sizes}",),
+        ),
+        "hidden_sizes": None,
+    }
 
 
 def train_artifacts(case, params):
@@ -311,49 +362,98 @@ def tasks(nets, hidden_doc, probe_hidden):
     """The six tasks; `nets` are loss_and_grads' cases, `hidden_doc` what train's hidden_sizes means,
     `probe_hidden` the other hidden sizes train is called with."""
     return (
-        Task("affine_forward", 1, ("A", "W", "b"), "Z (m,n)", affine_forward_cases, check_affine_forward, hints={
-            "transposed": "Z = A @ W + b is (m,n): one row per example",
-            "wrong_value": "Z = A @ W + b: check that b is added (it is (1,n) and broadcasts down the rows)",
-        }),
-        Task("relu_forward", 1, ("Z",), "A (m,n)", relu_forward_cases, check_relu_forward, hints={
-            "wrong_mask": "relu keeps the positive part: np.maximum(Z, 0), not the negative one",
-            "input_mutated": "do not clamp Z in place (Z[Z < 0] = 0): relu_backward still needs Z; "
-                             "return np.maximum(Z, 0), a new array",
-        }),
+        Task(
+            "affine_forward",
+            1,
+            ("A", "W", "b"),
+            "Z (m,n)",
+            affine_forward_cases,
+            check_affine_forward,
+            hints={
+                "transposed": "Z = A @ W + b is (m,n): one row per example",
+                "wrong_value": "Z = A @ W + b: check that b is added (it is (1,n) and broadcasts down the rows)",
+            },
+        ),
+        Task(
+            "relu_forward",
+            1,
+            ("Z",),
+            "A (m,n)",
+            relu_forward_cases,
+            check_relu_forward,
+            hints={
+                "wrong_mask": "relu keeps the positive part: np.maximum(Z, 0), not the negative one",
+                "input_mutated": "do not clamp Z in place (Z[Z < 0] = 0): relu_backward still needs Z; "
+                "return np.maximum(Z, 0), a new array",
+            },
+        ),
         # dA_prev is the step that makes it backpropagation (it carries the gradient to every layer
         # below, and a mistake there spoils them all); dW and db are each a one-line local gradient.
-        Task("affine_backward", 2, ("dZ", "A_prev", "W"), "(dA_prev, dW, db)", affine_backward_cases,
-             check_affine_backward, parts=(Part("dA_prev", 1), Part("dW", 0.5), Part("db", 0.5)), hints={
-                 "transposed": "dA_prev = dZ @ W.T (m,n_prev), dW = A_prev.T @ dZ (n_prev,n): "
-                               "each has the shape of what it is the gradient of",
-                 "double_averaged": "dZ already holds the 1/m of the mean: dW = A_prev.T @ dZ and "
-                                    "db = dZ.sum(axis=0, keepdims=True), with no division",
-                 "not_averaged": "dW = A_prev.T @ dZ and db = dZ.sum(axis=0, keepdims=True), with no factor m",
-                 "missing_keepdims": "db = dZ.sum(axis=0, keepdims=True) is (1,n), like b",
-                 "wrong_axis": "b is shared by all m examples: db sums dZ over the examples, axis=0",
-                 "sign_flipped": "no minus signs: the chain rule multiplies, dA_prev = dZ @ W.T, dW = A_prev.T @ dZ",
-                 "wrong_type": "return the three gradients, each a numpy array: return dA_prev, dW, db",
-             }),
-        Task("relu_backward", 1, ("dA", "Z"), "dZ (m,n)", relu_backward_cases, check_relu_backward, hints={
-            "input_mutated": "do not zero dA in place: return dA * (Z > 0), a new array",
-        }),
-        Task("loss_and_grads", 3, ("X", "y", "params", "reg"), "(loss, grads)", loss_cases(nets),
-             check_loss_and_grads, parts=(Part("loss", 1), Part("grads", 2)), hints={
-                 "not_averaged": "the loss is a mean over m examples: dscores = (probs - onehot(y)) / m, "
-                                 "and the loss divides the summed cross-entropy by m",
-                 "transposed": "dW_l = A_{l-1}.T @ dZ_l is (n_{l-1}, n_l), the shape of W_l",
-                 "wrong_axis": "db_l = dZ_l.sum(axis=0, keepdims=True): b is shared by the m examples",
-                 "missing_keepdims": "db_l = dZ_l.sum(axis=0, keepdims=True) is (1, n_l), like b_l",
-                 "input_mutated": "do not update params or modify X inside loss_and_grads: compute new arrays",
-                 "wrong_type": "return loss, grads: loss a float, grads a dict of numpy arrays, one per key of params",
-             }),
-        Task("train", 2, ("X", "y", "hidden_sizes", "seed"), f"params ({hidden_doc})", train_cases(probe_hidden),
-             check_train, parts=(Part("accuracy", 1), Part("hidden_sizes", 1)), artifacts=train_artifacts,
-             timeout=TRAIN_SECONDS, hints={
-                 "wrong_type": "return the trained params: a dict of numpy arrays W1, b1, ..., WL, bL",
-                 "shape_mismatch": "follow hidden_sizes: layer sizes [d, *hidden_sizes, k], W_l is "
-                                   "(sizes[l-1], sizes[l]) and b_l is (1, sizes[l])",
-                 "timeout": f"train must finish within {TRAIN_SECONDS:g} s: vectorise the forward and backward "
-                            "passes (no Python loop over examples), a few thousand full-batch steps suffice",
-             }),
+        Task(
+            "affine_backward",
+            2,
+            ("dZ", "A_prev", "W"),
+            "(dA_prev, dW, db)",
+            affine_backward_cases,
+            check_affine_backward,
+            parts=(Part("dA_prev", 1), Part("dW", 0.5), Part("db", 0.5)),
+            hints={
+                "transposed": "dA_prev = dZ @ W.T (m,n_prev), dW = A_prev.T @ dZ (n_prev,n): "
+                "each has the shape of what it is the gradient of",
+                "double_averaged": "dZ already holds the 1/m of the mean: dW = A_prev.T @ dZ and "
+                "db = dZ.sum(axis=0, keepdims=True), with no division",
+                "not_averaged": "dW = A_prev.T @ dZ and db = dZ.sum(axis=0, keepdims=True), with no factor m",
+                "missing_keepdims": "db = dZ.sum(axis=0, keepdims=True) is (1,n), like b",
+                "wrong_axis": "b is shared by all m examples: db sums dZ over the examples, axis=0",
+                "sign_flipped": "no minus signs: the chain rule multiplies, dA_prev = dZ @ W.T, dW = A_prev.T @ dZ",
+                "wrong_type": "return the three gradients, each a numpy array: return dA_prev, dW, db",
+            },
+        ),
+        Task(
+            "relu_backward",
+            1,
+            ("dA", "Z"),
+            "dZ (m,n)",
+            relu_backward_cases,
+            check_relu_backward,
+            hints={
+                "input_mutated": "do not zero dA in place: return dA * (Z > 0), a new array",
+            },
+        ),
+        Task(
+            "loss_and_grads",
+            3,
+            ("X", "y", "params", "reg"),
+            "(loss, grads)",
+            loss_cases(nets),
+            check_loss_and_grads,
+            parts=(Part("loss", 1), Part("grads", 2)),
+            hints={
+                "not_averaged": "the loss is a mean over m examples: dscores = (probs - onehot(y)) / m, "
+                "and the loss divides the summed cross-entropy by m",
+                "transposed": "dW_l = A_{l-1}.T @ dZ_l is (n_{l-1}, n_l), the shape of W_l",
+                "wrong_axis": "db_l = dZ_l.sum(axis=0, keepdims=True): b is shared by the m examples",
+                "missing_keepdims": "db_l = dZ_l.sum(axis=0, keepdims=True) is (1, n_l), like b_l",
+                "input_mutated": "do not update params or modify X inside loss_and_grads: compute new arrays",
+                "wrong_type": "return loss, grads: loss a float, grads a dict of numpy arrays, one per key of params",
+            },
+        ),
+        Task(
+            "train",
+            2,
+            ("X", "y", "hidden_sizes", "seed"),
+            f"params ({hidden_doc})",
+            train_cases(probe_hidden),
+            check_train,
+            parts=(Part("accuracy", 1), Part("hidden_sizes", 1)),
+            artifacts=train_artifacts,
+            timeout=TRAIN_SECONDS,
+            hints={
+                "wrong_type": "return the trained params: a dict of numpy arrays W1, b1, ..., WL, bL",
+                "shape_mismatch": "follow hidden_sizes: layer sizes [d, *hidden_sizes, k], W_l is "
+                "(sizes[l-1], sizes[l]) and b_l is (1, sizes[l])",
+                "timeout": f"train must finish within {TRAIN_SECONDS:g} s: vectorise the forward and backward "
+                "passes (no Python loop over examples), a few thousand full-batch steps suffice",
+            },
+        ),
     )

@@ -9,6 +9,7 @@ Every expected value comes from the math, computed here in float64:
 Small random shapes (m=5, d=4, k=7) run beside the spiral so that code hard-wired
 to (300, 3) fails.
 """
+
 import numpy as np
 
 from ..checking.checks import has_shape, is_array, is_close_array, is_finite, matches, nonnegative, rows_sum_to_one
@@ -71,8 +72,14 @@ def check_forward(case, P):
         or is_finite(P, "P", "unstable_softmax" if large else "nan_or_inf")
         or (None if large else nonnegative(P, "P"))
         or (None if large else rows_sum_to_one(P, "P"))
-        or matches(P, expected, "P", tolerance=LARGE_SCORE_TOLERANCE if large else 1e-5,
-                   code="unstable_softmax" if large else "wrong_value", what="exp(Z) / row sums")
+        or matches(
+            P,
+            expected,
+            "P",
+            tolerance=LARGE_SCORE_TOLERANCE if large else 1e-5,
+            code="unstable_softmax" if large else "wrong_value",
+            what="exp(Z) / row sums",
+        )
     )
 
 
@@ -81,7 +88,10 @@ def dz_cases(rng):
     Xs, ys, Ws, bs = _small_problem(rng)
     X, y, W, b = _spiral_problem(rng)
     cases = []
-    for label, Z, labels in (("small random scores (m=5, k=7)", Xs @ Ws + bs, ys), ("the spiral (m=300, k=3)", X @ W + b, y)):
+    for label, Z, labels in (
+        ("small random scores (m=5, k=7)", Xs @ Ws + bs, ys),
+        ("the spiral (m=300, k=3)", X @ W + b, y),
+    ):
         cases.append(Case(label, (softmax(Z), labels), {"Z": Z}))
     return cases
 
@@ -130,8 +140,12 @@ def check_dw(case, dW):
     W, b = case.data["W"], case.data["b"]
     expected = answer(case, "dW", lambda: numerical_gradient(_upstream_score(X, G, b=b), W, vectorized=True))
     m = X.shape[0]
-    alternatives = {"transposed": [expected.T], "not_averaged": [expected * m], "double_averaged": [expected / m],
-                    "sign_flipped": [-expected]}
+    alternatives = {
+        "transposed": [expected.T],
+        "not_averaged": [expected * m],
+        "double_averaged": [expected / m],
+        "sign_flipped": [-expected],
+    }
     return is_close_array(dW, expected, "dW", alternatives, what=UPSTREAM)
 
 
@@ -159,31 +173,65 @@ EXERCISE = Exercise(
     name="softmax",
     title="Softmax classifier: forward pass and gradients",
     tasks=(
-        Task("forward", 1, ("X", "W", "b"), "P (m,k)", forward_cases, check_forward, hints={
-            "wrong_axis": "normalise each row (one example's k scores): divide by the sum over axis=1 with keepdims=True",
-            "transposed": "return P with one row per example, shape (m,k): Z = X @ W + b is already (m,k)",
-            "input_mutated": "do not subtract the maximum in place (Z -= ...): compute Z - Z.max(axis=1, keepdims=True) into a new array",
-            "wrong_value": "compute Z = X @ W + b, then exp(Z - row max) / its row sums; check that b is added",
-        }),
-        Task("dZ", 1, ("P", "y"), "G (m,k)", dz_cases, check_dz, hints={
-            "not_averaged": "J is the mean of m losses, so dJ/dZ = (P - Y)/m: divide by m = P.shape[0]",
-            "double_averaged": "divide by m once: dJ/dZ = (P - Y)/m",
-            "transposed": "dZ has the shape of P, (m,k): one row per example",
-            "input_mutated": "P[range(m), y] -= 1 changes the grader's P: copy first, G = P.copy()",
-        }),
-        Task("dW", 1, ("X", "dZ"), "dW (d,k)", dw_cases, check_dw, hints={
-            "transposed": "dW = X.T @ dZ: (d,m) @ (m,k) gives (d,k), the shape of W",
-            "double_averaged": "dZ already holds the 1/m of the mean: dW = X.T @ dZ with no second division",
-            "not_averaged": "dW = X.T @ dZ, no extra factor of m: the 1/m is already in dZ",
-            "sign_flipped": "dW = X.T @ dZ with no minus sign: the sign lives in dZ already",
-        }),
-        Task("db", 1, ("dZ",), "db (1,k)", db_cases, check_db, hints={
-            "missing_keepdims": "sum with keepdims=True: np.sum(dZ, axis=0, keepdims=True) is (1,k), like b",
-            "wrong_axis": "b is shared by all m examples, so db adds up dZ over the examples: axis=0, not axis=1",
-            "transposed": "db has the shape of b, (1,k): sum over axis=0 with keepdims=True",
-            "double_averaged": "dZ already holds the 1/m: sum over axis 0, do not take the mean",
-            "not_averaged": "db is the column sum of dZ, no extra factor of m",
-            "sign_flipped": "db = np.sum(dZ, axis=0, keepdims=True), with no minus sign",
-        }),
+        Task(
+            "forward",
+            1,
+            ("X", "W", "b"),
+            "P (m,k)",
+            forward_cases,
+            check_forward,
+            hints={
+                "wrong_axis": "normalise each row (one example's k scores): divide by the sum over axis=1 "
+                "with keepdims=True",
+                "transposed": "return P with one row per example, shape (m,k): Z = X @ W + b is already (m,k)",
+                "input_mutated": "do not subtract the maximum in place (Z -= ...): compute "
+                "Z - Z.max(axis=1, keepdims=True) into a new array",
+                "wrong_value": "compute Z = X @ W + b, then exp(Z - row max) / its row sums; check that b is added",
+            },
+        ),
+        Task(
+            "dZ",
+            1,
+            ("P", "y"),
+            "G (m,k)",
+            dz_cases,
+            check_dz,
+            hints={
+                "not_averaged": "J is the mean of m losses, so dJ/dZ = (P - Y)/m: divide by m = P.shape[0]",
+                "double_averaged": "divide by m once: dJ/dZ = (P - Y)/m",
+                "transposed": "dZ has the shape of P, (m,k): one row per example",
+                "input_mutated": "P[range(m), y] -= 1 changes the grader's P: copy first, G = P.copy()",
+            },
+        ),
+        Task(
+            "dW",
+            1,
+            ("X", "dZ"),
+            "dW (d,k)",
+            dw_cases,
+            check_dw,
+            hints={
+                "transposed": "dW = X.T @ dZ: (d,m) @ (m,k) gives (d,k), the shape of W",
+                "double_averaged": "dZ already holds the 1/m of the mean: dW = X.T @ dZ with no second division",
+                "not_averaged": "dW = X.T @ dZ, no extra factor of m: the 1/m is already in dZ",
+                "sign_flipped": "dW = X.T @ dZ with no minus sign: the sign lives in dZ already",
+            },
+        ),
+        Task(
+            "db",
+            1,
+            ("dZ",),
+            "db (1,k)",
+            db_cases,
+            check_db,
+            hints={
+                "missing_keepdims": "sum with keepdims=True: np.sum(dZ, axis=0, keepdims=True) is (1,k), like b",
+                "wrong_axis": "b is shared by all m examples, so db adds up dZ over the examples: axis=0, not axis=1",
+                "transposed": "db has the shape of b, (1,k): sum over axis=0 with keepdims=True",
+                "double_averaged": "dZ already holds the 1/m: sum over axis 0, do not take the mean",
+                "not_averaged": "db is the column sum of dZ, no extra factor of m",
+                "sign_flipped": "db = np.sum(dZ, axis=0, keepdims=True), with no minus sign",
+            },
+        ),
     ),
 )

@@ -5,6 +5,7 @@ Tasks, checks and the grader's own float64 network are shared with n_layer
 is graded on: a small one with no two sizes equal, then the spiral with 100 hidden
 units.
 """
+
 from ..checking.spec import Exercise
 from .relu_tasks import tasks
 
