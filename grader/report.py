@@ -85,8 +85,9 @@ def text_lines(report, verbose=False):
     if failure is not None:
         # Nothing could be graded (the file does not run or cannot be read): say it once, not per task.
         names = ", ".join(task.name for task in report.tasks)
-        lines.append(("fail", f"  ERROR{_codes(failure)}  every task scores 0: {names}"))
+        lines.append(("fail", f"  ERROR{_codes(failure)}"))
         lines.extend(("", line) for line in failure_lines(failure, " " * 9))
+        lines.extend(("", line) for line in wrap(f"every task scores 0: {names}", " " * 9))
     else:
         for task in report.tasks:
             lines.extend(task_lines(task, width))
