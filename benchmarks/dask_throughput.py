@@ -33,6 +33,8 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from batch_throughput import choose_sources  # noqa: E402  (the same mix of correct and buggy code)
 
+from grader import defaults  # noqa: E402
+
 TARGET_COUNT, TARGET_SECONDS = 100_000, 600
 
 
@@ -71,7 +73,9 @@ def echo(name, data, exercise_name, options):
 def main():
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--count", type=int, default=200)
-    parser.add_argument("--timeout", type=float, default=10.0, help="grade batch --timeout (same for every run)")
+    parser.add_argument(
+        "--timeout", type=float, default=defaults.TIMEOUT, help="grade batch --timeout (same for every run)"
+    )
     args = parser.parse_args()
     shutil.which("grade") or sys.exit("install the project first: pip install -e '.[dask]'")
 
@@ -105,7 +109,7 @@ def main():
 
         items = [Item(path.stem, path) for path in sorted(classroom.glob("*.py"))]
         exercise = exercises.load("softmax")
-        options = {"timeout": args.timeout, "seed": 0, "memory_mb": 1024}
+        options = {"timeout": args.timeout, "seed": defaults.SEED, "memory_mb": defaults.MEMORY_MB}
         row = grade_bytes("x.py", items[0].path.read_bytes(), "softmax", options)
         per_worker = {}
         for workers in (1, 2):

@@ -21,7 +21,7 @@ import os
 os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
 os.environ.setdefault("OMP_NUM_THREADS", "1")
 
-__version__ = "0.1.0"  # the distribution's version too (pyproject.toml reads it)
+__version__ = "0.2.0"  # the only place: pyproject.toml reads it; stored batch results are keyed by it
 DISTRIBUTION = "backprop-grade"  # what pip installs; "grade" on PyPI is another project
 
 _PUBLIC = {

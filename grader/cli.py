@@ -9,7 +9,7 @@ from pathlib import Path
 
 import click
 
-from . import DISTRIBUTION
+from . import DISTRIBUTION, defaults
 from .submission import UsageError, require_submission_path
 
 EXIT_USAGE = 2
@@ -42,7 +42,11 @@ def grading_options(command):
     """--timeout, --seed and --memory: what `check` and `batch` grade under, the same for both."""
     command = _memory_option(command)
     command = click.option(
-        "--seed", type=click.IntRange(min=0), default=0, show_default=True, help="Seed of the grader's random inputs."
+        "--seed",
+        type=click.IntRange(min=0),
+        default=defaults.SEED,
+        show_default=True,
+        help="Seed of the grader's random inputs.",
     )(command)
     return _timeout_option(command)
 
@@ -51,12 +55,16 @@ _memory_option = click.option(
     "--memory",
     "memory_mb",
     type=click.IntRange(min=64),
-    default=1024,
+    default=defaults.MEMORY_MB,
     show_default=True,
     help="Memory cap of each submission's process, MiB.",
 )
 _timeout_option = click.option(
-    "--timeout", type=click.FloatRange(min=0.1), default=10.0, show_default=True, help="Seconds each task may run."
+    "--timeout",
+    type=click.FloatRange(min=0.1),
+    default=defaults.TIMEOUT,
+    show_default=True,
+    help="Seconds each task may run.",
 )
 
 
@@ -99,7 +107,7 @@ def check(path, exercise, as_json, fmt, timeout, seed, memory_mb, verbose, plot_
     result = grade_file(path, spec, timeout=timeout, seed=seed, memory_mb=memory_mb)
     fmt = "json" if as_json else (fmt or "text")
     if fmt == "json":
-        click.echo(report.render_json(result))
+        click.echo(report.render_json(result, verbose=verbose))
     elif fmt == "gradescope":
         click.echo(report.render_gradescope(result))
     else:
@@ -182,12 +190,12 @@ def batch(directory, exercise, jobs, outdir, assignment, timeout, seed, memory_m
     outcome = batching.run(items, spec, outdir, options, jobs, progress=progress, pool=pool)
     if progress:
         progress.stop()
-    click.echo(batching.write_summary(outdir, outcome.rows, spec, outcome.identical, outcome.missing), nl=False)
+    click.echo(batching.write_summary(outdir, outcome.reports, spec, outcome.identical, outcome.missing), nl=False)
     if outcome.interrupted:
         # Every finished row is stored (atomically), and grades.csv and the summary hold them: exit 130.
         click.echo(
             f"grade: interrupted; {len(outcome.missing)} of {len(items)} submissions not graded yet: "
-            f"{outdir}/grades.csv and the summary cover the {len(outcome.rows)} finished, "
+            f"{outdir}/grades.csv and the summary cover the {len(outcome.reports)} finished, "
             f"rerun to grade the rest",
             err=True,
         )
@@ -242,7 +250,7 @@ def doctor():
 
     found, _ = layers.probe()
     click.echo(f"grade doctor: the sandbox on this machine ({layers.machine()})")
-    _print_layers({"backend": "linux", "layers": found})
+    _print_layers({"backend": "linux", "layers": [vars(layer) for layer in found]})
     missing = layers.missing_for_others(found)
     if missing:
         click.echo(
@@ -256,10 +264,9 @@ def doctor():
 def _print_layers(sandbox):
     if not sandbox:
         return
-    found = sandbox.get("layers") or []
     click.echo(f"  sandbox: {sandbox.get('backend', '?')} backend")
-    for layer in found:
-        click.echo(f"  {layer.name:<10} {'active ' if layer.active else 'MISSING'}  {layer.how}")
+    for layer in sandbox.get("layers") or []:
+        click.echo(f"  {layer['name']:<10} {'active ' if layer['active'] else 'MISSING'}  {layer['how']}")
 
 
 @cli.command()
@@ -354,7 +361,8 @@ def list_exercises():
     for spec in exercises.all_exercises():
         click.echo(f"{spec.name}: {spec.title} ({spec.max_score:g} points)")
         for task in spec.tasks:
-            click.echo(f"  {task.signature}  {task.points:g} point{'s' if task.points != 1 else ''}")
+            parts = f" ({', '.join(f'{part.name} {part.points:g}' for part in task.parts)})" if task.parts else ""
+            click.echo(f"  {task.signature}  {task.points:g} point{'s' if task.points != 1 else ''}{parts}")
 
 
 @cli.command()

@@ -1,17 +1,80 @@
 """Turn a grading Report into what people and tools read: text, JSON, Gradescope.
 
-Text follows pytest's terminal style: one line per task, details indented below a
-failure, then one summary line. Colour only on a terminal (rich, imported lazily:
-it costs 50 ms that a pipe or a JSON consumer should not pay).
+Text follows pytest's terminal style: one line per task with its score and, on a
+failure, its diagnosis codes; below it the fact, the hint and the details, each on
+its own lines, wrapped at WIDTH columns and indented under the task; a task split
+into parts lists each part with its score. Then one summary line. Colour only on a
+terminal (rich, imported lazily: it costs 50 ms that a pipe or a JSON consumer
+should not pay).
 """
 
 import json
+import textwrap
 
 VERBOSE_OUTPUT_LIMIT = 4000  # characters of the submission's printed output shown by --verbose
+WIDTH = 100  # columns of wrapped text
+BODY = " " * 8  # indent of a task's fact, hint and details, under its name
 
 
 def points(value):
     return f"{value:g}"
+
+
+def wrap(text, indent, hang=2):
+    """`text` wrapped at WIDTH columns, every line starting with `indent`, continuation lines `hang` more."""
+    return textwrap.wrap(
+        text,
+        width=WIDTH,
+        initial_indent=indent,
+        subsequent_indent=indent + " " * hang,
+        break_long_words=False,
+        break_on_hyphens=False,
+    ) or [indent]
+
+
+def failure_lines(item, indent=BODY):
+    """The fact, the hint, the details and the input of a failed task or part, each on its own lines."""
+    lines = wrap(item.fact, indent)
+    if item.hint:
+        lines += wrap(f"hint: {item.hint}", indent, hang=len("hint: "))
+    for detail in item.details:
+        lines += wrap(detail, indent)
+    if item.case:
+        lines += wrap(f"input: {item.case}", indent, hang=len("input: "))
+    return lines
+
+
+def _codes(item):
+    return f"  [{', '.join(item.diagnoses)}]" if item.diagnoses else ""
+
+
+def task_body(task, indent=BODY):
+    """What follows a failed task's score line: its failure, then its parts with their scores."""
+    lines = failure_lines(task, indent) if task.fact else []
+    width = max((len(part.name) for part in task.parts), default=0)
+    for part in task.parts:
+        mark = "PASS" if part.passed else "FAIL"
+        lines.append(
+            f"{indent}{mark}  {part.name:<{width}}  {points(part.score)}/{points(part.max_score)}"
+            + ("" if part.passed or task.fact else _codes(part))
+        )
+        if not part.passed and not task.fact:  # a failure shared by every part was said once, above
+            lines += failure_lines(part, indent + " " * 6)
+    return lines
+
+
+def task_lines(task, width=0):
+    """One task's (style, line) pairs: its score line, then a failure's fact, hint, details and parts."""
+    mark, style = ("PASS", "pass") if task.passed else ("FAIL", "fail")
+    head = f"  {mark}  {task.name:<{width}}  {points(task.score)}/{points(task.max_score)}"
+    if task.passed:
+        return [(style, head)]
+    return [(style, head + _codes(task))] + [("", line) for line in task_body(task)]
+
+
+def render_task(task):
+    """One task's text, as nbgrader test cells and notebook feedback show it."""
+    return "\n".join(line for _, line in task_lines(task)) + "\n"
 
 
 def text_lines(report, verbose=False):
@@ -21,16 +84,16 @@ def text_lines(report, verbose=False):
     failure = shared_failure(report)
     if failure is not None:
         # Nothing could be graded (the file does not run or cannot be read): say it once, not per task.
-        lines.append(("fail", f"  ERROR  {failure.message}"))
-        lines.append(("", f"         [{', '.join(failure.diagnoses)}]"))
-        lines.extend(("", f"         {detail}") for detail in failure.details)
-        lines.append(("", f"         every task scores 0: {', '.join(task.name for task in report.tasks)}"))
+        names = ", ".join(task.name for task in report.tasks)
+        lines.append(("fail", f"  ERROR{_codes(failure)}"))
+        lines.extend(("", line) for line in failure_lines(failure, " " * 9))
+        lines.extend(("", line) for line in wrap(f"every task scores 0: {names}", " " * 9))
     else:
         for task in report.tasks:
             lines.extend(task_lines(task, width))
     if report.cell_errors:
         lines.append(("", "  notebook cells that raised (the other cells still ran):"))
-        lines.extend(("", f"    {cell_error_text(error)}") for error in report.cell_errors)
+        lines.extend(("", line) for error in report.cell_errors for line in wrap(cell_error_text(error), "    "))
     if verbose:
         lines.extend(("", line) for line in _printed(report.output))
     style = "pass" if report.full_marks else "fail"
@@ -39,37 +102,22 @@ def text_lines(report, verbose=False):
 
 
 def cell_error_text(error):
-    return f"{error['where']}: {error['type']}: {error['message']}"
+    return f"{error.where}: {error.type}: {error.message}"
 
 
 def shared_failure(report):
     """The one failed task standing for all, when every task failed the same way (the file did not
-    load: it raised, hung or died while running), so the text says it once."""
+    load: it raised, hung or died while running, or could not be read), so the text says it once."""
     tasks = report.tasks
-    if len(tasks) < 2 or any(task.passed for task in tasks):
+    if len(tasks) < 2 or any(task.score for task in tasks) or not tasks[0].fact:
         return None
     first = tasks[0]
     same = all(
-        (task.message, list(task.diagnoses), list(task.details))
-        == (first.message, list(first.diagnoses), list(first.details))
+        (task.fact, task.hint, task.diagnoses, task.details, task.case)
+        == (first.fact, first.hint, first.diagnoses, first.details, first.case)
         for task in tasks
     )
     return first if same else None
-
-
-def task_lines(task, width=0):
-    """One task's (style, line) pairs: its score line, then a failure's diagnoses and details."""
-    mark, style = ("PASS", "pass") if task.passed else ("FAIL", "fail")
-    head = f"  {mark}  {task.name:<{width}}  {points(task.score)}/{points(task.max_score)}"
-    if task.passed:
-        return [(style, head)]
-    lines = [(style, f"{head}  {task.message}"), ("", f"        [{', '.join(task.diagnoses)}]")]
-    return lines + [("", f"        {detail}") for detail in task.details]
-
-
-def render_task(task):
-    """One task's text, as nbgrader test cells show it."""
-    return "\n".join(line for _, line in task_lines(task)) + "\n"
 
 
 def _printed(output):
@@ -94,14 +142,18 @@ def print_text(report, stream, verbose=False):
     from rich.console import Console
     from rich.text import Text
 
-    console = Console(file=stream, highlight=False)
+    console = Console(file=stream, highlight=False, soft_wrap=True)
     colours = {"pass": "green", "fail": "red", "": None}
     for style, line in text_lines(report, verbose):
         console.print(Text(line, style=colours[style] or ""))
 
 
-def render_json(report):
-    return json.dumps(report.to_dict())
+def render_json(report, verbose=False):
+    """Report.to_dict() as one JSON object; what the submission printed only with verbose."""
+    data = report.to_dict()
+    if not verbose:
+        del data["output"]
+    return json.dumps(data)
 
 
 def gradescope(report):
@@ -126,8 +178,7 @@ def gradescope(report):
 def _task_output(task):
     if task.passed:
         return "passed"
-    lines = [task.message, f"[{', '.join(task.diagnoses)}]", *task.details]
-    return "\n".join(lines)
+    return "\n".join([f"[{', '.join(task.diagnoses)}]", *task_body(task, indent="")])
 
 
 def render_gradescope(report):

@@ -20,7 +20,9 @@ _libc = ctypes.CDLL(None, use_errno=True)
 
 
 def _mount(source, target, fstype, flags, data=None):
-    encode = lambda s: s.encode() if s is not None else None
+    def encode(text):
+        return text.encode() if text is not None else None
+
     if _libc.mount(encode(source), encode(target), encode(fstype), ctypes.c_ulong(flags), encode(data)) != 0:
         number = ctypes.get_errno()
         raise OSError(number, f"mount {target}: {os.strerror(number)}")

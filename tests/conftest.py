@@ -55,31 +55,39 @@ def solution_text(name="softmax"):
     return strip_markers((ROOT / "solutions" / f"{name}.py").read_text())
 
 
-_EXPECT = re.compile(r"# expect (\w+): (pass|fail)\s*(.*)")
+_EXPECT = re.compile(r"# expect (\w+): (pass|fail)\s*([^;]*)(?:;\s*score\s+([0-9.]+))?\s*$")
 
 
 def expectations(path):
-    """A corpus file's header, `# expect <task>: pass` or `# expect <task>: fail <codes>`,
-    as {task: (passes, sorted codes)}."""
+    """A corpus file's header, `# expect <task>: pass` or `# expect <task>: fail <codes>[; score <points>]`,
+    as {task: (passes, sorted codes, score or None)}; a failing task with parts names its score."""
     found = {}
     for line in path.read_text().splitlines()[:10]:
         match = _EXPECT.match(line)
         if match:
-            found[match.group(1)] = (match.group(2) == "pass", sorted(match.group(3).split()))
+            score = float(match.group(4)) if match.group(4) else None
+            found[match.group(1)] = (match.group(2) == "pass", sorted(match.group(3).split()), score)
     return found
 
 
+def reasons(task):
+    """A task's facts, its own or its failed parts', for assertion messages."""
+    return "; ".join([task.fact] * bool(task.fact) + [f"{p.name}: {p.fact}" for p in task.parts if not p.passed])
+
+
 def assert_verdicts(report, expected):
-    """Each task passes with full marks and no diagnosis, or fails with 0, a message and exactly its codes."""
+    """Each task passes with full marks and no diagnosis, or fails below full marks, says why, and has
+    exactly its codes (a task with parts: the codes of its failed parts)."""
     for task in report.tasks:
-        passed, codes = expected[task.name]
-        assert task.passed == passed, f"{task.name}: {task.message}"
+        passed, codes, score = expected[task.name]
+        assert task.passed == passed, f"{task.name}: {reasons(task)}"
         if passed:
-            assert task.diagnoses == [] and task.score == task.max_score
+            assert task.diagnoses == () and task.score == task.max_score
         else:
-            assert task.score == 0
-            assert sorted(task.diagnoses) == codes, f"{task.name}: {task.message}"
-            assert task.message  # every failure says why
+            assert task.score == (0 if score is None else score), f"{task.name}: {reasons(task)}"
+            assert sorted(task.diagnoses) == codes, f"{task.name}: {reasons(task)}"
+            assert task.fact or task.parts  # every failure says why
+            assert all(part.fact for part in task.parts if not part.passed)
 
 
 # The distribution, for the slow tests: built once per session from this checkout, and

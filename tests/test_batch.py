@@ -13,14 +13,16 @@ import shutil
 import signal
 import subprocess
 import time
+from dataclasses import replace
 
 import pytest
 from conftest import SUBMISSIONS, grade_command, run_grade
 
 from grader import exercises, report
 from grader.checking.grading import grade_file
+from grader.checking.results import Report
 from grader.classroom.batch import Item, discover, run
-from grader.classroom.job import grade_bytes, report_from_row
+from grader.classroom.job import grade_bytes
 from grader.submission import SubmissionError, UsageError, read_submission, submission_from_bytes
 
 CORPUS = SUBMISSIONS / "softmax"
@@ -179,14 +181,16 @@ class TestBatchOutputs:
         assert "graded 8, reused 0" in retimed.stdout
 
 
+@pytest.mark.slow  # the whole softmax corpus graded twice, by grade batch and by grade check
 def test_batch_rows_match_grade_check_on_the_whole_corpus(tmp_path):
     result = run_grade("batch", CORPUS, "-e", "softmax", "--out", tmp_path, "--timeout", "1")
     assert result.returncode == 0, result.stderr
     files = sorted(CORPUS.glob("*.py"))
     for path in files:
-        row = json.loads((tmp_path / "results" / f"{path.stem}.json").read_text())["row"]
-        expected = grade_file(path, EXERCISE, timeout=1.0).to_dict()
-        assert {key: row[key] for key in expected} == expected, path.stem
+        stored = Report.from_dict(json.loads((tmp_path / "results" / f"{path.stem}.json").read_text())["row"])
+        expected = grade_file(path, EXERCISE, timeout=1.0)
+        # The same Report but for the time it took and what the submission printed (batch keeps no output).
+        assert replace(stored, seconds=0.0) == replace(expected, seconds=0.0, output=""), path.stem
     assert f"graded {len(files)}, reused 0" in result.stdout
 
 
@@ -243,14 +247,18 @@ def test_a_dying_worker_costs_only_its_row(tmp_path):
         shutil.copy(CORPUS / "correct_vectorized.py", tmp_path / f"{student}.py")
     items = [Item(student, tmp_path / f"{student}.py") for student in ("alice", "mallory", "zoe")]
     outcome = run(items, EXERCISE, tmp_path / "out", OPTIONS, jobs=2, work=die_for_mallory)
-    assert {student: row["score"] for student, row in outcome.rows.items()} == {"alice": 4, "mallory": 0, "zoe": 4}
-    mallory = outcome.rows["mallory"]
-    assert mallory["grader_failure"] and mallory["tasks"][0]["diagnoses"] == ["crashed"]
-    assert "killed by SIGKILL" in mallory["tasks"][0]["message"]
+    assert {student: result.score for student, result in outcome.reports.items()} == {
+        "alice": 4,
+        "mallory": 0,
+        "zoe": 4,
+    }
+    mallory = outcome.reports["mallory"]
+    assert mallory.grader_failure and mallory.tasks[0].diagnoses == ("crashed",)
+    assert "killed by SIGKILL" in mallory.tasks[0].fact
     # not stored as final: the next run grades mallory again and reuses the others
     again = run(items, EXERCISE, tmp_path / "out", OPTIONS, jobs=2)
     assert again.graded == ["mallory"] and sorted(again.reused) == ["alice", "zoe"]
-    assert again.rows["mallory"]["score"] == 4
+    assert again.reports["mallory"].score == 4
 
 
 SLOW = """\
@@ -261,6 +269,7 @@ def forward(X, W, b):
 """
 
 
+@pytest.mark.slow
 def test_ctrl_c_keeps_finished_results_and_writes_grades_and_summary_marked_incomplete(tmp_path):
     # Two quick submissions, then ten that each take --timeout (30 s): the first result file
     # appears long before any slow one can finish, so the interrupt always lands mid-run.
@@ -327,7 +336,7 @@ def test_bytes_and_paths_make_the_same_submission(tmp_path):
     row = grade_bytes("work.py", (CORPUS / "db_missing_keepdims.py").read_bytes(), "softmax", OPTIONS)
     json.dumps(row)  # plain JSON types only: it travels between processes and machines
     assert row["score"] == 3 and row["unreadable"] is None
-    assert report.render_text(report_from_row(row)).startswith("softmax: ")
+    assert report.render_text(Report.from_dict(row)).startswith("softmax: ")
 
 
 def test_grade_check_format_gradescope_has_the_documented_shape():
@@ -395,11 +404,9 @@ def test_a_jail_killed_from_outside_is_not_blamed_and_is_graded_again(tmp_path):
     items = [Item("mallory", tmp_path / "mallory.py")]
     options = {**OPTIONS, "timeout": 30.0}
     outcome = run(items, EXERCISE, tmp_path / "out", options, jobs=1, work=kill_the_jail_of_mallory)
-    row = outcome.rows["mallory"]
-    forward = row["tasks"][0]
-    assert forward["diagnoses"] == ["killed"] and "killed from outside" in forward["message"]
-    assert "sys.exit" not in forward["message"] and row["grader_failure"]
-    summary = (tmp_path / "out" / "summary.txt").read_text() if (tmp_path / "out" / "summary.txt").exists() else ""
+    result = outcome.reports["mallory"]
+    forward = result.tasks[0]
+    assert forward.diagnoses == ("killed",) and "killed from outside" in forward.fact
+    assert "sys.exit" not in forward.fact + forward.hint and result.grader_failure
     again = run(items, EXERCISE, tmp_path / "out", options, jobs=1, work=kill_the_jail_of_mallory)
     assert again.graded == ["mallory"] and again.reused == []  # not cached: graded again
-    del summary

@@ -197,9 +197,9 @@ def test_a_file_swapped_for_a_link_after_discovery_is_refused(tmp_path):
     outcome = run(
         items, exercises.load("softmax"), tmp_path / "out", {"timeout": 1.0, "seed": 0, "memory_mb": 1024}, jobs=1
     )
-    row = outcome.rows["alice"]
-    assert row["score"] == 0 and "is a symbolic link" in row["unreadable"]
-    assert "TOPSECRET" not in json.dumps(row)
+    result = outcome.reports["alice"]
+    assert result.score == 0 and "is a symbolic link" in result.unreadable
+    assert "TOPSECRET" not in json.dumps(result.to_dict())
 
 
 def test_links_in_the_nbgrader_layout_are_refused_at_any_depth(tmp_path):
@@ -254,9 +254,10 @@ def test_cells_a_spreadsheet_would_run_are_inert_and_numbers_stay_numbers(hostil
 
 def test_every_cell_of_grades_csv_is_escaped(tmp_path):
     from grader import exercises
+    from grader.checking.results import Report, TaskResult
     from grader.classroom.batch import write_grades
 
-    row = {"score": 4, "tasks": [{"name": "forward", "score": 1}]}
+    row = Report("softmax", "", "", 4, 4, (TaskResult("forward", 1, 1, True),))
     write_grades(
         tmp_path / "grades.csv",
         {"\tx": row, "\rcmd": row, "-2.5e3": row, "-x": row, "plain": row},

@@ -8,29 +8,29 @@ from grader.sandbox.wire import Other
 
 def test_a_single_matching_transformation_is_named():
     expected = np.arange(1.0, 7.0).reshape(2, 3)
-    assert name_mistake(-expected, {"sign_flipped": -expected, "not_averaged": expected * 5}) == "sign_flipped"
+    assert name_mistake(-expected, {"sign_flipped": [-expected], "not_averaged": [expected * 5]}) == "sign_flipped"
 
 
 def test_an_ambiguous_match_gets_no_name():
     # With m = 1, "m times too large" and "the right result" coincide: do not guess.
     expected = np.ones((1, 3))
-    assert name_mistake(expected, {"not_averaged": expected * 1, "double_averaged": expected / 1}) is None
+    assert name_mistake(expected, {"not_averaged": [expected * 1], "double_averaged": [expected / 1]}) is None
 
 
 def test_a_match_with_nan_is_never_named():
     got = np.array([[np.nan, 1.0]])
-    assert name_mistake(got, {"sign_flipped": got.copy()}) is None
+    assert name_mistake(got, {"sign_flipped": [got.copy()]}) is None
 
 
 def test_an_unexplained_wrong_shape_is_a_shape_mismatch_with_both_shapes():
-    verdict = has_shape(np.zeros((3, 1)), (1, 3), "db", {"missing_keepdims": np.zeros(3)})
+    verdict = has_shape(np.zeros((3, 1)), (1, 3), "db", {"missing_keepdims": [np.zeros(3)]})
     assert verdict.diagnoses == ("shape_mismatch",)
-    assert verdict.message == "db has shape (3,1), expected (1,3)"
+    assert verdict.fact == "db has shape (3,1), expected (1,3)"
 
 
 def test_a_constant_factor_is_reported_when_no_name_fits():
     expected = np.arange(1.0, 7.0).reshape(2, 3)
-    verdict = matches(expected * 2.5, expected, "dW", {"not_averaged": expected * 300})
+    verdict = matches(expected * 2.5, expected, "dW", {"not_averaged": [expected * 300]})
     assert verdict.diagnoses == ("wrong_value",)
     assert "it is 2.5 times the right result" in verdict.details[-1]
 
@@ -46,5 +46,5 @@ def test_other_objects_are_described_by_type_only():
     from grader.checking.checks import is_array
 
     verdict = is_array(Other("Sneaky"), "dW", (2, 3))
-    assert verdict.message == "dW returned a Sneaky, expected a numpy array of shape (2,3)"
+    assert verdict.fact == "dW returned a Sneaky, expected a numpy array of shape (2,3)"
     assert verdict.diagnoses == ("wrong_type",)

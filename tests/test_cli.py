@@ -1,9 +1,10 @@
 """The `grade` command as a user runs it: exit codes, one-line errors, pure JSON."""
 
+import inspect
 import json
 
 import pytest
-from conftest import ROOT, run_grade, run_json, solution_text
+from conftest import ROOT, SUBMISSIONS, run_grade, run_json, solution_text
 
 
 def test_reference_solution_gets_full_marks_and_exit_0():
@@ -26,25 +27,76 @@ def test_the_stub_scores_zero_with_exit_1():
     assert {d for task in report["tasks"] for d in task["diagnoses"]} == {"not_implemented"}
 
 
+TASK_KEYS = {"name", "score", "max_score", "passed", "diagnoses", "fact", "hint", "details", "case", "parts"}
+
+
 def test_json_has_exactly_the_documented_keys(write):
     path = write("softmax.py", (ROOT / "tests/submissions/softmax/db_missing_keepdims.py").read_text())
     result, report = run_json("check", path)
     assert result.returncode == 1
-    assert set(report) == {"exercise", "score", "max_score", "tasks"}
+    assert set(report) == {
+        "exercise",
+        "title",
+        "path",
+        "score",
+        "max_score",
+        "tasks",
+        "cell_errors",
+        "seconds",
+        "unreadable",
+        "grader_failure",
+        "sandbox",
+    }
     assert [task["name"] for task in report["tasks"]] == ["forward", "dZ", "dW", "db"]
     db = report["tasks"][3]
-    assert set(db) >= {"name", "score", "max_score", "passed", "message", "diagnoses"}
+    assert set(db) == TASK_KEYS
     assert db["diagnoses"] == ["missing_keepdims"] and db["score"] == 0 and report["score"] == 3
+    assert db["fact"] == "db has shape (7,), expected (1,7)"
+    assert db["hint"] == "sum with keepdims=True: np.sum(dZ, axis=0, keepdims=True) is (1,k), like b"
+    assert db["case"] == "small random inputs (m=5, d=4, k=7)" and db["parts"] == []
 
 
-def test_text_output_teaches_the_fix_for_missing_keepdims(write):
+@pytest.mark.slow
+def test_json_has_the_parts_of_a_task_and_their_scores():
+    path = SUBMISSIONS / "two_layer" / "grads_missing_regularization.py"
+    result, report = run_json("check", path, "-e", "two_layer", "--timeout", "5")
+    assert result.returncode == 1
+    task = next(task for task in report["tasks"] if task["name"] == "loss_and_grads")
+    assert (task["score"], task["max_score"], task["passed"]) == (1, 3, False)
+    assert task["diagnoses"] == ["missing_regularization"] and task["fact"] == ""
+    loss, grads = task["parts"]
+    assert set(loss) == set(grads) == TASK_KEYS - {"parts"}
+    assert (loss["name"], loss["score"], loss["max_score"], loss["passed"]) == ("loss", 1, 1, True)
+    assert (grads["name"], grads["score"], grads["max_score"], grads["passed"]) == ("grads", 0, 2, False)
+    assert grads["diagnoses"] == ["missing_regularization"] and "lack the penalty's gradient" in grads["fact"]
+    assert grads["hint"] and grads["case"].startswith("a small network")
+    assert report["score"] == 8
+
+
+def test_text_output_gives_fact_hint_and_input_on_their_own_lines(write):
     path = write("softmax.py", (ROOT / "tests/submissions/softmax/db_missing_keepdims.py").read_text())
     result = run_grade("check", path)
-    db_line = next(line for line in result.stdout.split("\n") if "FAIL  db" in line)
-    assert "db has shape (7,), expected (1,7)" in db_line
-    assert "keepdims=True" in db_line
-    assert "[missing_keepdims]" in result.stdout
+    lines = result.stdout.split("\n")
+    at = lines.index("  FAIL  db       0/1  [missing_keepdims]")
+    assert lines[at + 1 : at + 4] == [
+        "        db has shape (7,), expected (1,7)",
+        "        hint: sum with keepdims=True: np.sum(dZ, axis=0, keepdims=True) is (1,k), like b",
+        "        input: small random inputs (m=5, d=4, k=7)",
+    ]
     assert result.stdout.strip().endswith("softmax: 3/4 points")
+
+
+def test_long_text_is_wrapped_and_indented_under_its_task(write):
+    code = (ROOT / "solutions" / "softmax.py").read_text().replace("return G / m", "return G")
+    result = run_grade("check", write("softmax.py", code))
+    lines = result.stdout.split("\n")
+    at = lines.index("  FAIL  dZ       0/1  [not_averaged]")
+    body = lines[at + 1 : lines.index("  PASS  dW       1/1")]
+    assert max(len(line) for line in lines[1:]) <= 100  # the first names the file: as long as its path
+    assert body[0] == "        dZ is m times too large"
+    assert body[1].startswith("        hint: J is the mean of m losses")
+    assert body[2].startswith("        relative error ") and body[3].startswith("          ")  # a detail, wrapped
+    assert body[-1].startswith("        input: ")
 
 
 def test_a_wrong_value_shows_the_worst_entry_and_the_threshold(write):
@@ -56,10 +108,10 @@ def test_a_wrong_value_shows_the_worst_entry_and_the_threshold(write):
     result, report = run_json("check", write("softmax.py", code))
     dz = report["tasks"][1]
     assert dz["diagnoses"] == ["wrong_value"]
-    assert "dZ does not match finite differences of the mean cross-entropy" in dz["message"]
+    assert dz["fact"] == "dZ does not match finite differences of the mean cross-entropy"
     detail = dz["details"][0]
     assert "above tolerance 1e-05" in detail and "worst entry (" in detail and "expected" in detail
-    assert dz["details"][-1].startswith("input: ")
+    assert dz["case"] == "small random scores (m=5, k=7)"
 
 
 def test_exercise_option_overrides_the_file_name(write):
@@ -100,29 +152,37 @@ def test_a_file_that_is_not_utf8_scores_zero_with_a_reason(tmp_path):
     path.write_bytes(b"\xff\xfe\x00def forward")
     result, report = run_json("check", path)
     assert result.returncode == 1 and report["score"] == 0
-    assert "not UTF-8" in report["tasks"][0]["message"]
+    assert "not UTF-8" in report["tasks"][0]["fact"] and report["unreadable"] == report["tasks"][0]["fact"]
 
 
 @pytest.mark.parametrize(
-    "name, content, reason",
+    "name, content, reason, hint",
     [
-        ("softmax.py", "def forward(X, W, b):\n    return X @ W +\n", "the file does not run: SyntaxError"),
-        ("softmax.ipynb", '{"cells": [', "softmax.ipynb is not a valid notebook: not JSON"),
+        (
+            "softmax.py",
+            "def forward(X, W, b):\n    return X @ W +\n",
+            "the file does not run: SyntaxError",
+            "         hint: the file must run from top to bottom",
+        ),
+        ("softmax.ipynb", '{"cells": [', "softmax.ipynb is not a valid notebook: not JSON", None),
     ],
 )
-def test_a_submission_that_cannot_run_says_why_once(tmp_path, name, content, reason):
+def test_a_submission_that_cannot_run_says_why_once(tmp_path, name, content, reason, hint):
     (tmp_path / name).write_text(content)
     result = run_grade("check", tmp_path / name)
     assert result.returncode == 1 and "Traceback" not in result.stdout + result.stderr
     lines = result.stdout.splitlines()
-    assert [line for line in lines if reason in line] == [lines[1]] and lines[1].startswith("  ERROR  " + reason)
-    assert "every task scores 0: forward, dZ, dW, db" in result.stdout and lines[-1] == "softmax: 0/4 points"
+    assert lines[1] == "  ERROR  [import_error]"
+    assert [line for line in lines if reason in line] == [lines[2]] and lines[2].startswith("         " + reason)
+    assert lines[3].startswith(hint) if hint else "hint:" not in result.stdout  # nothing of theirs ran: no hint
+    assert lines[-2:] == ["         every task scores 0: forward, dZ, dW, db", "softmax: 0/4 points"]
 
 
 def test_list_shows_tasks_and_points():
     result = run_grade("list")
     assert result.returncode == 0
     assert "softmax:" in result.stdout and "db(dZ) -> db (1,k)  1 point" in result.stdout
+    assert "loss_and_grads(X, y, params, reg) -> (loss, grads)  3 points (loss 1, grads 2)" in result.stdout
 
 
 def test_verbose_shows_what_the_submission_printed(write):
@@ -166,3 +226,30 @@ def test_version_names_the_distribution_and_matches_the_package():
 
     result = run_grade("--version")
     assert (result.returncode, result.stdout) == (0, f"grade {__version__} ({DISTRIBUTION})\n")
+
+
+def test_each_default_and_the_version_are_defined_once():
+    from importlib.metadata import version
+
+    import click
+
+    from grader import DISTRIBUTION, __version__, defaults
+    from grader.classroom.job import DEFAULT_OPTIONS
+    from grader.cli import cli
+    from grader.integrations.nbgrader_source import CONFIG_LINES
+
+    assert version(DISTRIBUTION) == __version__, "pyproject.toml reads the version from grader/__init__.py: reinstall"
+    for command in ("check", "batch"):
+        options = {p.name: p.default for p in cli.commands[command].params if isinstance(p, click.Option)}
+        assert (options["timeout"], options["memory_mb"], options["seed"]) == (
+            defaults.TIMEOUT,
+            defaults.MEMORY_MB,
+            defaults.SEED,
+        )
+    assert DEFAULT_OPTIONS == {"timeout": defaults.TIMEOUT, "memory_mb": defaults.MEMORY_MB, "seed": defaults.SEED}
+    assert f"timeout = {defaults.TIMEOUT!r} " in CONFIG_LINES and f"memory_mb = {defaults.MEMORY_MB!r} " in CONFIG_LINES
+    # The sandbox's own defaults, for callers that give none, are these.
+    from grader.sandbox import base
+
+    init = inspect.signature(base.Sandbox.__init__).parameters
+    assert (init["timeout"].default, init["memory_mb"].default) == (defaults.TIMEOUT, defaults.MEMORY_MB)

@@ -14,6 +14,7 @@ import pytest
 from conftest import ROOT, SUBMISSIONS, assert_verdicts, expectations, run_grade, solution_text
 
 from grader import exercises
+from grader import report as report_text
 from grader.checking.grading import grade_file
 
 TASKS = {"affine_forward", "relu_forward", "affine_backward", "relu_backward", "loss_and_grads", "train"}
@@ -22,7 +23,7 @@ TIMEOUT = 5.0  # per task; train keeps its own limit (Task.timeout)
 
 
 def test_the_corpus_covers_every_task_and_the_issue_mutants():
-    codes = {code for _, path in FILES for _, (_, wanted) in expectations(path).items() for code in wanted}
+    codes = {code for _, path in FILES for _, (_, wanted, _) in expectations(path).items() for code in wanted}
     assert {
         "wrong_mask",
         "wrong_layer_order",
@@ -38,21 +39,28 @@ def test_the_corpus_covers_every_task_and_the_issue_mutants():
         "wrong_keys",
     } <= codes
     assert all(set(expectations(path)) == TASKS for _, path in FILES)
+    # Partial credit: a right loss with wrong gradients, one wrong gradient of three, a train that
+    # learns but ignores hidden_sizes and one that follows them but does not learn.
+    scores = {(task, score) for _, path in FILES for task, (_, _, score) in expectations(path).items()}
+    assert {("loss_and_grads", 1), ("affine_backward", 1.5), ("train", 1)} <= scores
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("name,path", FILES, ids=[f"{name}/{path.stem}" for name, path in FILES])
 def test_submission_gets_its_expected_verdicts(name, path):
     report = grade_file(path, exercises.load(name), timeout=TIMEOUT)
     assert_verdicts(report, expectations(path))
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("name", ["two_layer", "n_layer"])
 def test_the_reference_solution_gets_full_marks(name, write):
     report = grade_file(write(f"{name}.py", solution_text(name)), exercises.load(name), timeout=TIMEOUT)
-    assert_verdicts(report, {task: (True, []) for task in TASKS})
+    assert_verdicts(report, {task: (True, [], None) for task in TASKS})
     assert report.artifacts["boundary"].accuracy >= 0.95
 
 
+@pytest.mark.slow
 def test_grade_check_plot_writes_the_decision_regions(tmp_path):
     picture = tmp_path / "boundary.png"
     result = run_grade("check", ROOT / "solutions" / "two_layer.py", "--json", "--plot", picture)
@@ -89,9 +97,12 @@ def test_the_readme_example_exercise_grades(tmp_path, write):
             return {"w": X.T @ dz, "b": np.sum(dz, keepdims=True)}
     """
     report = grade_file(write("good.py", good), module.EXERCISE, timeout=TIMEOUT)
-    assert report.score == 2 and report.tasks[0].diagnoses == []
+    assert report.score == 2 and report.tasks[0].diagnoses == ()
     report = grade_file(write("bad.py", good.replace(") / X.shape[0]", ")")), module.EXERCISE, timeout=TIMEOUT)
     (task,) = report.tasks
-    assert not task.passed and task.diagnoses == ["wrong_value"]
-    assert task.message.startswith("grads['w'], grads['b'] are not the gradient of the loss")
+    assert not task.passed and task.diagnoses == ("wrong_value",)
+    assert task.fact.startswith("grads['w'], grads['b'] are not the gradient of the loss")
+    assert task.hint.startswith("no common mistake matches")
     assert task.details[0].startswith("grads['w'] wrong: entries (0) expected")
+    shown = section.split("check above reports", 1)[1].split("```\n", 2)[1]
+    assert report_text.render_task(task) == shown

@@ -84,6 +84,38 @@ def test_the_same_seed_gives_the_same_result(point):
     assert first.details == again.details
 
 
+class Scripted:
+    """`smooth`, except on the calls numbered in `others` (0 is J at the point itself), where a linear
+    term <u, theta' - theta> is added: the slope along some directions is off by <u, v> at every step,
+    as through a kink no test can see. Each probe costs two calls, and two more when it fails."""
+
+    def __init__(self, theta, u, others):
+        self.theta, self.u, self.others, self.calls = theta, u, set(others), 0
+
+    def __call__(self, params):
+        number, self.calls = self.calls, self.calls + 1
+        value = smooth(params)
+        if number in self.others:
+            value += sum(float(np.vdot(self.u[k], params[k] - self.theta[k])) for k in params)
+        return value
+
+
+def test_a_lone_failing_probe_is_confirmed_before_the_gradient_is_called_wrong(point):
+    u = {key: np.ones_like(value) for key, value in point.items()}
+    J = Scripted(point, u, others=range(1, 5))  # the first probe (2 calls, 2 more to re-measure) disagrees
+    result = check_directional(J, point, smooth_grads(point), seed=1)
+    assert result.passed and result.failures == 1
+    assert result.probes == 4 + 2  # the two confirming probes were drawn, and agreed
+
+
+def test_a_failure_the_next_probes_miss_is_caught_by_the_confirming_ones(point):
+    u = {key: np.ones_like(value) for key, value in point.items()}
+    wrong = {key: smooth_grads(point)[key] + u[key] for key in point}
+    J = Scripted(point, u, others=range(5, 11))  # probes 2-4 see a J whose gradient is `wrong`
+    result = check_directional(J, point, wrong, seed=1)
+    assert not result.passed and result.failures == 3 and result.probes == 6
+
+
 # -- kinks --------------------------------------------------------------------------------
 def kinked_point():
     # Two entries within the step (1e-5) of relu's kink: most directions cross one.
@@ -185,9 +217,10 @@ def test_the_grader_names_every_mutant(spiral_net, name):
     X, y, params, right = spiral_net
     verdict = check_grads(_mutant(name, X, y, params, right), params, X, y, REG, seed=11)
     expected = "wrong_axis" if name == "db_wrong_axis" else MUTANTS[name][1]
-    assert verdict is not None and verdict.diagnoses == (expected,), verdict.message
+    assert verdict is not None and verdict.diagnoses == (expected,), verdict.fact
 
 
+@pytest.mark.slow  # a statistical sweep: 10,000 evaluations of the spiral net's loss
 def test_no_false_failures_of_the_right_gradients_over_1000_seeds():
     # A test, not only a benchmark: 1000 checks of about 10 evaluations take ~5 s.
     # Each seed draws new parameters and new directions; kinks must have been met.

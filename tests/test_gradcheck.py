@@ -47,6 +47,13 @@ def test_relative_error_is_norm_wise_and_zero_for_two_zeros():
     assert relative_error(np.array([1.0]), np.array([-1.0])) == pytest.approx(2.0)
 
 
+def test_a_relative_error_of_1e_4_fails():
+    # e.g. an epsilon of 1e-4 added to a denominator "for safety": small, but not rounding
+    expected = np.random.default_rng(3).standard_normal((5, 7))
+    assert not compare(expected * (1 + 1e-4), expected).passed
+    assert not check_gradient(lambda v: float(np.sum(v**2)), expected, 2 * expected * (1 + 1e-4)).passed
+
+
 def test_float32_rounding_stays_within_tolerance_but_a_missing_factor_does_not():
     rng = np.random.default_rng(2)
     expected = rng.standard_normal((300, 3)) / 300

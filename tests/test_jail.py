@@ -470,3 +470,45 @@ def forward(X, W, b):
 """
     result = run_probe(runner, code, call="forward", timeout=60)
     assert result["call"]["status"] == "ok", result
+
+
+def test_without_a_pid_namespace_an_orphan_that_reaches_the_fork_server_is_killed_too():
+    """No pid namespace (a restricted kernel): a process that escaped into its own session, whose
+    keeper was then killed from outside, is re-parented to the fork server, and must die there."""
+    import numpy as np
+    import psutil
+
+    from grader.sandbox import Sandbox, server
+    from grader.submission import submission_from_bytes
+
+    code = b"""
+import os, time
+if os.fork() == 0:
+    if os.fork() == 0:
+        os.setsid()
+        print("ESCAPED", os.getpid(), flush=True)
+        time.sleep(300)
+    os._exit(0)
+time.sleep(0.3)
+def forward(X):
+    time.sleep(300)
+"""
+    disable = ("namespaces",)
+    box = Sandbox(submission_from_bytes("escape.py", code), timeout=30, disable=disable)
+    try:
+        box.call("no_such_function", (np.zeros(1),))  # loaded: the escapee runs
+        escaped = int(next(line for line in box.output.splitlines() if line.startswith("ESCAPED")).split()[1])
+        fork_server = server.server(disable).process.pid
+        for keeper in psutil.Process(fork_server).children():
+            if keeper.pid != escaped:
+                keeper.kill()  # from outside: the escapee's subreaper is gone
+        deadline = time.monotonic() + 10
+        while psutil.Process(escaped).ppid() != fork_server and time.monotonic() < deadline:
+            time.sleep(0.05)
+        assert psutil.Process(escaped).ppid() == fork_server
+    finally:
+        box.close()
+    deadline = time.monotonic() + 5
+    while psutil.pid_exists(escaped) and psutil.Process(escaped).status() != psutil.STATUS_ZOMBIE:
+        assert time.monotonic() < deadline, "the escapee outlived grading"
+        time.sleep(0.05)

@@ -1,9 +1,12 @@
 """The test cells' feedback (grader.notebook, in the learner's kernel) and GradeTasks on a parsed notebook."""
 
+import contextlib
+import io
 import json
+import os
 
 import pytest
-from conftest import ROOT, SUBMISSIONS, run_grade, run_json
+from conftest import ROOT, SUBMISSIONS, run_grade, run_json, solution_text
 
 from grader import feedback
 
@@ -115,6 +118,7 @@ def test_nbgrader_source_usage_errors(tmp_path, args, message):
 
 
 # -- GradeTasks on an already-parsed notebook --------------------------------------------------
+@pytest.mark.slow
 def test_grade_tasks_scores_an_unknown_test_cell_zero_and_shows_cell_errors():
     pytest.importorskip("nbgrader")
     import nbformat
@@ -154,6 +158,42 @@ def test_grade_tasks_scores_an_unknown_test_cell_zero_and_shows_cell_errors():
     assert nb.cells[1].outputs[0].ename == "NameError"
 
 
+@pytest.mark.slow
+def test_grade_tasks_writes_part_scores_into_a_test_cell():
+    pytest.importorskip("nbgrader")
+    from nbformat import v4
+
+    from grader.integrations.nbgrader import GradeTasks
+
+    code = solution_text("two_layer").replace("dW = A_prev.T @ dZ", "dW = dZ.T @ A_prev")
+    assert code != solution_text("two_layer")
+    test = v4.new_code_cell(
+        "from grader import feedback\nfeedback('two_layer', 'affine_backward', globals())",
+        metadata={
+            "nbgrader": {
+                "grade": True,
+                "solution": False,
+                "locked": True,
+                "points": 2,
+                "grade_id": "test_affine_backward",
+                "schema_version": 3,
+            }
+        },
+    )
+    nb = v4.new_notebook(cells=[v4.new_code_cell(code), test])
+    nb, _ = GradeTasks(timeout=5).preprocess(nb, {"nbgrader": {"notebook": "two_layer"}})
+    text, points = nb.cells[1].outputs
+    assert points.data["text/plain"] == "1.5"  # nbgrader's score for the cell: dA_prev 1 + db 0.5
+    assert text.text.splitlines()[:4] == [
+        "  FAIL  affine_backward  1.5/2  [transposed]",
+        "        PASS  dA_prev  1/1",
+        "        FAIL  dW       0/0.5  [transposed]",
+        "              dW has shape (3,5), expected (5,3)",
+    ]
+    assert all(len(line) <= 100 for line in text.text.splitlines())
+
+
+@pytest.mark.slow
 def test_config_lines_are_nbgraders_default_with_execute_replaced():
     pytest.importorskip("nbgrader")
     from nbgrader.converters import Autograde
@@ -168,8 +208,14 @@ def test_config_lines_are_nbgraders_default_with_execute_replaced():
 
     from traitlets.utils.importstring import import_item
 
+    from grader import defaults
     from grader.integrations.nbgrader import GradeTasks
 
+    assert (GradeTasks().timeout, GradeTasks().memory_mb, GradeTasks().seed) == (
+        defaults.TIMEOUT,
+        defaults.MEMORY_MB,
+        defaults.SEED,
+    )
     default = Autograde.class_traits()["autograde_preprocessors"].default()
     written = [import_item(name) for name in configured(CONFIG_LINES).Autograde.autograde_preprocessors]
     assert default[0].__name__ == "Execute"
@@ -177,3 +223,39 @@ def test_config_lines_are_nbgraders_default_with_execute_replaced():
     readme = (ROOT / "README.md").read_text().split("## Autograding with nbgrader")[1]
     block = readme.split("```python\n")[1].split("```")[0]
     assert configured(block) == configured(CONFIG_LINES)
+
+
+# -- one source of inputs for every path ------------------------------------------------------------
+RECORDER = """
+import hashlib
+import numpy as np
+
+
+def _recorded(function):
+    def called(*args):
+        digest = hashlib.sha256(b"".join(np.ascontiguousarray(a).tobytes() for a in args)).hexdigest()
+        print(f"CALL {function.__name__} {digest}", flush=True)
+        return function(*args)
+    return called
+
+
+forward, dZ, dW, db = (_recorded(f) for f in (forward, dZ, dW, db))
+"""
+
+
+@pytest.mark.parametrize("seed", [0, 7])
+def test_grade_check_and_the_notebook_feedback_call_the_learner_on_the_same_inputs(tmp_path, write, seed):
+    from grader import exercises
+    from grader.checking.grading import grade_file
+
+    code = solution_text() + RECORDER
+    report = grade_file(write("softmax.py", code), exercises.load("softmax"), seed=seed)
+    assert report.score == 4
+    sandboxed = [line for line in report.output.splitlines() if line.startswith("CALL ")]
+    namespace = {"__name__": "__main__"}
+    exec(code, namespace)
+    printed = io.StringIO()
+    with contextlib.redirect_stdout(printed):
+        assert [feedback("softmax", task, namespace, seed=seed) for task in TASKS] == [1.0] * 4
+    assert sandboxed and [line for line in printed.getvalue().splitlines() if line.startswith("CALL ")] == sandboxed
+    assert len(sandboxed) == 10  # forward's 4 cases, then 2 each for dZ, dW and db

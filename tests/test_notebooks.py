@@ -40,7 +40,7 @@ def test_an_error_in_a_cell_points_at_the_cell_and_line(tmp_path):
     path = notebook(tmp_path / "softmax.ipynb", "import numpy as np", broken)
     _, report = run_json("check", path)
     dw = report["tasks"][2]
-    assert dw["diagnoses"] == ["exception"] and "ValueError" in dw["message"]
+    assert dw["diagnoses"] == ["exception"] and "ValueError" in dw["fact"]
     assert dw["details"][0].startswith("at softmax.ipynb, cell 3, line ")
 
 
@@ -49,7 +49,7 @@ def test_a_notebook_that_is_not_json_scores_zero_with_a_reason(tmp_path):
     path.write_text('{"cells": [')
     result, report = run_json("check", path)
     assert result.returncode == 1 and report["score"] == 0
-    assert all("not a valid notebook: not JSON" in task["message"] for task in report["tasks"])
+    assert all("not a valid notebook: not JSON" in task["fact"] for task in report["tasks"])
     assert all(task["diagnoses"] == ["import_error"] for task in report["tasks"])
 
 

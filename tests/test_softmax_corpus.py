@@ -5,18 +5,21 @@ mutants carry their bug and the exact diagnosis it must get; correct solutions i
 several styles must pass with no diagnosis at all.
 """
 
+import json
+
 import pytest
 from conftest import SUBMISSIONS, assert_verdicts, expectations
 
 from grader import exercises
 from grader.checking.grading import grade_file
+from grader.checking.results import Report
 
 EXERCISE = exercises.load("softmax")
 FILES = sorted((SUBMISSIONS / "softmax").glob("*.py"))
 
 
 def test_the_corpus_covers_every_task_and_every_softmax_code():
-    codes = {code for path in FILES for _, (_, wanted) in expectations(path).items() for code in wanted}
+    codes = {code for path in FILES for _, (_, wanted, _) in expectations(path).items() for code in wanted}
     assert {
         "missing_keepdims",
         "wrong_axis",
@@ -40,4 +43,7 @@ def test_the_corpus_covers_every_task_and_every_softmax_code():
 
 @pytest.mark.parametrize("path", FILES, ids=[path.stem for path in FILES])
 def test_submission_gets_its_expected_verdicts(path):
-    assert_verdicts(grade_file(path, EXERCISE, timeout=2.0), expectations(path))
+    report = grade_file(path, EXERCISE, timeout=2.0)
+    assert_verdicts(report, expectations(path))
+    # The plain-data form (JSON, batch rows, stored results) gives back exactly this Report.
+    assert Report.from_dict(json.loads(json.dumps(report.to_dict()))) == report

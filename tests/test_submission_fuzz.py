@@ -109,7 +109,7 @@ def test_a_deeply_nested_notebook_scores_zero_with_a_reason_not_an_internal_erro
     path.write_bytes(b'{"cells": ' + DEEP + b"}")
     result, report = run_json("check", path)
     assert result.returncode == 1, result.stderr
-    assert report["score"] == 0 and "nested too deeply" in report["tasks"][0]["message"]
+    assert report["score"] == 0 and "nested too deeply" in report["tasks"][0]["fact"]
 
 
 def test_magic_lines_inside_an_open_bracket_are_code_however_many_there_are():

@@ -1,19 +1,30 @@
-"""Small named checks. Each returns None when it passes or a failing Verdict that
-says what broke, so a task's check reads as a chain:
+"""The check library: small named checks that specs chain into a task's check.
 
-    return is_array(got, "db") or has_shape(got, (1, k), "db", alternatives) or ... or PASS
+Each returns None when it passes or a failing Verdict that says what broke, so a
+check reads as a chain whose value is None exactly when every link passed:
+
+    return is_array(got, "db") or has_shape(got, (1, k), "db", alternatives) or matches(...)
 
 Named mistakes are found by comparing the result with transformations of the right
-answer that the grader computes itself (its negative, m times it, its transpose...):
-a code is named only when exactly one transformation matches, so an ambiguous case
-falls back to the generic code.
+answer that the grader computes itself (its negative, m times it, its transpose...),
+given as `alternatives`: {code: [candidates]}, several candidates when one mistake has
+several shapes (a sum over the wrong axis with or without keepdims). A code is named
+only when exactly one code has a matching candidate, so an ambiguous case falls back
+to the generic code.
 """
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping, Sequence
 
 import numpy as np
 
 from ..sandbox.wire import Other
 from .gradcheck import TOLERANCE, compare, relative_error
 from .spec import Verdict
+
+# code -> the arrays that mistake would have produced
+Alternatives = Mapping[str, Sequence[np.ndarray]]
 
 # What a named mistake looks like, completing "<name> ...".
 SAYS = {
@@ -27,81 +38,127 @@ SAYS = {
     "wrong_mask": "lets gradient through where it should not: the ReLU mask comes from the wrong array",
 }
 
+# What a named mistake of a whole set of gradients looks like, completing "<blocks> ..." (several blocks).
+GRADIENTS_SAY = {
+    "missing_regularization": "lack the penalty's gradient reg * W",
+    "double_regularization": "hold the penalty's gradient twice (2 reg * W instead of reg * W)",
+    "regularized_bias": "include reg * b, but the biases are not penalised",
+    "not_averaged": "are m times too large in their data part: the 1/m of the mean is missing",
+    "wrong_mask": "went back through a ReLU with the wrong mask",
+    "wrong_layer_order": "went back through the ReLUs with their masks in forward order",
+    "transposed": "is the transpose of the right gradient",
+}
 
-def shape_text(shape):
+
+def shape_text(shape: Sequence[int]) -> str:
     return "(" + ",".join(str(n) for n in shape) + ("," if len(shape) == 1 else "") + ")"
 
 
-def type_text(value):
+def type_text(value: object) -> str:
     if value is None:
         return "None"
     if isinstance(value, Other):
         return f"a {value.type_name}"
-    if isinstance(value, (list, tuple, dict)):
-        return f"a {type(value).__name__}"
     return f"a {type(value).__name__}"
 
 
-def is_array(value, name, shape=None):
+def is_array(value: object, name: str, shape: Sequence[int] | None = None) -> Verdict | None:
     """The result must be a numpy array (of any numeric dtype)."""
     if isinstance(value, np.ndarray):
         return None
     want = f"a numpy array of shape {shape_text(shape)}" if shape is not None else "a numpy array"
-    return Verdict(False, f"{name} returned {type_text(value)}, expected {want}", ("wrong_type",))
+    return Verdict(f"{name} returned {type_text(value)}, expected {want}", ("wrong_type",))
 
 
-def is_number(value, name):
+def is_number(value: object, name: str) -> Verdict | None:
     """The result must be a real number (a Python float or a 0-d / size-1 array)."""
     if isinstance(value, (int, float)) and not isinstance(value, bool):
         return None
     if isinstance(value, np.ndarray) and value.size == 1:
         return None
-    return Verdict(False, f"{name} returned {type_text(value)}, expected a number", ("wrong_type",))
+    return Verdict(f"{name} returned {type_text(value)}, expected a number", ("wrong_type",))
 
 
-def name_mistake(got, alternatives, tolerance=TOLERANCE):
-    """The one code whose alternative equals `got` (same shape, within tolerance), else None."""
-    matches = [
+def is_tuple(value: object, name: str, n: int, what: str) -> Verdict | None:
+    """The result must be a tuple (or list) of n items; `what` names them, e.g. "(loss, grads)"."""
+    if isinstance(value, (tuple, list)) and len(value) == n:
+        return None
+    got = f"{type_text(value)} of length {len(value)}" if isinstance(value, (tuple, list)) else type_text(value)
+    return Verdict(f"{name} returned {got}, expected a tuple {what}", ("wrong_type",))
+
+
+def _close(got: np.ndarray, candidate: np.ndarray, tolerance: float, scale: float) -> bool:
+    """got equals candidate within tolerance, relative to the larger of the two (and of `scale`)."""
+    if scale <= 0.0:
+        return relative_error(got, candidate) <= tolerance
+    difference = float(np.linalg.norm(np.asarray(got, dtype=np.float64) - candidate))
+    return difference <= tolerance * max(float(np.linalg.norm(got)), float(np.linalg.norm(candidate)), scale)
+
+
+def name_mistake(
+    got: np.ndarray, alternatives: Alternatives | None, tolerance: float = TOLERANCE, scale: float = 0.0
+) -> str | None:
+    """The one code with a candidate equal to `got` (same shape, within tolerance), else None.
+
+    scale: when > 0, differences are measured against it too (the size of the right
+    answer), so a candidate that is rounding noise (a sum of entries that cancel)
+    can still be recognised: two noise vectors never have a small relative error.
+    """
+    if not np.all(np.isfinite(got)):
+        return None
+    matched = [
         code
-        for code, candidate in (alternatives or {}).items()
-        if np.shape(candidate) == got.shape and np.all(np.isfinite(got)) and relative_error(got, candidate) <= tolerance
+        for code, candidates in (alternatives or {}).items()
+        if any(
+            np.shape(candidate) == got.shape and _close(got, candidate, tolerance, scale) for candidate in candidates
+        )
     ]
-    return matches[0] if len(matches) == 1 else None
+    return matched[0] if len(matched) == 1 else None
 
 
-def has_shape(got, shape, name, alternatives=None):
+def has_shape(
+    got: np.ndarray, shape: Sequence[int], name: str, alternatives: Alternatives | None = None, scale: float = 0.0
+) -> Verdict | None:
     """Exact shape; a wrong one is explained by an alternative of that shape when one matches."""
     shape = tuple(shape)
     if got.shape == shape:
         return None
     fact = f"{name} has shape {shape_text(got.shape)}, expected {shape_text(shape)}"
-    code = name_mistake(got, alternatives)
-    return Verdict(False, fact, (code or "shape_mismatch",))
+    code = name_mistake(got, alternatives, scale=scale)
+    return Verdict(fact, (code or "shape_mismatch",))
 
 
-def is_finite(got, name, code="nan_or_inf"):
+def is_finite(got: np.ndarray, name: str, code: str = "nan_or_inf") -> Verdict | None:
     nan, inf = int(np.isnan(got).sum()), int(np.isinf(got).sum())
     if nan == 0 and inf == 0:
         return None
-    return Verdict(False, f"{name} has {nan} NaN and {inf} inf entries out of {got.size}", (code,))
+    return Verdict(f"{name} has {nan} NaN and {inf} inf entries out of {got.size}", (code,))
 
 
-def matches(got, expected, name, alternatives=None, tolerance=TOLERANCE, code="wrong_value", what=None):
+def matches(
+    got: np.ndarray,
+    expected: np.ndarray,
+    name: str,
+    alternatives: Alternatives | None = None,
+    tolerance: float = TOLERANCE,
+    code: str = "wrong_value",
+    what: str | None = None,
+) -> Verdict | None:
     """Values within `tolerance` (relative error, gradcheck.py); else name the mistake."""
     comparison = compare(got, expected, tolerance)
     if comparison.passed:
         return None
-    details = (comparison.message,)
+    details: tuple[str, ...] = (comparison.message,)
     named = name_mistake(got, alternatives, tolerance)
     if named is not None:
-        return Verdict(False, f"{name} {SAYS.get(named, 'is wrong')}", (named,), details)
+        return Verdict(f"{name} {SAYS.get(named, 'is wrong')}", (named,), details)
     factor = _constant_factor(got, expected, tolerance)
     if factor is not None:
         details += (f"it is {factor:.4g} times the right result: a wrong constant factor",)
-    return Verdict(False, f"{name} does not match {what or 'the right values'}", (code,), details)
+    return Verdict(f"{name} does not match {what or 'the right values'}", (code,), details)
 
 
-def _constant_factor(got, expected, tolerance):
+def _constant_factor(got: np.ndarray, expected: np.ndarray, tolerance: float) -> float | None:
     scale = float(np.vdot(expected, expected))
     if scale == 0.0:
         return None
@@ -109,36 +166,50 @@ def _constant_factor(got, expected, tolerance):
     return factor if relative_error(got, factor * expected) <= tolerance else None
 
 
-def is_close_array(got, expected, name, alternatives=None, what=None):
+def is_close_array(
+    got: object, expected: np.ndarray, name: str, alternatives: Alternatives | None = None, what: str | None = None
+) -> Verdict | None:
     """The usual chain for an array result: a numpy array, of expected's shape, finite, equal to it."""
+    if not isinstance(got, np.ndarray):
+        return is_array(got, name, expected.shape)
     return (
-        is_array(got, name, expected.shape)
-        or has_shape(got, expected.shape, name, alternatives)
+        has_shape(got, expected.shape, name, alternatives)
         or is_finite(got, name)
         or matches(got, expected, name, alternatives, what=what)
     )
 
 
-def nonnegative(got, name, code="not_normalized"):
+def nonnegative(got: np.ndarray, name: str, code: str = "not_normalized") -> Verdict | None:
     smallest = float(got.min()) if got.size else 0.0
     if smallest >= -TOLERANCE:
         return None
-    return Verdict(False, f"{name} has negative entries (smallest {smallest:.4g}); probabilities are >= 0", (code,))
+    return Verdict(f"{name} has negative entries (smallest {smallest:.4g}); probabilities are >= 0", (code,))
 
 
-def rows_sum_to_one(got, name):
+def rows_sum_to_one(got: np.ndarray, name: str) -> Verdict | None:
     """Each row a distribution; columns summing to 1 instead means the wrong axis."""
     rows = got.sum(axis=1)
     if np.max(np.abs(rows - 1.0)) <= TOLERANCE:
         return None
     if got.shape[0] > 1 and np.max(np.abs(got.sum(axis=0) - 1.0)) <= TOLERANCE:
-        return Verdict(False, f"{name}'s columns sum to 1 but its rows do not", ("wrong_axis",))
+        return Verdict(f"{name}'s columns sum to 1 but its rows do not", ("wrong_axis",))
     shown = ", ".join(f"{s:.4g}" for s in rows[:3]) + (", ..." if rows.size > 3 else "")
-    return Verdict(False, f"{name}'s rows sum to {shown}, not 1", ("not_normalized",))
+    return Verdict(f"{name}'s rows sum to {shown}, not 1", ("not_normalized",))
 
 
-def unchanged_inputs(mutated, name):
+def unchanged_inputs(mutated: Sequence[str], name: str) -> Verdict | None:
     """The grader saw the function write into one of its inputs (shared memory, sandbox.py)."""
     if not mutated:
         return None
-    return Verdict(False, f"{name} modified its input {', '.join(mutated)} in place", ("input_mutated",))
+    return Verdict(f"{name} modified its input {', '.join(mutated)} in place", ("input_mutated",))
+
+
+def combine(verdicts: Iterable[Verdict | None]) -> Verdict | None:
+    """One Verdict for several checks of one result (None when all passed): the facts joined, the
+    codes in order without repeats, the details of each."""
+    failed = [verdict for verdict in verdicts if verdict is not None]
+    if not failed:
+        return None
+    codes = tuple(dict.fromkeys(code for verdict in failed for code in verdict.diagnoses))
+    details = tuple(line for verdict in failed for line in verdict.details)
+    return Verdict("; ".join(verdict.fact for verdict in failed), codes, details)

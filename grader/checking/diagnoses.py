@@ -5,7 +5,8 @@ Exercises may override a hint per task (Task.hints) to speak of that task's form
 
 HINTS = {
     # Named mistakes, found by comparing the result with transformations of the right one.
-    "missing_keepdims": "sum with keepdims=True so the summed axis stays as length 1 and the result broadcasts like b (1,k)",
+    "missing_keepdims": "sum with keepdims=True so the summed axis stays as length 1 and the result broadcasts "
+    "like b (1,k)",
     "wrong_axis": "reduce over the right axis: axis 0 runs over the m examples, axis 1 over the k classes",
     "transposed": "the result is the transpose of the right one: check the order of the operands in the product",
     "not_averaged": "J is the mean over m examples, so its gradient carries a factor 1/m: divide by m",
@@ -29,7 +30,8 @@ HINTS = {
     "(W ~ standard_normal * sqrt(2 / n_in), biases 0); loss_and_grads must pass first",
     "wrong_keys": "use exactly the keys W1, b1, ..., WL, bL, one pair per layer",
     # Generic codes, when no named mistake fits.
-    "shape_mismatch": "compare the shape with the docstring; read sizes from the inputs' .shape instead of hard-coding them",
+    "shape_mismatch": "compare the shape with the docstring; read sizes from the inputs' .shape instead of "
+    "hard-coding them",
     "nan_or_inf": "the result holds NaN or inf: look for exp of a large number, log(0) or a division by zero",
     "wrong_value": "no common mistake matches: compare your formula with the docstring term by term, "
     "starting at the worst entry shown",
@@ -44,26 +46,6 @@ HINTS = {
     "killed": "this is not a mistake in your code: grade it again (grade batch does so on its next run)",
     "import_error": "the file must run from top to bottom without error before any function can be graded",
 }
-
-NAMED = (
-    "missing_keepdims",
-    "wrong_axis",
-    "transposed",
-    "not_averaged",
-    "double_averaged",
-    "missing_subtract_one",
-    "sign_flipped",
-    "unstable_softmax",
-    "not_normalized",
-    "input_mutated",
-    "wrong_mask",
-    "wrong_layer_order",
-    "missing_regularization",
-    "double_regularization",
-    "regularized_bias",
-    "low_accuracy",
-)
-
 
 # While the file itself runs (before any function is called), a timeout means the top-level code.
 AT_LOAD = {

@@ -32,11 +32,22 @@ confirmed by two more before the gradient is called wrong, so a kink no test saw
 cannot fail correct code either.
 """
 
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
+from typing import Any, Literal
 
 import numpy as np
+from numpy.typing import ArrayLike, NDArray
 
 from .gradcheck import STEP, TOLERANCE
+
+Array = NDArray[np.float64]
+Blocks = dict[str, Array]
+# J(params) -> loss, or (loss, the pre-activations whose sign changes are kinks)
+Loss = Callable[[Any], float | tuple[float, Sequence[ArrayLike]]]
+Measured = Literal["kink"] | tuple[float, float, float]
 
 PROBES = 4
 ENTRIES = 6  # coordinates sampled in each wrong block
@@ -50,7 +61,7 @@ class BlockReport:
 
     name: str
     status: str  # "wrong", "fine" or "undetermined"
-    entries: tuple = ()  # (index, expected, got) of sampled entries that are wrong
+    entries: tuple[tuple[tuple[int, ...], float, float], ...] = ()  # (index, expected, got) of wrong entries
     sampled: int = 0
 
 
@@ -63,16 +74,16 @@ class DirectionalResult:
     evaluations: int  # calls of J, localisation included
     worst_error: float  # largest |fd - <g,v>| / scale over the usable probes
     tolerance: float
-    blocks: tuple = ()  # BlockReports, only when the check failed
+    blocks: tuple[BlockReport, ...] = ()  # only when the check failed
     label: str = "grads"
     inconclusive: bool = False  # fewer usable probes than asked for: nearly every direction crossed a kink
 
     @property
-    def wrong_blocks(self):
+    def wrong_blocks(self) -> tuple[str, ...]:
         return tuple(block.name for block in self.blocks if block.status == "wrong")
 
     @property
-    def message(self):
+    def message(self) -> str:
         if self.passed and self.inconclusive:
             return (
                 f"only {self.probes} directions were usable ({self.kinks} finite differences crossed "
@@ -92,7 +103,7 @@ class DirectionalResult:
         )
 
     @property
-    def details(self):
+    def details(self) -> tuple[str, ...]:
         """One line per wrong block with its wrong entries, then the blocks that are fine."""
         lines = []
         for block in self.blocks:
@@ -122,14 +133,14 @@ class DirectionalResult:
         return tuple(lines)
 
 
-def _index_text(index):
+def _index_text(index: Sequence[int]) -> str:
     return "(" + ",".join(str(i) for i in index) + ")"
 
 
 class _Probe:
     """Evaluates J around theta, counting evaluations and spotting kinks."""
 
-    def __init__(self, J, theta, grads, h, tolerance, single):
+    def __init__(self, J: Loss, theta: Blocks, grads: Blocks, h: float, tolerance: float, single: bool) -> None:
         self.J, self.theta, self.grads, self.h, self.tolerance = J, theta, grads, h, tolerance
         self.single = single  # J takes the one array, not a dict
         self.evaluations = 0
@@ -138,7 +149,7 @@ class _Probe:
         # Rounding in J(theta +- h v), divided by 2h: the absolute floor of a difference.
         self.noise = 100 * np.finfo(np.float64).eps * max(1.0, abs(self.value0)) / h
 
-    def evaluate(self, v, t):
+    def evaluate(self, v: Mapping[str, Array] | None, t: float) -> tuple[float, list[Array] | None]:
         self.evaluations += 1
         point = (
             self.theta if v is None else {k: self.theta[k] + t * v[k] if k in v else self.theta[k] for k in self.theta}
@@ -149,18 +160,21 @@ class _Probe:
             return float(value), [np.asarray(z, dtype=np.float64) for z in pre]
         return float(out), None
 
-    def difference(self, v, h):
+    def difference(self, v: Mapping[str, Array], h: float) -> float | None:
         """Centred difference along v with step h, or None when it crosses a kink."""
         plus, pre_plus = self.evaluate(v, h)
         minus, pre_minus = self.evaluate(v, -h)
-        if self.pre0 is not None and any(
-            np.any(np.abs(z0) < np.abs(zp - zm)) for z0, zp, zm in zip(self.pre0, pre_plus, pre_minus)
+        if (
+            self.pre0 is not None
+            and pre_plus is not None
+            and pre_minus is not None
+            and any(np.any(np.abs(z0) < np.abs(zp - zm)) for z0, zp, zm in zip(self.pre0, pre_plus, pre_minus))
         ):
             self.kinks += 1
             return None
         return (plus - minus) / (2 * h)
 
-    def measure(self, v, scale):
+    def measure(self, v: Mapping[str, Array], scale: float) -> Measured:
         """'kink', or (relative error, finite difference, <grads, v>) for direction v."""
         # A kink within the step may still lie outside a shorter one: a ReLU input a
         # hair from 0 would otherwise make every direction unusable.
@@ -190,8 +204,16 @@ class _Probe:
 
 
 def check_directional(
-    J, params, grads, seed=0, probes=PROBES, h=STEP, tolerance=TOLERANCE, entries=ENTRIES, label="grads"
-):
+    J: Loss,
+    params: Mapping[str, ArrayLike] | ArrayLike,
+    grads: Mapping[str, ArrayLike] | ArrayLike,
+    seed: int = 0,
+    probes: int = PROBES,
+    h: float = STEP,
+    tolerance: float = TOLERANCE,
+    entries: int = ENTRIES,
+    label: str = "grads",
+) -> DirectionalResult:
     """Check `grads` against directional finite differences of J at `params`.
 
     J: a function of a dict of arrays (same keys and shapes as params) returning
@@ -213,14 +235,14 @@ def check_directional(
     names = list(theta)
     # |<g, v>| of a typical direction: the floor of the relative error's denominator, so
     # that a direction nearly orthogonal to g does not turn rounding noise into a failure.
-    scale = np.sqrt(sum(np.vdot(g[k], g[k]) / max(g[k].size, 1) for k in names) / len(names))
+    scale = float(np.sqrt(sum(np.vdot(g[k], g[k]) / max(g[k].size, 1) for k in names) / len(names)))
 
     usable, errors, failing = 0, [], 0
     wanted, tries = probes, 0
     while usable < wanted and tries < _REDRAWS * wanted:
         tries += 1
         outcome = probe.measure(_direction(rng, theta, names), scale)
-        if outcome == "kink":
+        if isinstance(outcome, str):  # a kink
             continue
         usable += 1
         errors.append(outcome[0])
@@ -248,20 +270,22 @@ def check_directional(
     )
 
 
-def _blocks(value):
-    if isinstance(value, np.ndarray) or np.isscalar(value):
+def _blocks(value: Mapping[str, ArrayLike] | ArrayLike) -> Blocks:
+    if not isinstance(value, Mapping):
         return {"x": np.asarray(value, dtype=np.float64)}
     return {key: np.asarray(item, dtype=np.float64) for key, item in value.items()}
 
 
-def _direction(rng, theta, names):
+def _direction(rng: np.random.Generator, theta: Blocks, names: Sequence[str]) -> Blocks:
     """A unit vector in which each block has the same expected weight."""
     v = {k: rng.standard_normal(theta[k].shape) / np.sqrt(max(theta[k].size, 1)) for k in names}
     norm = np.sqrt(sum(np.vdot(v[k], v[k]) for k in names))
     return {k: v[k] / norm for k in names}
 
 
-def _localise(probe, rng, theta, names, scale, entries):
+def _localise(
+    probe: _Probe, rng: np.random.Generator, theta: Blocks, names: Sequence[str], scale: float, entries: int
+) -> tuple[BlockReport, ...]:
     reports = []
     for name in names:
         status = _block_status(probe, rng, theta, name, scale)
@@ -273,12 +297,12 @@ def _localise(probe, rng, theta, names, scale, entries):
     return tuple(reports)
 
 
-def _block_status(probe, rng, theta, name, scale):
+def _block_status(probe: _Probe, rng: np.random.Generator, theta: Blocks, name: str, scale: float) -> str:
     """Probe directions inside one block; wrong when two usable probes fail, fine when one passes."""
     failing = 0
     for _ in range(_REDRAWS):
         outcome = probe.measure(_direction(rng, theta, [name]), scale)
-        if outcome == "kink":
+        if isinstance(outcome, str):  # a kink
             continue
         if outcome[0] <= probe.tolerance:
             return "fine"
@@ -288,7 +312,9 @@ def _block_status(probe, rng, theta, name, scale):
     return "undetermined"
 
 
-def _sample_entries(probe, rng, block, name, entries):
+def _sample_entries(
+    probe: _Probe, rng: np.random.Generator, block: Array, name: str, entries: int
+) -> tuple[tuple[tuple[tuple[int, ...], float, float], ...], int]:
     """Centred differences on a few random entries of one block: (wrong entries, how many sampled)."""
     count = min(entries, block.size)
     flat = rng.choice(block.size, size=count, replace=False)

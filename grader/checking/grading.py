@@ -1,89 +1,66 @@
 """Grade one submission against one exercise: every task, every case, in one sandbox.
 
-Tasks are independent: each is called on inputs the grader makes (seeded per task),
-so a bug in one costs that task only. The first failing case fails its task; the
-verdict's message is the fact that broke followed by the hint that fixes it.
+Tasks are independent: each is called on inputs the grader makes (seeded per task,
+`seeded_cases`), so a bug in one costs that task only. A task fails at its first
+failing case; a task split into parts fails each part at that part's first failing
+case, and keeps checking the others on the next cases.
 """
 
 import time
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict
 
 import numpy as np
 
-from ..defaults import MEMORY_MB as DEFAULT_MEMORY_MB
-from ..defaults import TIMEOUT as DEFAULT_TIMEOUT
+from .. import defaults
 from ..sandbox import Sandbox, wire
 from ..sandbox.layers import describe as describe_layers
 from ..submission import SubmissionError, read_submission
 from . import diagnoses
 from .checks import unchanged_inputs
+from .results import CellError, PartResult, Report, TaskResult
 from .spec import Verdict
 
 
-@dataclass
-class TaskResult:
-    name: str
-    score: float
-    max_score: float
-    passed: bool
-    message: str = ""
-    diagnoses: list = field(default_factory=list)
-    details: list = field(default_factory=list)
-
-
-@dataclass
-class Report:
-    exercise: str
-    title: str
-    path: str
-    score: float
-    max_score: float
-    tasks: list
-    output: str = ""  # what the submission printed, bounded (sandbox.OUTPUT_LIMIT)
-    cell_errors: list = field(default_factory=list)
-    seconds: float = 0.0
-    artifacts: dict = field(default_factory=dict)  # from checks (Verdict.artifacts), e.g. "boundary"; not in JSON
-    sandbox: dict = field(default_factory=dict)  # backend and its layers (sandbox.layers.Layer); not in JSON
-
-    @property
-    def full_marks(self):
-        return self.score >= self.max_score
-
-    def to_dict(self):
-        """The JSON shape `grade check --json` prints."""
-        return {
-            "exercise": self.exercise,
-            "score": self.score,
-            "max_score": self.max_score,
-            "tasks": [asdict(task) for task in self.tasks],
-        }
-
-
-def grade_file(path, exercise, timeout=DEFAULT_TIMEOUT, seed=0, memory_mb=DEFAULT_MEMORY_MB):
+def grade_file(path, exercise, timeout=defaults.TIMEOUT, seed=defaults.SEED, memory_mb=defaults.MEMORY_MB):
     """Read and grade PATH. A file that cannot be read as a submission scores 0 on every task."""
     try:
         submission = read_submission(path)
     except SubmissionError as error:
-        return zero_report(exercise, str(path), str(error), "import_error")
+        return zero_report(exercise, str(path), str(error), "import_error", unreadable=True)
     return grade(submission, exercise, timeout=timeout, seed=seed, memory_mb=memory_mb)
 
 
-def zero_report(exercise, path, reason, code):
-    tasks = [TaskResult(task.name, 0, task.points, False, reason, [code]) for task in exercise.tasks]
-    return Report(exercise.name, exercise.title, path, 0, exercise.max_score, tasks)
+def zero_report(exercise, path, reason, code, unreadable=False, grader_failure=False):
+    """Every task 0 for one reason, e.g. the file is not UTF-8 (unreadable) or its grading process died."""
+    verdict = Verdict(reason, (code,), hint="")  # no hint: nothing the learner wrote was run
+    tasks = tuple(_result(task, dict.fromkeys(_part_names(task), (verdict, "", False))) for task in exercise.tasks)
+    return Report(
+        exercise.name,
+        exercise.title,
+        path,
+        0,
+        exercise.max_score,
+        tasks,
+        unreadable=reason if unreadable else None,
+        grader_failure=grader_failure,
+    )
 
 
-def grade(submission, exercise, timeout=DEFAULT_TIMEOUT, seed=0, memory_mb=DEFAULT_MEMORY_MB):
+def grade(submission, exercise, timeout=defaults.TIMEOUT, seed=defaults.SEED, memory_mb=defaults.MEMORY_MB):
     start = time.perf_counter()
-    plans = _plans(exercise, seed)
+    plans = seeded_cases(exercise, seed)
     load_timeout = max([timeout] + [task.timeout for task in exercise.tasks if task.timeout is not None])
     with Sandbox(
         submission, timeout=timeout, memory_mb=memory_mb, shared_bytes=_shared_bytes(plans), load_timeout=load_timeout
     ) as box:
         artifacts = {}
-        results = [grade_task(box, task, cases, timeout, artifacts) for task, cases in plans]
-        output, cell_errors = box.output, list(box.cell_errors)
-        sandbox = {"backend": box.backend, "layers": describe_layers(box.layers, box.backend)}
+        results = tuple(grade_task(box, task, cases, timeout, artifacts) for task, cases in plans)
+        output = box.output
+        cell_errors = tuple(CellError.from_dict(record) for record in box.cell_errors)
+        sandbox = {
+            "backend": box.backend,
+            "layers": [asdict(layer) for layer in describe_layers(box.layers, box.backend)],
+        }
     score = sum(result.score for result in results)
     return Report(
         exercise.name,
@@ -95,29 +72,96 @@ def grade(submission, exercise, timeout=DEFAULT_TIMEOUT, seed=0, memory_mb=DEFAU
         output,
         cell_errors,
         time.perf_counter() - start,
-        artifacts,
-        sandbox,
+        artifacts=artifacts,
+        sandbox=sandbox,
     )
 
 
 def grade_task(box, task, cases, timeout, artifacts=None):
-    """Call the task on each case until one fails; its verdict is the task's.
+    """Call the task on its cases until every part has failed or the cases run out; its TaskResult.
 
-    `artifacts`, when given, collects what the checks kept (Verdict.artifacts).
+    `box` is a Sandbox (or InProcess); `artifacts`, when given, collects what Task.artifacts keeps.
     """
     budget = task.timeout if task.timeout is not None else timeout
     deadline = time.monotonic() + budget
+    names = _part_names(task)
+    failed = {}  # part -> (Verdict, the failing case's label or "", whether it failed while loading the file)
+    checked = set()
     for case in cases:
+        if len(failed) == len(names):
+            break
         remaining = max(deadline - time.monotonic(), 0.01)
         outcome = box.call(task.name, case.args, timeout=remaining, names=task.params)
         verdict = outcome_verdict(task, outcome, budget)
         if verdict is None:
+            if artifacts is not None and task.artifacts is not None:
+                artifacts.update(task.artifacts(case, outcome.value))
             verdict = unchanged_inputs(outcome.mutated, task.name) or task.check(case, outcome.value)
-        if artifacts is not None:
-            artifacts.update(verdict.artifacts)
-        if not verdict.passed:
-            return _failed(task, verdict, case, outcome)
-    return TaskResult(task.name, task.points, task.points, True)
+        # A case label locates a wrong value, not a file that does not load or a function that is not there.
+        located = not outcome.at_load and outcome.status not in ("missing_function", "not_implemented")
+        for name, part_verdict in _per_part(task, names, verdict).items():
+            checked.add(name)
+            if part_verdict is not None and name not in failed:
+                failed[name] = (part_verdict, case.label if located else "", outcome.at_load)
+    unchecked = [name for name in names if name not in failed and name not in checked]
+    if unchecked:  # a spec bug, not the learner's: the grader stops with an internal error
+        raise ValueError(f"task {task.name}: no case checked part {', '.join(map(str, unchecked))}")
+    return _result(task, {name: failed.get(name) for name in names})
+
+
+def _part_names(task):
+    """The names a check's verdicts are kept under; a task without parts is one unnamed part."""
+    return [part.name for part in task.parts] or [None]
+
+
+def _per_part(task, names, verdict):
+    """{part: None or Verdict} for the parts this case checked."""
+    if verdict is None or isinstance(verdict, Verdict):
+        return dict.fromkeys(names, verdict)
+    if not task.parts or not set(verdict) <= set(names):
+        raise ValueError(
+            f"task {task.name}: its check returned verdicts for {sorted(verdict)}, but its parts are {names}"
+        )
+    return dict(verdict)
+
+
+def _result(task, failures):
+    """The TaskResult from each part's failure, (Verdict, case label, at load), or None when it passed."""
+    if not task.parts:
+        failure = failures[None]
+        if failure is None:
+            return TaskResult(task.name, task.points, task.points, True)
+        return TaskResult(task.name, 0, task.points, False, **_failure_fields(task, *failure))
+    parts = []
+    for part in task.parts:
+        failure = failures[part.name]
+        if failure is None:
+            parts.append(PartResult(part.name, part.points, part.points, True))
+        else:
+            parts.append(PartResult(part.name, 0, part.points, False, **_failure_fields(task, *failure)))
+    score = sum(part.score for part in parts)
+    codes = tuple(dict.fromkeys(code for part in parts for code in part.diagnoses))
+    shared = {}
+    first = failures[task.parts[0].name]
+    if first is not None and all(failure is not None and failure[:2] == first[:2] for failure in failures.values()):
+        shared = _failure_fields(task, *first)  # one failure took every part: it is the task's
+    return TaskResult(
+        task.name,
+        score,
+        task.points,
+        all(part.passed for part in parts),
+        **{**shared, "diagnoses": codes},
+        parts=tuple(parts),
+    )
+
+
+def _failure_fields(task, verdict, case, at_load):
+    """fact, hint, diagnoses, details and case of a failed task or part."""
+    codes = verdict.diagnoses or ("wrong_value",)
+    hint = verdict.hint
+    if hint is None:
+        hint = "; ".join(text for text in (diagnoses.hint(code, task, at_load) for code in codes) if text)
+    return {"fact": verdict.fact, "hint": hint, "diagnoses": codes, "details": verdict.details, "case": case}
 
 
 def outcome_verdict(task, outcome, budget):
@@ -128,39 +172,35 @@ def outcome_verdict(task, outcome, budget):
     if status == "ok":
         return None
     if status == "not_implemented":
-        return Verdict(False, f"{name} still raises NotImplementedError", ("not_implemented",))
+        return Verdict(f"{name} still raises NotImplementedError", ("not_implemented",))
     if status == "missing_function":
-        return Verdict(False, f"no function {task.signature} found in the submission", ("missing_function",))
+        return Verdict(f"no function {task.signature} found in the submission", ("missing_function",))
     if status == "timeout":
         said = outcome.detail if outcome.at_load else f"{name} did not return within {budget:g} s"
-        return Verdict(False, said, ("timeout",))
+        return Verdict(said, ("timeout",))
     if status == "exception":
-        return Verdict(False, f"{name} raised {_error_text(error)}", ("exception",), _where(error))
+        return Verdict(f"{name} raised {_error_text(error)}", ("exception",), _where(error))
     if status == "import_error":
-        return Verdict(False, f"the file does not run: {_error_text(error)}", ("import_error",), _where(error))
+        return Verdict(f"the file does not run: {_error_text(error)}", ("import_error",), _where(error))
     if status == "exited":
         return Verdict(
-            False,
-            f"the code called sys.exit({error.get('message', '')}){when or ' in ' + name}",
-            ("crashed",),
-            _where(error),
+            f"the code called sys.exit({error.get('message', '')}){when or ' in ' + name}", ("crashed",), _where(error)
         )
     if status == "too_large":
         size = int(outcome.detail) if outcome.detail.isdigit() else 0
         return Verdict(
-            False,
             f"{name} returned {size / 2**20:.0f} MiB of arrays, more than the "
             f"{wire.MAX_ARRAY_BYTES >> 20} MiB a result may hold: check its shape",
             ("shape_mismatch",),
         )
     if status == "memory":
         said = "the file ran out of memory while loading" if outcome.at_load else f"{name} ran out of memory"
-        return Verdict(False, f"{said} {outcome.detail}", ("out_of_memory",))
+        return Verdict(f"{said} {outcome.detail}", ("out_of_memory",))
     if status == "killed":  # not the learner's doing: say so, and let batch grade it again
-        return Verdict(False, f"{name} was not graded: {outcome.detail}", ("killed",))
+        return Verdict(f"{name} was not graded: {outcome.detail}", ("killed",))
     detail = outcome.detail or "the process died"
     return Verdict(
-        False, f"{'the file crashed while loading' if outcome.at_load else name + ' crashed'}: {detail}", ("crashed",)
+        f"{'the file crashed while loading' if outcome.at_load else name + ' crashed'}: {detail}", ("crashed",)
     )
 
 
@@ -176,34 +216,27 @@ def _where(error):
     return (text + (f": {error['text']}" if error.get("text") else ""),)
 
 
-def _failed(task, verdict, case, outcome):
-    codes = list(verdict.diagnoses) or ["wrong_value"]
-    hints = [diagnoses.hint(code, task, outcome.at_load) for code in codes]
-    message = verdict.message + (": " + "; ".join(h for h in hints if h) if any(hints) else "")
-    details = list(verdict.details)
-    if not outcome.at_load and outcome.status not in ("missing_function", "not_implemented"):
-        details.append(f"input: {case.label}")
-    return TaskResult(task.name, 0, task.points, False, message, codes, details)
+_SEEDED = {}
 
 
-_PLANS = {}
+def seeded_cases(exercise, seed):
+    """[(task, its cases)] for every task of `exercise`: the inputs every path grades on.
 
-
-def _plans(exercise, seed):
-    """Each task's cases, made once per (exercise, seed) in a process.
-
-    Inputs and expected values are the same for every submission, so a batch worker
-    pays for the finite differences once, not per student. The arrays are made
+    `grade check`, `grade batch`, GradeTasks and a notebook's feedback() all take their
+    inputs from here, so the same seed means the same arrays everywhere. Task i's cases
+    come from numpy's Generator seeded with [seed, i]. Made once per (exercise, seed) in
+    a process: inputs and expected values are the same for every submission, so a batch
+    worker pays for the finite differences once, not per student. The arrays are made
     read-only so that no check can change them for the next submission.
     """
     key = (id(exercise), seed)
-    cached = _PLANS.get(key)
+    cached = _SEEDED.get(key)
     if cached is None or cached[0] is not exercise:
         plans = [(task, task.cases(np.random.default_rng([seed, index]))) for index, task in enumerate(exercise.tasks)]
         for _, cases in plans:
             for case in cases:
                 _freeze((case.args, case.data))
-        cached = _PLANS[key] = (exercise, plans)
+        cached = _SEEDED[key] = (exercise, plans)
     return cached[1]
 
 

@@ -1,30 +1,47 @@
-"""The declarative shape of an exercise: tasks, their points, inputs and checks.
+"""The declarative shape of an exercise: tasks, their points (maybe split into parts), inputs and checks.
 
 An exercise module defines EXERCISE = Exercise(...). Each Task names the learner's
 function, the grader-made input sets (Cases) it is called on, and one `check`
-function that turns (case, returned value) into a Verdict using checks.py.
+function that turns (case, returned value) into None (passed) or a Verdict (failed),
+built from the checks in checks.py.
+
+A task's points may be split over named parts, graded independently:
+
+    Task("loss_and_grads", 3, ..., parts=(Part("loss", 1), Part("grads", 2)))
+
+Its check then returns {part: None | Verdict} (a part left out is not checked on
+that case), a single Verdict (every part fails on that case) or None (every part
+passes). Each part fails at its first failing case; the others keep being checked.
 """
 
-from collections.abc import Callable
+from __future__ import annotations
+
+import math
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
+from typing import Any, TypeVar
+
+import numpy as np
 
 
 @dataclass(frozen=True)
 class Verdict:
-    """Passed or not, why (one line), which named mistakes apply, and where (extra lines).
+    """A failed check: what was observed (one line), the named mistakes, and where (extra lines).
 
-    artifacts: things the grader made while checking that outlive the verdict (e.g. the
-    trained params behind `grade check --plot`); they go to Report.artifacts, not to JSON.
+    A check that passes returns None; there is no passing Verdict. The hint that fixes
+    a mistake comes from its codes (the task's own Task.hints, else diagnoses.HINTS),
+    unless `hint` gives one ("" for none).
     """
 
-    passed: bool
-    message: str = ""
-    diagnoses: tuple = ()
-    details: tuple = ()
-    artifacts: dict = field(default_factory=dict, compare=False)
+    fact: str
+    diagnoses: tuple[str, ...] = ()
+    details: tuple[str, ...] = ()
+    hint: str | None = None
 
 
-PASS = Verdict(True)
+# What Task.check returns: None (passed), a Verdict (failed; with parts: every part failed),
+# or, for a task with parts, {part name: None or Verdict} for the parts this case checks.
+CheckResult = Verdict | Mapping[str, Verdict | None] | None
 
 
 @dataclass(frozen=True)
@@ -32,23 +49,45 @@ class Case:
     """One input set. `args` go to the learner; `data` stays in the grader (e.g. Z for dZ)."""
 
     label: str
-    args: tuple
-    data: dict = field(default_factory=dict)
+    args: tuple[Any, ...]
+    data: Mapping[str, Any] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class Part:
+    """A named share of a task's points, e.g. Part("grads", 2) of loss_and_grads."""
+
+    name: str
+    points: float
 
 
 @dataclass(frozen=True)
 class Task:
     name: str  # the learner's function
     points: float
-    params: tuple  # argument names, for messages ("P was modified")
+    params: tuple[str, ...]  # argument names, for messages ("P was modified")
     returns: str  # e.g. "G (m,k)"
-    cases: Callable  # (numpy Generator) -> list of Case
-    check: Callable  # (Case, value) -> Verdict
-    hints: dict = field(default_factory=dict)  # code -> hint, overriding diagnoses.HINTS
-    timeout: float = None  # seconds; None means the grader's --timeout
+    cases: Callable[[np.random.Generator], Sequence[Case]]
+    check: Callable[[Case, Any], CheckResult]
+    hints: Mapping[str, str] = field(default_factory=dict)  # code -> hint, overriding diagnoses.HINTS
+    timeout: float | None = None  # seconds; None means the grader's --timeout
+    parts: tuple[Part, ...] = ()  # the points split over named parts; () means one score for the task
+    # (case, returned value) -> things to keep that are not verdicts, e.g. train's decision boundary for
+    # `grade check --plot`; called after each call that returned a value, whatever the check said.
+    artifacts: Callable[[Case, Any], Mapping[str, Any]] | None = None
+
+    def __post_init__(self) -> None:
+        if not self.parts:
+            return
+        names = [part.name for part in self.parts]
+        if len(set(names)) != len(names):
+            raise ValueError(f"task {self.name}: part names repeat: {names}")
+        total = sum(part.points for part in self.parts)
+        if not math.isclose(total, self.points):
+            raise ValueError(f"task {self.name}: its parts' points add up to {total:g}, not {self.points:g}")
 
     @property
-    def signature(self):
+    def signature(self) -> str:
         return f"{self.name}({', '.join(self.params)}) -> {self.returns}"
 
 
@@ -56,22 +95,24 @@ class Task:
 class Exercise:
     name: str
     title: str
-    tasks: tuple
+    tasks: tuple[Task, ...]
 
     @property
-    def max_score(self):
+    def max_score(self) -> float:
         return sum(task.points for task in self.tasks)
 
-    def task(self, name):
+    def task(self, name: str) -> Task:
         return next(task for task in self.tasks if task.name == name)
 
 
 # The grader's answers, kept apart from the Cases and computed once per process. The
 # learner's process never holds them: it is forked from a clean fork server, not from here.
-_ANSWERS = {}
+_ANSWERS: dict[tuple[int, str], tuple[Case, Any]] = {}
+
+T = TypeVar("T")
 
 
-def answer(case, name, compute):
+def answer(case: Case, name: str, compute: Callable[[], T]) -> T:
     """compute() once per process and case: the expected value of `name` for `case`.
 
     Checks call this after the learner's function has returned, never while making
@@ -81,4 +122,5 @@ def answer(case, name, compute):
     hit = _ANSWERS.get(key)
     if hit is None or hit[0] is not case:  # the case is kept in the value, so its id cannot be reused
         hit = _ANSWERS[key] = (case, compute())
-    return hit[1]
+    value: T = hit[1]
+    return value

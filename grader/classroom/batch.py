@@ -5,11 +5,12 @@ Layouts of DIR:
 - nbgrader: DIR/submitted/<student>/<assignment>/<exercise>.ipynb (DIR is the course
   directory), the student id is the directory name.
 
-Each submission is read here and sent to a worker as bytes (job.grade_bytes); each
-row is stored (results_store) and its feedback and Gradescope files written as soon
-as it comes back, so Ctrl-C loses only the rows still being graded. grades.csv and
-the summary are written at the end from every row, the reused ones included; after
-Ctrl-C, from the finished rows, and the summary says how many are missing.
+Each submission is read here and sent to a worker as bytes (job.grade_bytes); the
+row that comes back (Report.to_dict) becomes a Report again (Report.from_dict), is
+stored (results_store) and its feedback and Gradescope files written as soon as it
+comes back, so Ctrl-C loses only the submissions still being graded. grades.csv and
+the summary are written at the end from every Report, the reused ones included;
+after Ctrl-C, from the finished ones, and the summary says how many are missing.
 
 A submission is read only if it is a regular file reached without a symbolic link
 (regular_files); anything else gets a zero row saying why.
@@ -21,12 +22,14 @@ import io
 import json
 import os
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 from .. import report
+from ..checking.grading import zero_report
+from ..checking.results import Report
 from ..submission import UsageError
-from .job import failed_row, grade_bytes, report_from_row
+from .job import grade_bytes
 from .regular_files import NotRegularFile, read_regular_file
 from .results_store import ResultStore, ctrl_c_held, result_key, write_atomic
 
@@ -46,10 +49,10 @@ class Item:
 
 @dataclass
 class Outcome:
-    rows: dict = field(default_factory=dict)  # student -> row, in student order
+    reports: dict = field(default_factory=dict)  # student -> Report, in student order
     graded: list = field(default_factory=list)  # students graded in this run
     reused: list = field(default_factory=list)  # students whose stored row still held
-    missing: list = field(default_factory=list)  # students without a row (the run was interrupted)
+    missing: list = field(default_factory=list)  # students without a Report (the run was interrupted)
     identical: list = field(default_factory=list)  # groups of students whose files are byte for byte the same
     interrupted: bool = False
 
@@ -118,7 +121,7 @@ def run(items, exercise, outdir, options, jobs, progress=None, work=grade_bytes,
     advance(), both on the calling thread; `work` is the
     per-submission function (job.grade_bytes; tests swap in others); `pool` makes the
     pool that runs it, called as WorkerPool is (default; dask_pool.DaskPool for a cluster).
-    After Ctrl-C the Outcome is `interrupted`, with the finished rows and the `missing` students.
+    After Ctrl-C the Outcome is `interrupted`, with the finished Reports and the `missing` students.
     """
     from .worker_pool import WorkerPool
 
@@ -126,11 +129,11 @@ def run(items, exercise, outdir, options, jobs, progress=None, work=grade_bytes,
     store, outcome = ResultStore(outdir), Outcome()
     try:
         _grade(items, exercise, outdir, options, jobs, progress, work, pool or WorkerPool, store, outcome)
-    except KeyboardInterrupt:  # every finished row is stored: write what there is, marked incomplete
+    except KeyboardInterrupt:  # every finished Report is stored: write what there is, marked incomplete
         outcome.interrupted = True
-    outcome.missing = sorted(item.student for item in items if item.student not in outcome.rows)
-    outcome.rows = {student: outcome.rows[student] for student in sorted(outcome.rows)}
-    write_grades(outdir / "grades.csv", outcome.rows, exercise)
+    outcome.missing = sorted(item.student for item in items if item.student not in outcome.reports)
+    outcome.reports = {student: outcome.reports[student] for student in sorted(outcome.reports)}
+    write_grades(outdir / "grades.csv", outcome.reports, exercise)
     return outcome
 
 
@@ -140,23 +143,27 @@ def _grade(items, exercise, outdir, options, jobs, progress, work, pool, store, 
         try:
             data = item.read()
         except NotRegularFile as refused:  # never read: a zero row with the reason, looked at again next run
-            _finish(
-                store, outdir, item, None, failed_row(exercise, str(item.path), str(refused), "import_error"), outcome
-            )
+            result = zero_report(exercise, str(item.path), str(refused), "import_error", unreadable=True)
+            _finish(store, outdir, item, None, result, outcome)
             continue
         except OSError as error:  # unreadable on disk: a zero row, regraded next time
-            row = failed_row(
-                exercise, str(item.path), f"cannot read {item.path.name}: {error.strerror}", "import_error"
+            reason = f"cannot read {item.path.name}: {error.strerror}"
+            _finish(
+                store,
+                outdir,
+                item,
+                None,
+                zero_report(exercise, str(item.path), reason, "import_error", unreadable=True),
+                outcome,
             )
-            _finish(store, outdir, item, None, row, outcome)
             continue
         digests.setdefault(hashlib.sha256(data).hexdigest(), []).append(item.student)
         keys[item.student] = result_key(data, exercise.name, options)
-        row = store.fresh_row(item.student, keys[item.student])
-        if row is not None:
-            outcome.rows[item.student] = row
+        result = store.fresh_report(item.student, keys[item.student])
+        if result is not None:
+            outcome.reports[item.student] = result
             outcome.reused.append(item.student)
-            _write_student_files(outdir, item.student, row, only_if_missing=True)
+            _write_student_files(outdir, item.student, result, only_if_missing=True)
         else:
             todo.append((item.student, (str(item.path), data, exercise.name, options)))
     outcome.identical = sorted(sorted(group) for group in digests.values() if len(group) > 1)
@@ -165,11 +172,10 @@ def _grade(items, exercise, outdir, options, jobs, progress, work, pool, store, 
     def done(student, status, value):
         item = by_student[student]
         if status == "ok":
-            _finish(store, outdir, item, keys[student], value, outcome)
+            _finish(store, outdir, item, keys[student], Report.from_dict(value), outcome)
         else:  # the grading process failed, not the learner's code: 0 for now, regraded next run
-            row = failed_row(exercise, str(item.path), f"not graded: {value}", "crashed")
-            row["grader_failure"] = True
-            _finish(store, outdir, item, None, row, outcome)
+            result = zero_report(exercise, str(item.path), f"not graded: {value}", "crashed", grader_failure=True)
+            _finish(store, outdir, item, None, result, outcome)
         if progress:
             progress.advance()
 
@@ -182,30 +188,29 @@ def _grade(items, exercise, outdir, options, jobs, progress, work, pool, store, 
             workers.run(todo, done)
 
 
-def _finish(store, outdir, item, key, row, outcome):
-    if any("killed" in task["diagnoses"] for task in row["tasks"]):
-        row["grader_failure"], key = True, None  # killed from outside, not the student's doing: regrade next run
+def _finish(store, outdir, item, key, result, outcome):
+    if any("killed" in task.diagnoses for task in result.tasks):
+        result, key = replace(result, grader_failure=True), None  # killed from outside: regraded next run
     # Feedback files first, the stored row last: a stored row means its files exist. Ctrl-C waits
     # for the whole step, so grades.csv written after it holds exactly the stored rows.
     with ctrl_c_held():
-        _write_student_files(outdir, item.student, row)
-        store.save(item.student, key, str(item.path), row)
-        outcome.rows[item.student] = row
+        _write_student_files(outdir, item.student, result)
+        store.save(item.student, key, str(item.path), result)
+        outcome.reports[item.student] = result
         outcome.graded.append(item.student)
 
 
-def _write_student_files(outdir, student, row, only_if_missing=False):
+def _write_student_files(outdir, student, result, only_if_missing=False):
     feedback = outdir / "feedback" / f"{student}.txt"
     gradescope = outdir / "gradescope" / student / "results.json"
     if only_if_missing and feedback.exists() and gradescope.exists():
         return
-    result = report_from_row(row)
     write_atomic(feedback, report.render_text(result))
     write_atomic(gradescope, report.render_gradescope(result) + "\n")
 
 
-def write_grades(path, rows, exercise):
-    """grades.csv: student, one column per task, total."""
+def write_grades(path, reports, exercise):
+    """grades.csv: student, one column per task (its score, a part's points included), total."""
     buffer = io.StringIO()
     writer = csv.writer(buffer, lineterminator="\n")
     # csv quotes a cell holding the line terminator (\n) but not one holding \r, which readers
@@ -213,10 +218,10 @@ def write_grades(path, rows, exercise):
     quoted = csv.writer(buffer, lineterminator="\n", quoting=csv.QUOTE_ALL)
     names = [task.name for task in exercise.tasks]
     writer.writerow(["student", *names, "total"])
-    for student, row in rows.items():
-        scores = {task["name"]: task["score"] for task in row["tasks"]}
+    for student, result in reports.items():
+        scores = {task.name: task.score for task in result.tasks}
         cells = inert_cells(
-            [student, *(report.points(scores.get(name, 0)) for name in names), report.points(row["score"])]
+            [student, *(report.points(scores.get(name, 0)) for name in names), report.points(result.score)]
         )
         (quoted if any("\r" in cell for cell in cells) else writer).writerow(cells)
     write_atomic(path, buffer.getvalue())
@@ -237,15 +242,15 @@ def inert_cells(cells):
     ]
 
 
-def write_summary(outdir, rows, exercise, identical=(), missing=()):
+def write_summary(outdir, reports, exercise, identical=(), missing=()):
     """summary.txt, summary.json and summary.png; returns the text.
 
     identical: groups of students with byte-identical files; missing: students without a
-    row yet (an interrupted run), which makes the summary say it is incomplete.
+    Report yet (an interrupted run), which makes the summary say it is incomplete.
     """
     from . import summary
 
-    data = summary.summarize(rows, exercise, identical, missing)
+    data = summary.summarize(reports, exercise, identical, missing)
     text = summary.render(data)
     outdir = Path(outdir)
     write_atomic(outdir / "summary.txt", text)

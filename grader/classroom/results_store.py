@@ -19,6 +19,7 @@ from contextlib import contextmanager
 from pathlib import Path
 
 from .. import __version__
+from ..checking.results import Report
 
 
 def write_atomic(path, text):
@@ -88,12 +89,17 @@ class ResultStore:
             return None
         return record if isinstance(record, dict) and isinstance(record.get("row"), dict) else None
 
-    def fresh_row(self, student, key):
-        """The stored row if it was graded under `key`, else None."""
+    def fresh_report(self, student, key):
+        """The stored Report if it was graded under `key` (and reads as one), else None."""
         record = self.load(student)
-        return record["row"] if record and key is not None and record.get("key") == key else None
+        if not record or key is None or record.get("key") != key:
+            return None
+        try:
+            return Report.from_dict(record["row"])
+        except (KeyError, TypeError, ValueError):  # written by another version of the grader: regrade
+            return None
 
-    def save(self, student, key, source, row):
-        """Store a row; key None means "always regrade" (e.g. the worker died while grading it)."""
-        record = {"student": student, "source": source, "key": key, "grader": __version__, "row": row}
+    def save(self, student, key, source, report):
+        """Store a Report; key None means "always regrade" (e.g. the worker died while grading it)."""
+        record = {"student": student, "source": source, "key": key, "grader": __version__, "row": report.to_dict()}
         write_atomic(self.path(student), json.dumps(record, indent=1) + "\n")

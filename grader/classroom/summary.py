@@ -14,24 +14,24 @@ from statistics import mean, median
 from ..report import points
 
 
-def _failure(row):
-    """Why a row was not graded: the message of its task that the grading (not the code) lost."""
-    lost = [task for task in row["tasks"] if "killed" in task["diagnoses"]]
-    return (lost or row["tasks"])[0]["message"]
+def _failure(report):
+    """Why a Report was not graded: the fact of its task that the grading (not the code) lost."""
+    lost = [task for task in report.tasks if "killed" in task.diagnoses]
+    return (lost or list(report.tasks))[0].fact
 
 
-def summarize(rows, exercise, identical=(), missing=()):
-    """rows: {student: row dict}; identical: groups of students with the same file; missing:
+def summarize(reports, exercise, identical=(), missing=()):
+    """reports: {student: Report}; identical: groups of students with the same file; missing:
     students not graded yet. Returns plain data for the text and the chart."""
-    scores = [row["score"] for row in rows.values()]
+    scores = [report.score for report in reports.values()]
     diagnoses = {task.name: Counter() for task in exercise.tasks}
     passed = Counter()
-    for row in rows.values():
-        for task in row["tasks"]:
-            if task["passed"]:
-                passed[task["name"]] += 1
+    for report in reports.values():
+        for task in report.tasks:
+            if task.passed:
+                passed[task.name] += 1
             else:
-                diagnoses.setdefault(task["name"], Counter()).update(task["diagnoses"] or ["wrong_value"])
+                diagnoses.setdefault(task.name, Counter()).update(task.diagnoses or ["wrong_value"])
     return {
         "exercise": exercise.name,
         "max_score": exercise.max_score,
@@ -41,25 +41,25 @@ def summarize(rows, exercise, identical=(), missing=()):
         "distribution": _distribution(scores, exercise.max_score),
         "passed": {task.name: passed[task.name] for task in exercise.tasks},
         "diagnoses": {name: counts.most_common() for name, counts in diagnoses.items()},
-        "unreadable": sorted((student, row["unreadable"]) for student, row in rows.items() if row.get("unreadable")),
+        "unreadable": sorted((student, report.unreadable) for student, report in reports.items() if report.unreadable),
         "grader_failures": sorted(
-            (student, _failure(row)) for student, row in rows.items() if row.get("grader_failure")
+            (student, _failure(report)) for student, report in reports.items() if report.grader_failure
         ),
-        "timeout": _tasks_with(rows, "timeout"),
-        "crashed": _tasks_with(rows, "crashed"),
+        "timeout": _tasks_with(reports, "timeout"),
+        "crashed": _tasks_with(reports, "crashed"),
         "identical": sorted(sorted(group) for group in identical),
         "missing": sorted(missing),
     }
 
 
-def _tasks_with(rows, code):
-    """[student, [task, ...]] for each row with tasks diagnosed `code` (grader failures are listed apart)."""
+def _tasks_with(reports, code):
+    """[student, [task, ...]] for each Report with tasks diagnosed `code` (grader failures are listed apart)."""
     found = []
-    for student in sorted(rows):
-        row = rows[student]
-        if row.get("grader_failure"):
+    for student in sorted(reports):
+        report = reports[student]
+        if report.grader_failure:
             continue
-        names = [task["name"] for task in row["tasks"] if code in (task.get("diagnoses") or ())]
+        names = [task.name for task in report.tasks if code in task.diagnoses]
         if names:
             found.append([student, names])
     return found

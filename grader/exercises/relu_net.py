@@ -11,6 +11,8 @@ params: {"W1": (n0, n1), "b1": (1, n1), ..., "WL": (n_{L-1}, nL), "bL": (1, nL)}
 
 import numpy as np
 
+from .cross_entropy import mean_cross_entropy, softmax
+
 
 def layers(params):
     """L, the number of layers (W keys W1..WL)."""
@@ -40,9 +42,7 @@ def forward(params, X):
 
 def data_loss(scores, y):
     """Mean softmax cross-entropy of scores (m, k) against integer labels y (m,)."""
-    shift = scores.max(axis=1, keepdims=True)
-    log_norm = np.log(np.exp(scores - shift).sum(axis=1)) + shift[:, 0]
-    return float(np.mean(log_norm - scores[np.arange(len(y)), y]))
+    return mean_cross_entropy(scores, y)
 
 
 def penalty(params, reg):
@@ -94,8 +94,7 @@ def backprop(params, X, y, reg, variant=None, upstream=None):
     L = layers(params)
     scores, pre = forward(params, X)
     m = X.shape[0]
-    P = np.exp(scores - scores.max(axis=1, keepdims=True))
-    P /= P.sum(axis=1, keepdims=True)
+    P = softmax(scores)
     P[np.arange(m), y] -= 1.0
     dZ = P if variant == "not_averaged" else P / m
     inputs = [np.asarray(X, dtype=np.float64)] + [np.maximum(Z, 0.0) for Z in pre[:-1]]

@@ -15,10 +15,22 @@ Small shapes have no two dimensions equal, so transposes and axes are told apart
 import numpy as np
 
 from ..boundary import Boundary
-from ..checking.checks import has_shape, is_array, is_close_array, is_finite, is_number, matches, type_text
+from ..checking.checks import (
+    GRADIENTS_SAY,
+    combine,
+    has_shape,
+    is_array,
+    is_close_array,
+    is_finite,
+    is_number,
+    is_tuple,
+    matches,
+    name_mistake,
+    type_text,
+)
 from ..checking.directional import check_directional
 from ..checking.gradcheck import TOLERANCE, numerical_gradient, relative_error
-from ..checking.spec import PASS, Case, Task, Verdict
+from ..checking.spec import Case, Part, Task, Verdict
 from ..data import spiral
 from . import relu_net as net
 
@@ -47,13 +59,7 @@ def affine_forward_cases(rng):
 def check_affine_forward(case, Z):
     A, W, b = case.args
     expected = A @ W + b
-    return (
-        is_array(Z, "Z", expected.shape)
-        or has_shape(Z, expected.shape, "Z", {"transposed": expected.T})
-        or is_finite(Z, "Z")
-        or matches(Z, expected, "Z", what="A @ W + b")
-        or PASS
-    )
+    return is_close_array(Z, expected, "Z", {"transposed": [expected.T]}, what="A @ W + b")
 
 
 def relu_forward_cases(rng):
@@ -68,12 +74,12 @@ def relu_forward_cases(rng):
 def check_relu_forward(case, A):
     (Z,) = case.args
     expected = np.maximum(Z, 0.0)
+    if not isinstance(A, np.ndarray):
+        return is_array(A, "A", Z.shape)
     return (
-        is_array(A, "A", Z.shape)
-        or has_shape(A, Z.shape, "A", {"transposed": expected.T})
+        has_shape(A, Z.shape, "A", {"transposed": [expected.T]})
         or is_finite(A, "A")
-        or matches(A, expected, "A", {"wrong_mask": np.minimum(Z, 0.0)}, what="max(Z, 0)")
-        or PASS
+        or matches(A, expected, "A", {"wrong_mask": [np.minimum(Z, 0.0)]}, what="max(Z, 0)")
     )
 
 
@@ -91,12 +97,13 @@ def affine_backward_cases(rng):
 
 
 def check_affine_backward(case, value):
+    """{dA_prev, dW, db: None or Verdict}: each gradient is graded on its own (a part of the task)."""
     G, A, W = case.args
     b = case.data["b"]
     m = A.shape[0]
-    shape = is_tuple(value, "affine_backward", 3, "(dA_prev, dW, db)")
-    if shape:
-        return shape
+    wrong = is_tuple(value, "affine_backward", 3, "(dA_prev, dW, db)")
+    if wrong:
+        return wrong
 
     def s_of(A_, W_, b_):  # s = sum(G * (A W + b)): its gradients are G W^T, A^T G and G's column sums
         return float(np.sum(G * (A_ @ W_ + b_)))
@@ -105,33 +112,23 @@ def check_affine_backward(case, value):
     dW = numerical_gradient(lambda W_: s_of(A, W_, b), W)
     db = numerical_gradient(lambda b_: s_of(A, W, b_), b)
     what = "finite differences of sum(dZ * (A_prev W + b))"
-    parts = (
-        ("dA_prev", value[0], dA, {"transposed": dA.T, "sign_flipped": -dA}),
-        (
-            "dW",
-            value[1],
-            dW,
-            {"transposed": dW.T, "not_averaged": dW * m, "double_averaged": dW / m, "sign_flipped": -dW},
-        ),
-        (
-            "db",
-            value[2],
-            db,
-            {
-                "missing_keepdims": db.reshape(-1),
-                "transposed": db.T,
-                "wrong_axis": G.sum(axis=1),
-                "wrong_axis_keepdims": G.sum(axis=1, keepdims=True),
-                "double_averaged": db / m,
-                "not_averaged": db * m,
-                "sign_flipped": -db,
-            },
-        ),
-    )
-    verdicts = [
-        is_close_array(got, expected, name, alternatives, what=what) for name, got, expected, alternatives in parts
-    ]
-    return combine(verdicts) or PASS
+    alternatives = {
+        "dA_prev": {"transposed": [dA.T], "sign_flipped": [-dA]},
+        "dW": {"transposed": [dW.T], "not_averaged": [dW * m], "double_averaged": [dW / m], "sign_flipped": [-dW]},
+        "db": {
+            "missing_keepdims": [db.reshape(-1)],
+            "transposed": [db.T],
+            "wrong_axis": [G.sum(axis=1), G.sum(axis=1, keepdims=True)],
+            "double_averaged": [db / m],
+            "not_averaged": [db * m],
+            "sign_flipped": [-db],
+        },
+    }
+    expected = {"dA_prev": dA, "dW": dW, "db": db}
+    return {
+        name: is_close_array(got, expected[name], name, alternatives[name], what=what)
+        for name, got in zip(("dA_prev", "dW", "db"), value)
+    }
 
 
 def relu_backward_cases(rng):
@@ -153,15 +150,10 @@ def check_relu_backward(case, dZ):
     # s = sum(dA * relu(Z)) is a sum of one term per entry, so the centred difference
     # of every entry at once equals the entry-by-entry one. |Z| > h: no kink inside.
     expected = dA * (np.maximum(Z + h, 0.0) - np.maximum(Z - h, 0.0)) / (2 * h)
-    alternatives = {
-        "wrong_mask": dA * (dA > 0),
-        "wrong_mask_none": dA,
-        "wrong_mask_inverted": dA * (Z < 0),
-        "transposed": expected.T,
-    }
+    # The mask taken from dA, no mask at all, or the mask inverted: one mistake, three shapes.
+    alternatives = {"wrong_mask": [dA * (dA > 0), dA, dA * (Z < 0)], "transposed": [expected.T]}
     what = "finite differences of sum(dA * relu(Z))"
-    verdict = is_close_array(dZ, expected, "dZ", alternatives, what=what) or PASS
-    return merge_codes(verdict)
+    return is_close_array(dZ, expected, "dZ", alternatives, what=what)
 
 
 # -- loss_and_grads -----------------------------------------------------------------------
@@ -184,13 +176,16 @@ def loss_cases(nets):
 
 
 def check_loss_and_grads(case, value):
+    """{loss, grads: None or Verdict}: a right loss earns its point whatever the gradients are."""
     X, y, params, reg = case.args
-    shape = is_tuple(value, "loss_and_grads", 2, "(loss, grads)")
-    if shape:
-        return shape
+    wrong = is_tuple(value, "loss_and_grads", 2, "(loss, grads)")
+    if wrong:
+        return wrong
     loss, grads = value
-    verdicts = [check_loss(loss, params, X, y, reg), check_grads(grads, params, X, y, reg, case.data["seed"])]
-    return combine(verdicts) or PASS
+    return {
+        "loss": check_loss(loss, params, X, y, reg),
+        "grads": check_grads(grads, params, X, y, reg, case.data["seed"]),
+    }
 
 
 def check_loss(loss, params, X, y, reg):
@@ -202,31 +197,19 @@ def check_loss(loss, params, X, y, reg):
     data, penalty = net.data_loss(scores, y), net.penalty(params, reg)
     expected = data + penalty
     if not np.isfinite(got):
-        return Verdict(False, f"loss is {got}", ("nan_or_inf",))
+        return Verdict(f"loss is {got}", ("nan_or_inf",))
     if abs(got - expected) <= TOLERANCE * max(abs(got), abs(expected)):
         return None
     bias_penalty = 0.5 * reg * sum(float(np.sum(params[k] ** 2)) for k in params if k.startswith("b"))
     alternatives = {
-        "missing_regularization": data,
-        "double_regularization": data + 2 * penalty,
-        "regularized_bias": expected + bias_penalty,
-        "not_averaged": data * X.shape[0] + penalty,
+        "missing_regularization": [np.float64(data)],
+        "double_regularization": [np.float64(data + 2 * penalty)],
+        "regularized_bias": [np.float64(expected + bias_penalty)],
+        "not_averaged": [np.float64(data * X.shape[0] + penalty)],
     }
-    named = [code for code, alt in alternatives.items() if abs(got - alt) <= TOLERANCE * max(abs(got), abs(alt))]
+    named = name_mistake(np.asarray(got), alternatives)
     fact = f"loss is {got:.6g}, expected {expected:.6g} (mean cross-entropy {data:.6g} + penalty {penalty:.6g})"
-    return Verdict(False, fact, tuple(named) if len(named) == 1 else ("wrong_value",))
-
-
-# What a named gradient mistake looks like, completing "<blocks> ...".
-GRADS_SAY = {
-    "missing_regularization": "lack the penalty's gradient reg * W",
-    "double_regularization": "hold the penalty's gradient twice (2 reg * W instead of reg * W)",
-    "regularized_bias": "include reg * b, but the biases are not penalised",
-    "not_averaged": "are m times too large in their data part: the 1/m of the mean is missing",
-    "wrong_mask": "went back through a ReLU with the wrong mask",
-    "wrong_layer_order": "went back through the ReLUs with their masks in forward order",
-    "transposed": "is the transpose of the right gradient",
-}
+    return Verdict(fact, (named or "wrong_value",))
 
 
 def check_grads(grads, params, X, y, reg, seed):
@@ -240,17 +223,15 @@ def check_grads(grads, params, X, y, reg, seed):
         return None
     code = _name_gradient_mistake(grads, params, X, y, reg, right)
     if code is None:
-        return Verdict(False, result.message, ("wrong_value",), result.details)
+        return Verdict(result.message, ("wrong_value",), result.details)
     blocks = result.wrong_blocks or tuple(params)
     where = ", ".join(f"grads[{k!r}]" for k in blocks)
-    return Verdict(False, f"{where} {GRADS_SAY[code]}", (code,), (result.message,) + result.details)
+    return Verdict(f"{where} {GRADIENTS_SAY[code]}", (code,), (result.message, *result.details))
 
 
 def _grads_structure(grads, params, right, upstream):
     if not isinstance(grads, dict):
-        return Verdict(
-            False, f"grads is {type_text(grads)}, expected a dict with keys {', '.join(params)}", ("wrong_type",)
-        )
+        return Verdict(f"grads is {type_text(grads)}, expected a dict with keys {', '.join(params)}", ("wrong_type",))
     missing = [k for k in params if k not in grads]
     extra = [k for k in grads if k not in params]
     if missing or extra:
@@ -262,48 +243,25 @@ def _grads_structure(grads, params, right, upstream):
             )
             if part
         )
-        return Verdict(False, f"grads has the wrong keys ({said}): it needs exactly those of params", ("wrong_keys",))
+        return Verdict(f"grads has the wrong keys ({said}): it needs exactly those of params", ("wrong_keys",))
     verdicts = []
     for key in params:
         got, want = grads[key], right[key]
-        alternatives = {"transposed": want.T}
+        alternatives = {"transposed": [want.T]}
         if key.startswith("b"):
             dZ = upstream[f"Z{key[1:]}"]
             alternatives.update(
-                {
-                    "missing_keepdims": want.reshape(-1),
-                    "wrong_axis": dZ.sum(axis=1),
-                    "wrong_axis_keepdims": dZ.sum(axis=1, keepdims=True),
-                }
+                {"missing_keepdims": [want.reshape(-1)], "wrong_axis": [dZ.sum(axis=1), dZ.sum(axis=1, keepdims=True)]}
             )
         name = f"grads[{key!r}]"
+        # On the scale of the right answer: the scores' dZ has rows that sum to 0, so the last
+        # layer's db over the wrong axis is rounding noise, which only that scale can recognise.
         verdicts.append(
-            is_array(got, name, want.shape) or _has_shape(got, want, name, alternatives) or is_finite(got, name)
+            is_array(got, name, want.shape)
+            or has_shape(got, want.shape, name, alternatives, scale=float(np.linalg.norm(want)))
+            or is_finite(got, name)
         )
     return combine(verdicts)
-
-
-def _has_shape(got, want, name, alternatives):
-    """checks.has_shape, but an alternative near zero is compared on the scale of the right answer.
-
-    The scores' dZ has rows that sum to 0, so the last layer's db over the wrong axis is
-    rounding noise, which no relative error between two noise vectors can recognise.
-    """
-    if got.shape == want.shape:
-        return None
-    scale = np.linalg.norm(want)
-    named = [
-        code
-        for code, alt in alternatives.items()
-        if alt.shape == got.shape
-        and np.all(np.isfinite(got))
-        and np.linalg.norm(got - alt) <= TOLERANCE * max(np.linalg.norm(got), np.linalg.norm(alt), scale)
-    ]
-    return (
-        has_shape(got, want.shape, name)
-        if len(named) != 1
-        else Verdict(False, has_shape(got, want.shape, name).message, (named[0],))
-    )
 
 
 def _name_gradient_mistake(grads, params, X, y, reg, right):
@@ -342,79 +300,62 @@ def train_cases(probe_hidden):
     return cases
 
 
-def check_train(case, params):
-    X, y, hidden, _ = case.args
+def _layer_shapes(X, y, hidden):
     sizes = [X.shape[1], *hidden, int(y.max()) + 1]
     want = {}
     for l, (n_in, n_out) in enumerate(zip(sizes[:-1], sizes[1:]), start=1):
         want[f"W{l}"], want[f"b{l}"] = (n_in, n_out), (1, n_out)
+    return sizes, want
+
+
+def _params_structure(params, X, y, hidden):
+    """None when params is a dict of finite arrays shaped for [d, *hidden, k], else a Verdict."""
+    sizes, want = _layer_shapes(X, y, hidden)
     if not isinstance(params, dict):
-        return Verdict(False, f"train returned {type_text(params)}, expected the params dict", ("wrong_type",))
+        return Verdict(f"train returned {type_text(params)}, expected the params dict", ("wrong_type",))
     if set(params) != set(want):
         return Verdict(
-            False,
             f"train returned keys {', '.join(sorted(params))}, expected {', '.join(want)} for layer sizes {sizes}",
             ("wrong_keys",),
         )
-    wrong = combine(
-        [
-            is_array(params[k], f"params[{k!r}]", shape)
-            or has_shape(params[k], shape, f"params[{k!r}]")
-            or is_finite(params[k], f"params[{k!r}]")
-            for k, shape in want.items()
-        ]
+    return combine(
+        is_array(params[k], f"params[{k!r}]", shape)
+        or has_shape(params[k], shape, f"params[{k!r}]")
+        or is_finite(params[k], f"params[{k!r}]")
+        for k, shape in want.items()
     )
-    if wrong:
-        return wrong
+
+
+def check_train(case, params):
+    """{accuracy, hidden_sizes}: the accuracy run checks both; the run with other sizes only the shapes."""
+    X, y, hidden, _ = case.args
+    wrong = _params_structure(params, X, y, hidden)
     if case.data.get("shapes_only"):
-        return PASS
-    params = {k: np.asarray(params[k], dtype=np.float64) for k in want}
-    accuracy = net.accuracy(params, X, y)
-    artifacts = {"boundary": Boundary(X, y, params, accuracy)}
+        return {"hidden_sizes": wrong}
+    if wrong:
+        return wrong  # no usable params: neither part can pass
+    sizes, want = _layer_shapes(X, y, hidden)
+    accuracy = net.accuracy({k: np.asarray(params[k], dtype=np.float64) for k in want}, X, y)
     if accuracy >= TRAIN_ACCURACY:
-        return Verdict(True, artifacts=artifacts)
-    return Verdict(
-        False,
-        f"training accuracy is {accuracy:.1%}, expected at least {TRAIN_ACCURACY:.0%}",
-        ("low_accuracy",),
-        (f"layer sizes {sizes}",),
-        artifacts=artifacts,
-    )
-
-
-# -- helpers -----------------------------------------------------------------------------
-def is_tuple(value, name, n, what):
-    if isinstance(value, (tuple, list)) and len(value) == n:
         return None
-    got = f"{type_text(value)} of length {len(value)}" if isinstance(value, (tuple, list)) else type_text(value)
-    return Verdict(False, f"{name} returned {got}, expected a tuple {what}", ("wrong_type",))
+    return {
+        "accuracy": Verdict(
+            f"training accuracy is {accuracy:.1%}, expected at least {TRAIN_ACCURACY:.0%}",
+            ("low_accuracy",),
+            (f"layer sizes {sizes}",),
+        ),
+        "hidden_sizes": None,
+    }
 
 
-def combine(verdicts):
-    """One failing Verdict from several parts (None = part passed), or None when all passed."""
-    failed = [v for v in verdicts if v is not None and not v.passed]
-    if not failed:
-        return None
-    codes = []
-    for verdict in failed:
-        for code in merge_codes(verdict).diagnoses:
-            if code not in codes:
-                codes.append(code)
-    details = tuple(line for verdict in failed for line in verdict.details)
-    return Verdict(False, "; ".join(v.message for v in failed), tuple(codes), details)
-
-
-def merge_codes(verdict):
-    """Variants of one mistake (a wrong axis with or without keepdims, three wrong masks) share its code."""
-    codes = tuple(
-        dict.fromkeys(
-            "wrong_axis" if c.startswith("wrong_axis") else "wrong_mask" if c.startswith("wrong_mask") else c
-            for c in verdict.diagnoses
-        )
-    )
-    if codes == verdict.diagnoses:
-        return verdict
-    return Verdict(verdict.passed, verdict.message, codes, verdict.details)
+def train_artifacts(case, params):
+    """The decision boundary of the accuracy run's params, for `grade check --plot`, when they are usable."""
+    X, y, hidden, _ = case.args
+    if case.data.get("shapes_only") or _params_structure(params, X, y, hidden):
+        return {}
+    _, want = _layer_shapes(X, y, hidden)
+    params = {k: np.asarray(params[k], dtype=np.float64) for k in want}
+    return {"boundary": Boundary(X, y, params, net.accuracy(params, X, y))}
 
 
 def tasks(nets, hidden_doc, probe_hidden):
@@ -446,6 +387,8 @@ def tasks(nets, hidden_doc, probe_hidden):
                 "return np.maximum(Z, 0), a new array",
             },
         ),
+        # dA_prev is the step that makes it backpropagation (it carries the gradient to every layer
+        # below, and a mistake there spoils them all); dW and db are each a one-line local gradient.
         Task(
             "affine_backward",
             2,
@@ -453,6 +396,7 @@ def tasks(nets, hidden_doc, probe_hidden):
             "(dA_prev, dW, db)",
             affine_backward_cases,
             check_affine_backward,
+            parts=(Part("dA_prev", 1), Part("dW", 0.5), Part("db", 0.5)),
             hints={
                 "transposed": "dA_prev = dZ @ W.T (m,n_prev), dW = A_prev.T @ dZ (n_prev,n): "
                 "each has the shape of what it is the gradient of",
@@ -483,6 +427,7 @@ def tasks(nets, hidden_doc, probe_hidden):
             "(loss, grads)",
             loss_cases(nets),
             check_loss_and_grads,
+            parts=(Part("loss", 1), Part("grads", 2)),
             hints={
                 "not_averaged": "the loss is a mean over m examples: dscores = (probs - onehot(y)) / m, "
                 "and the loss divides the summed cross-entropy by m",
@@ -500,6 +445,8 @@ def tasks(nets, hidden_doc, probe_hidden):
             f"params ({hidden_doc})",
             train_cases(probe_hidden),
             check_train,
+            parts=(Part("accuracy", 1), Part("hidden_sizes", 1)),
+            artifacts=train_artifacts,
             timeout=TRAIN_SECONDS,
             hints={
                 "wrong_type": "return the trained params: a dict of numpy arrays W1, b1, ..., WL, bL",

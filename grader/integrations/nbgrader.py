@@ -6,7 +6,9 @@ the student's cells and the test cells in one kernel, where a solution cell can
 patch whatever the test cells use, it grades the notebook's code with
 grader.grading.grade (a sandboxed child process; every verdict computed here) and
 writes each test cell's outputs as if the cell had run: the task's feedback on
-stdout and its points as a plain-float execute_result. nbgrader's own
+stdout (report.render_task: fact, hint and details on their own wrapped lines, and
+the parts' scores) and its score as a plain-float execute_result, partial credit
+included. nbgrader's own
 SaveAutoGrades, gradebook, export and feedback then work unchanged.
 
 Only nbgrader imports this module (grader itself never does), so `grade check`
@@ -20,10 +22,8 @@ from nbgrader import utils
 from nbgrader.preprocessors import NbGraderPreprocessor
 from traitlets import Bool, Float, Integer, Unicode
 
-from .. import exercises
+from .. import defaults, exercises
 from ..checking.grading import grade, zero_report
-from ..defaults import MEMORY_MB as DEFAULT_MEMORY_MB
-from ..defaults import TIMEOUT as DEFAULT_TIMEOUT
 from ..report import render_task
 from ..sandbox import layers
 from ..submission import SubmissionError, UsageError, notebook_submission
@@ -36,9 +36,9 @@ _CALL = re.compile(r"""feedback\(\s*['"](\w+)['"]\s*,\s*['"](\w+)['"]""")
 class GradeTasks(NbGraderPreprocessor):
     """Grade a notebook's tasks in the sandbox and write the test cells' outputs."""
 
-    timeout = Float(DEFAULT_TIMEOUT, help="Seconds each task may run (grade check --timeout).").tag(config=True)
-    memory_mb = Integer(DEFAULT_MEMORY_MB, help="Memory cap of the student's process, MiB.").tag(config=True)
-    seed = Integer(0, help="Seed of the grader's inputs (grade check --seed).").tag(config=True)
+    timeout = Float(defaults.TIMEOUT, help="Seconds each task may run (grade check --timeout).").tag(config=True)
+    memory_mb = Integer(defaults.MEMORY_MB, help="Memory cap of the student's process, MiB.").tag(config=True)
+    seed = Integer(defaults.SEED, help="Seed of the grader's inputs (grade check --seed).").tag(config=True)
     exercise = Unicode("", help="Exercise to grade against (default: the notebook's name).").tag(config=True)
     trust_submissions = Bool(
         False,
@@ -59,7 +59,7 @@ class GradeTasks(NbGraderPreprocessor):
         try:
             submission = notebook_submission(nb, f"{notebook}.ipynb")
         except SubmissionError as error:  # nbgrader read it, so this is unexpected: score nothing, say why
-            report = zero_report(spec, f"{notebook}.ipynb", str(error), "import_error")
+            report = zero_report(spec, f"{notebook}.ipynb", str(error), "import_error", unreadable=True)
         else:
             report = grade(submission, spec, timeout=self.timeout, seed=self.seed, memory_mb=self.memory_mb)
         student = resources.get("nbgrader", {}).get("student", "?")
@@ -108,17 +108,13 @@ class GradeTasks(NbGraderPreprocessor):
     def _attach_cell_errors(self, nb, cell_errors):
         """Show each student cell that raised under that cell, as a kernel would (not graded)."""
         for error in cell_errors:
-            number = error.get("cell")
-            if not isinstance(number, int) or not 0 < number <= len(nb.cells):
+            if error.cell is None or not 0 < error.cell <= len(nb.cells):
                 continue
-            cell = nb.cells[number - 1]
+            cell = nb.cells[error.cell - 1]
             if cell.cell_type == "code" and not utils.is_grade(cell):
                 cell.outputs.append(
                     new_output(
-                        "error",
-                        ename=error["type"],
-                        evalue=error["message"],
-                        traceback=[f"{error['type']}: {error['message']}"],
+                        "error", ename=error.type, evalue=error.message, traceback=[f"{error.type}: {error.message}"]
                     )
                 )
 

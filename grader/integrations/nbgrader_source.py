@@ -17,12 +17,13 @@ the exercise from the notebook's name):
 import ast
 from pathlib import Path
 
+from .. import defaults
 from ..stubs import BEGIN
 
 SCHEMA_VERSION = 3
 KERNELSPEC = {"name": "python3", "display_name": "Python 3 (ipykernel)", "language": "python"}
 
-CONFIG_LINES = """\
+CONFIG_LINES = f"""\
 c = get_config()  # noqa: F821 (nbgrader defines it)
 
 # Grade with the grader's sandbox instead of running the notebook in a kernel:
@@ -36,8 +37,8 @@ c.Autograde.autograde_preprocessors = [
     "nbgrader.preprocessors.AssignLatePenalties",
     "nbgrader.preprocessors.CheckCellMetadata",
 ]
-c.GradeTasks.timeout = 10.0    # seconds per task (grade check --timeout)
-c.GradeTasks.memory_mb = 1024  # memory cap (grade check --memory)
+c.GradeTasks.timeout = {defaults.TIMEOUT!r}  # seconds per task (grade check --timeout)
+c.GradeTasks.memory_mb = {defaults.MEMORY_MB!r}  # memory cap (grade check --memory)
 c.OverwriteCells.add_missing_cells = True  # a deleted test cell is put back and graded
 """
 

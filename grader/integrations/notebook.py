@@ -3,8 +3,9 @@
     from grader import feedback
     feedback("softmax", "db", globals())
 
-grades that one task on the kernel's own function, prints the verdict and hint on
-stdout, and returns the points as a plain float, the cell's last expression. nbgrader
+grades that one task on the kernel's own function, prints the verdict, fact, hint and
+details on stdout, and returns the score (a part's points included) as a plain float,
+the cell's last expression. nbgrader
 reads a test cell's points from that result, and gives 0 for anything on stderr and
 full points for a cell with no number: so nothing may reach stderr here (numpy
 warnings, the learner's own prints to stderr) and every path ends in a float.
@@ -19,10 +20,10 @@ import warnings
 
 import numpy as np
 
-from ..defaults import TIMEOUT as DEFAULT_TIMEOUT
+from .. import defaults
 
 
-def feedback(exercise, task, namespace, seed=0, timeout=DEFAULT_TIMEOUT):
+def feedback(exercise, task, namespace, seed=defaults.SEED, timeout=defaults.TIMEOUT):
     """Grade `task` of `exercise` on the function of that name in `namespace`; print why; return its points."""
     out = sys.stdout
     try:
@@ -41,14 +42,11 @@ def feedback(exercise, task, namespace, seed=0, timeout=DEFAULT_TIMEOUT):
     return float(result.score)
 
 
-def grade_one(exercise, task, namespace, seed=0, timeout=DEFAULT_TIMEOUT):
-    """One task's TaskResult, with the same seeded inputs as `grade check --seed`."""
+def grade_one(exercise, task, namespace, seed=defaults.SEED, timeout=defaults.TIMEOUT):
+    """One task's TaskResult, on the same seeded inputs as `grade check --seed` (grading.seeded_cases)."""
     from .. import exercises
-    from ..checking.grading import grade_task
+    from ..checking.grading import grade_task, seeded_cases
     from ..sandbox.inprocess import InProcess
 
-    spec = exercises.load(exercise)
-    index = [t.name for t in spec.tasks].index(task)
-    chosen = spec.tasks[index]
-    cases = chosen.cases(np.random.default_rng([seed, index]))
+    chosen, cases = dict((t.name, (t, c)) for t, c in seeded_cases(exercises.load(exercise), seed))[task]
     return grade_task(InProcess(namespace, timeout), chosen, cases, timeout)

@@ -5,6 +5,7 @@ forked by a clean fork server (linux.py, jail.py, forkserver.py), and `portable`
 fresh interpreter per submission for systems without the jail's kernel features.
 Importing this package costs nothing: numpy and the backends load when first used.
 """
+
 from .errors import JailError
 
 

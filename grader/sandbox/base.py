@@ -8,6 +8,7 @@ results come back as plain arrays (wire.py), and each call has a wall-clock
 deadline after which the process and everything it started is killed. The next
 call starts a fresh process.
 """
+
 import os
 import signal
 import time
@@ -109,8 +110,9 @@ class Sandbox:
             return self._died(Outcome("crashed"))
         outcome = self._receive(deadline)
         outcome.mutated = tuple(
-            path for path, offset, array in _labelled(placed, args, names)
-            if self._shared[offset: offset + array.nbytes] != array.tobytes()
+            path
+            for path, offset, array in _labelled(placed, args, names)
+            if self._shared[offset : offset + array.nbytes] != array.tobytes()
         )
         return outcome
 
@@ -176,8 +178,10 @@ class Sandbox:
         ending = self._stop(killing)
         if outcome.status == "crashed" and ending is not None and ending.from_outside:
             outcome.status = "killed"
-            outcome.detail = (f"it was killed from outside by {_signal_name(ending.status)} (another program, "
-                              "an administrator or the system running out of memory), not by the code")
+            outcome.detail = (
+                f"it was killed from outside by {_signal_name(ending.status)} (another program, "
+                "an administrator or the system running out of memory), not by the code"
+            )
         elif outcome.status == "crashed" and not outcome.detail:
             outcome.detail = describe_ending(ending)
         return outcome
@@ -203,7 +207,7 @@ class Sandbox:
             array = np.ascontiguousarray(array)
             if offset + array.nbytes > len(self._shared):
                 raise ValueError("inputs larger than the sandbox's shared buffer (shared_bytes)")
-            self._shared[offset: offset + array.nbytes] = array.tobytes()
+            self._shared[offset : offset + array.nbytes] = array.tobytes()
             placed.append((offset, array))
             offset += -(-max(array.nbytes, 1) // _ALIGN) * _ALIGN
         _set_offsets(tree, [offset for offset, _ in placed])
@@ -219,8 +223,11 @@ def _set_offsets(node, offsets):
 
 def _labelled(placed, args, names):
     """Pair each placed array with a readable path such as P or params['W1']."""
-    paths = [path for i, arg in enumerate(args)
-             for path, _ in wire.arrays_in(arg, names[i] if names and i < len(names) else f"argument {i + 1}")]
+    paths = [
+        path
+        for i, arg in enumerate(args)
+        for path, _ in wire.arrays_in(arg, names[i] if names and i < len(names) else f"argument {i + 1}")
+    ]
     return [(path, offset, array) for path, (offset, array) in zip(paths, placed)]
 
 

@@ -9,6 +9,7 @@ pipe, and never returns: it always ends with os._exit.
 Child-side module: standard library and numpy only; loaded as the package
 `_gradebox`, never as `grader`, and hidden from the learner's imports.
 """
+
 import builtins
 import io
 import json
@@ -62,7 +63,7 @@ def run(req_fd, resp_fd, shared, jail=None):
 
 def _prepare():
     """The interpreter as the learner's code should find it: bounded prints, no grader to import."""
-    sys.stdin = open(0, "r", closefd=False)
+    sys.stdin = open(0, closefd=False)
     budget = [PRINT_LIMIT]  # shared: stdout and stderr both go to the output file
     sys.stdout, sys.stderr = _BoundedOutput(1, budget), _BoundedOutput(2, budget)
     for name in [m for m in sys.modules if m.split(".")[0] in ("grader", "_gradebox")]:
@@ -101,7 +102,7 @@ class _BoundedOutput(io.TextIOBase):
         self._budget[0] -= len(data)
         try:
             while data:
-                data = data[os.write(self._fd, data):]
+                data = data[os.write(self._fd, data) :]
         except OSError:
             self._budget[0] = 0
         return len(text)
@@ -259,6 +260,7 @@ def _arguments(tree, shared):
     Views, not copies: a function that modifies its input writes into memory the
     grader can see, so mutation is observed by the grader, not reported by the child.
     """
+
     def build(node):
         kind = node["kind"]
         if kind == "array":

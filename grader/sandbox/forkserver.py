@@ -20,6 +20,7 @@ Requests arrive on a unix socket (SOCK_SEQPACKET) with the jail's descriptors at
     {"op": "kill", "pid": keeper}   -> the whole jail is dead when the answer comes
 Child-side module: standard library and numpy only.
 """
+
 import json
 import os
 import select
@@ -71,8 +72,9 @@ class Server:
         # directory its uid may not enter): bound back into each jail.
         self.exposures = readable.exposures([*config["python_dirs"], *packages], self.as_root)
         self.live = {}  # keeper pid -> (worker pid, pidfd or None, has its own pid namespace)
-        if "pid" in self.disabled:
-            jail.set_subreaper()  # orphans of a jail without a pid namespace come here, to be killed
+        # Where a jail has no pid namespace (a restricted kernel), an orphan whose keeper died comes
+        # here rather than to the system's init, so that killing its jail finds it.
+        jail.set_subreaper()
 
     def kept_fds(self):
         return [fd for fd, _, _ in self.rules]
@@ -217,8 +219,15 @@ class Server:
         separate_count = uid is not None or "user" in made  # else RLIMIT_NPROC would count the instructor's processes
         rules = [] if "landlock" in self.disabled else self.rules
         _close_all_but({0, 1, 2, req_r, resp_w, *self.kept_fds()})
-        layers = jail.lock_down(uid, int(request["memory"]), request["processes"] if separate_count else None,
-                                scratch, rules, self.abi if rules else 0, "seccomp" not in self.disabled)
+        layers = jail.lock_down(
+            uid,
+            int(request["memory"]),
+            request["processes"] if separate_count else None,
+            scratch,
+            rules,
+            self.abi if rules else 0,
+            "seccomp" not in self.disabled,
+        )
         layers["namespaces"] = made
         for fd in self.kept_fds():
             _close(fd)
@@ -267,8 +276,7 @@ class Server:
                 if pidfd is not None:
                     os.close(pidfd)
                 process_tree.forget(pid)
-        if "pid" in self.disabled:
-            process_tree.reap_orphans()
+        process_tree.reap_orphans()
 
 
 def _wait_for(pid, reap_others=False):

@@ -9,18 +9,18 @@ afterwards (in-place modification), returns values through wire's encoding (so a
 check sees the same kinds of values: arrays, numbers, Other), and turns every fault
 into an Outcome status rather than an exception.
 """
+
 import copy
 import linecache
 import os
 import signal
 import threading
-import time
 import traceback
 
 import numpy as np
 
-from . import wire
 from ..defaults import TIMEOUT as DEFAULT_TIMEOUT
+from . import wire
 from .base import Outcome, _labelled
 
 _GRADER_DIR = os.path.dirname(os.path.abspath(__file__))

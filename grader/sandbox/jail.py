@@ -19,6 +19,7 @@ Used by the fork server (forkserver.py) in three processes per sandbox:
 Each step reports what took effect; the grader shows it (`grade doctor`) and refuses
 to grade others' code when a layer is missing. Child-side module: standard library only.
 """
+
 import ctypes
 import errno
 import os
@@ -112,9 +113,13 @@ def _write(path, text):
 
 
 def _mount(source, target, fstype, flags, data=None):
-    encode = (lambda s: s.encode() if s is not None else None)
-    _check(libc().mount(encode(source), encode(target), encode(fstype), ctypes.c_ulong(flags), encode(data)),
-           f"mount {target}")
+    def encode(text):
+        return text.encode() if text is not None else None
+
+    _check(
+        libc().mount(encode(source), encode(target), encode(fstype), ctypes.c_ulong(flags), encode(data)),
+        f"mount {target}",
+    )
 
 
 def make_mounts(owner, tops, binds):
@@ -129,11 +134,21 @@ def make_mounts(owner, tops, binds):
     sources = [(path, os.open(path, os.O_PATH | os.O_CLOEXEC)) for path in binds]
     _mount(None, "/", None, _MS_REC | _MS_PRIVATE)  # nothing mounted here propagates back to the host
     gid = os.getgid() if owner == os.getuid() else owner
-    _mount("tmpfs", "/tmp", "tmpfs", _MS_NOSUID | _MS_NODEV,
-           f"mode=0700,uid={owner},gid={gid},size={TMP_MB}m,nr_inodes=4096")
+    _mount(
+        "tmpfs",
+        "/tmp",
+        "tmpfs",
+        _MS_NOSUID | _MS_NODEV,
+        f"mode=0700,uid={owner},gid={gid},size={TMP_MB}m,nr_inodes=4096",
+    )
     if os.path.isdir("/dev/shm"):
-        _mount("tmpfs", "/dev/shm", "tmpfs", _MS_NOSUID | _MS_NODEV | _MS_NOEXEC,
-               f"mode=0700,uid={owner},gid={gid},size={SHM_MB}m,nr_inodes=1024")
+        _mount(
+            "tmpfs",
+            "/dev/shm",
+            "tmpfs",
+            _MS_NOSUID | _MS_NODEV | _MS_NOEXEC,
+            f"mode=0700,uid={owner},gid={gid},size={SHM_MB}m,nr_inodes=1024",
+        )
     for top in tops:
         _mount("tmpfs", top, "tmpfs", _MS_NOSUID | _MS_NODEV, "mode=0755,size=64k")
     for path, fd in sources:
@@ -192,8 +207,12 @@ def lock_down(uid, memory_bytes, processes, scratch, read_rules, landlock_abi, u
         finally:
             os.close(scratch_fd)
     # Last: the ruleset needs descriptors of its own, beyond the open-files limit.
-    limits = [(resource.RLIMIT_AS, baseline + memory_bytes), (resource.RLIMIT_CORE, 0),
-              (resource.RLIMIT_FSIZE, FILE_SIZE), (resource.RLIMIT_NOFILE, OPEN_FILES)]
+    limits = [
+        (resource.RLIMIT_AS, baseline + memory_bytes),
+        (resource.RLIMIT_CORE, 0),
+        (resource.RLIMIT_FSIZE, FILE_SIZE),
+        (resource.RLIMIT_NOFILE, OPEN_FILES),
+    ]
     if processes is not None:
         limits.append((resource.RLIMIT_NPROC, processes))
     for which, value in limits:

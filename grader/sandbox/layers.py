@@ -7,6 +7,7 @@ them; grading others' code (grade batch, nbgrader's GradeTasks, Gradescope) refu
 to start when the file, network or process layer is missing, unless told to trust
 the submissions.
 """
+
 import os
 import platform
 from dataclasses import dataclass
@@ -27,35 +28,50 @@ def describe(report, backend="linux"):
     if backend != "linux" or report is None:
         why = "the portable backend has no jail" if backend != "linux" else "no jail has reported yet"
         return [Layer(name, False, why) for name in ("files", "network", "processes", "identity", "inherited")] + [
-            Layer("limits", backend != "linux", "time and memory limits, process tree killed at the end")]
+            Layer("limits", backend != "linux", "time and memory limits, process tree killed at the end")
+        ]
     abi = report.get("landlock") or 0
     seccomp = bool(report.get("seccomp"))
     spaces = set(report.get("namespaces") or ())
     own_uid = report.get("uid") is not None
     private_tmp = "mount" in spaces
-    files_how = (f"Landlock ABI {abi}: reads only Python, numpy and the allowed packages; writes only "
-                 + ("its private /tmp" if private_tmp else "its scratch directory")) if abi else "Landlock unavailable"
-    network_parts = (["seccomp: no socket of any kind can be made"] if seccomp else []) + (
-        ["network namespace: no interface"] if "network" in spaces else []) + (
-        ["Landlock: no TCP"] if abi >= 4 else [])
+    files_how = (
+        (
+            f"Landlock ABI {abi}: reads only Python, numpy and the allowed packages; writes only "
+            + ("its private /tmp" if private_tmp else "its scratch directory")
+        )
+        if abi
+        else "Landlock unavailable"
+    )
+    network_parts = (
+        (["seccomp: no socket of any kind can be made"] if seccomp else [])
+        + (["network namespace: no interface"] if "network" in spaces else [])
+        + (["Landlock: no TCP"] if abi >= 4 else [])
+    )
     signals = ["its own pid namespace"] if "pid" in spaces else []
     signals += ["Landlock signal scoping"] if abi >= 6 else []
     signals += ["a uid of its own"] if own_uid else []
     tracing = ["Landlock"] if abi >= 1 else []
     tracing += ["seccomp"] if seccomp else []
-    processes_how = (f"signals: {', '.join(signals) or 'nothing stops them'}; ptrace and memory: "
-                     f"{', '.join(tracing + (['a uid of its own'] if own_uid else [])) or 'nothing stops them'}")
+    processes_how = (
+        f"signals: {', '.join(signals) or 'nothing stops them'}; ptrace and memory: "
+        f"{', '.join(tracing + (['a uid of its own'] if own_uid else [])) or 'nothing stops them'}"
+    )
     caps = report.get("capabilities")
     if own_uid:
         identity = Layer("identity", caps == 0, f"uid {report['uid']} of its own, {caps} capabilities, no_new_privs")
     else:
-        identity = Layer("identity", caps == 0 and bool(report.get("no_new_privs")),
-                         f"runs as you{' in a user namespace' if 'user' in spaces else ''}, "
-                         f"{caps} capabilities, no_new_privs")
+        identity = Layer(
+            "identity",
+            caps == 0 and bool(report.get("no_new_privs")),
+            f"runs as you{' in a user namespace' if 'user' in spaces else ''}, {caps} capabilities, no_new_privs",
+        )
     cap = report.get("processes_cap")
-    limits = (f"memory (RLIMIT_AS), time per call, 1 MiB of prints, "
-              + (f"{cap} processes" if cap else "no process cap (it would count your own processes)")
-              + (", /tmp of 64 MiB" if private_tmp else ""))
+    limits = (
+        "memory (RLIMIT_AS), time per call, 1 MiB of prints, "
+        + (f"{cap} processes" if cap else "no process cap (it would count your own processes)")
+        + (", /tmp of 64 MiB" if private_tmp else "")
+    )
     return [
         Layer("files", abi >= 1, files_how),
         Layer("network", seccomp, "; ".join(network_parts) if network_parts else "nothing stops it"),
@@ -101,11 +117,14 @@ def refusal(layers):
     if not missing:
         return None
     said = "; ".join(f"{layer.name}: {layer.how}" for layer in layers if layer.name in missing)
-    return (f"refusing to grade others' code: the sandbox's {', '.join(missing)} layer"
-            f"{'s are' if len(missing) > 1 else ' is'} missing on this machine ({said}); "
-            f"see `grade doctor`, or pass {TRUST_FLAG} to grade anyway")
+    return (
+        f"refusing to grade others' code: the sandbox's {', '.join(missing)} layer"
+        f"{'s are' if len(missing) > 1 else ' is'} missing on this machine ({said}); "
+        f"see `grade doctor`, or pass {TRUST_FLAG} to grade anyway"
+    )
 
 
 def machine():
     return f"{platform.system()} {platform.release()}, {platform.machine()}, running as " + (
-        "root" if os.getuid() == 0 else f"uid {os.getuid()}")
+        "root" if os.getuid() == 0 else f"uid {os.getuid()}"
+    )

@@ -8,6 +8,7 @@ When the grader runs as root (an autograder container), each live jail gets a ui
 of its own from a reserved range, held with a lock file for as long as any of its
 processes may live (as systemd's DynamicUser picks one per service).
 """
+
 import fcntl
 import mmap
 import os
@@ -70,9 +71,14 @@ class LinuxSandbox(base.Sandbox):
         req_r, self._req = os.pipe()
         self._resp, resp_w = os.pipe()
         status_r, status_w = os.pipe()
-        request = {"op": "spawn", "memory": self.memory_mb << 20, "shared_bytes": self.shared_bytes,
-                   "uid": self._uid.uid if self._uid else None, "processes": base.PROCESSES,
-                   "scratch": self._scratch}
+        request = {
+            "op": "spawn",
+            "memory": self.memory_mb << 20,
+            "shared_bytes": self.shared_bytes,
+            "uid": self._uid.uid if self._uid else None,
+            "processes": base.PROCESSES,
+            "scratch": self._scratch,
+        }
         try:
             try:
                 reply = self._server.request(request, [req_r, resp_w, self._memfd, self._out.fileno(), status_w])
@@ -102,8 +108,12 @@ class LinuxSandbox(base.Sandbox):
             status = _read_status(self._status, seconds=0.0)
         os.close(self._status)
         self._status = None
-        from_outside = (status is not None and os.WIFSIGNALED(status)
-                        and os.WTERMSIG(status) in _OUTSIDE_SIGNALS and bool(self.layers and self.layers.get("seccomp")))
+        from_outside = (
+            status is not None
+            and os.WIFSIGNALED(status)
+            and os.WTERMSIG(status) in _OUTSIDE_SIGNALS
+            and bool(self.layers and self.layers.get("seccomp"))
+        )
         if status is None and not killing and self.layers and self.layers.get("seccomp"):
             from_outside = True  # its init was killed, and with it the namespace: not the learner's doing
         return base.Ending(status, by_grader=killing, from_outside=from_outside)
@@ -140,4 +150,3 @@ def _read_status(fd, seconds):
     except OSError:
         return None
     return struct.unpack("<i", data)[0] if len(data) == 4 else None
-

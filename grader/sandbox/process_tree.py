@@ -7,6 +7,7 @@ living subreaper above it instead of the system's init, so a double fork followe
 setsid still lands under the jail's init or, if it died first, under the fork server,
 where the scan below finds it. Child-side module: standard library only.
 """
+
 import ctypes
 import os
 import signal

@@ -9,6 +9,7 @@ hidden path, recursively (`grant_except`).
 
 Child-side module: standard library only.
 """
+
 import os
 import re
 
@@ -16,8 +17,16 @@ from .landlock import DEVICE, READ, READ_FILE
 
 # Where dynamic libraries live (ld.so's default and multiarch directories), and the few
 # system files a Python that imports an extension module or a time zone reads.
-SYSTEM_DIRECTORIES = ("/lib", "/lib64", "/lib32", "/usr/lib", "/usr/lib64", "/usr/lib32", "/usr/local/lib",
-                      "/usr/share/zoneinfo")
+SYSTEM_DIRECTORIES = (
+    "/lib",
+    "/lib64",
+    "/lib32",
+    "/usr/lib",
+    "/usr/lib64",
+    "/usr/lib32",
+    "/usr/local/lib",
+    "/usr/share/zoneinfo",
+)
 SYSTEM_FILES = ("/etc/ld.so.cache", "/etc/localtime")
 DEVICES = {"/dev/null": DEVICE, "/dev/zero": READ_FILE, "/dev/urandom": READ_FILE, "/dev/random": READ_FILE}
 _PACKAGE_DIRECTORIES = ("site-packages", "dist-packages")

@@ -5,6 +5,7 @@ grading process, lazily or early (`prestart`, before the grader imports numpy it
 so that both import it at once on two cores). A forked grading process (a batch
 worker) starts its own: a socket is never shared. This module imports no numpy.
 """
+
 import json
 import os
 import socket
@@ -18,15 +19,30 @@ from .errors import JailError
 SANDBOX_DIR = os.path.dirname(os.path.abspath(__file__))
 # Packages a submission may import, besides the standard library: numpy, and matplotlib and
 # scipy (with what they import) when installed. Never the grader, never the rest of site-packages.
-ALLOWED_PACKAGES = ("numpy", "scipy", "matplotlib", "mpl_toolkits", "contourpy", "cycler", "fontTools",
-                    "kiwisolver", "packaging", "PIL", "pyparsing", "dateutil", "six")
+ALLOWED_PACKAGES = (
+    "numpy",
+    "scipy",
+    "matplotlib",
+    "mpl_toolkits",
+    "contourpy",
+    "cycler",
+    "fontTools",
+    "kiwisolver",
+    "packaging",
+    "PIL",
+    "pyparsing",
+    "dateutil",
+    "six",
+)
 # The environment the fork server (and every jail) gets: nothing of the grader's but how numpy's
 # BLAS must run on this machine.
 _ENV_KEPT = ("OPENBLAS_", "OMP_", "MKL_", "GOTO_", "NUMEXPR_", "GRADE_DEBUG")
 READY_SECONDS = 60.0
-_BOOT = ("import json,sys,types;sys.path[:0]=json.loads(sys.argv[1]);p=types.ModuleType('_gradebox');"
-         "p.__path__=[sys.argv[2]];sys.modules['_gradebox']=p;from _gradebox import forkserver;"
-         "forkserver.main(int(sys.argv[3]),sys.argv[4])")
+_BOOT = (
+    "import json,sys,types;sys.path[:0]=json.loads(sys.argv[1]);p=types.ModuleType('_gradebox');"
+    "p.__path__=[sys.argv[2]];sys.modules['_gradebox']=p;from _gradebox import forkserver;"
+    "forkserver.main(int(sys.argv[3]),sys.argv[4])"
+)
 
 
 class ForkServer:
@@ -35,13 +51,29 @@ class ForkServer:
         self.disable = tuple(disable)
         ours, theirs = socket.socketpair(socket.AF_UNIX, socket.SOCK_SEQPACKET)
         config = _config(self.disable)
-        command = [sys.executable, "-I", "-S", "-c", _BOOT, json.dumps(config["path"]), SANDBOX_DIR,
-                   str(theirs.fileno()), json.dumps(config)]
+        command = [
+            sys.executable,
+            "-I",
+            "-S",
+            "-c",
+            _BOOT,
+            json.dumps(config["path"]),
+            SANDBOX_DIR,
+            str(theirs.fileno()),
+            json.dumps(config),
+        ]
         # Its stderr is the user's terminal only when debugging the sandbox itself (GRADE_DEBUG=1).
         stderr = None if os.environ.get("GRADE_DEBUG") else subprocess.DEVNULL
-        self.process = subprocess.Popen(command, pass_fds=(theirs.fileno(),), env=config["env"], cwd="/",
-                                        stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=stderr,
-                                        close_fds=True)
+        self.process = subprocess.Popen(
+            command,
+            pass_fds=(theirs.fileno(),),
+            env=config["env"],
+            cwd="/",
+            stdin=subprocess.DEVNULL,
+            stdout=subprocess.DEVNULL,
+            stderr=stderr,
+            close_fds=True,
+        )
         theirs.close()
         self.sock = ours
         self.lock = threading.Lock()
@@ -57,7 +89,7 @@ class ForkServer:
         self.sock.settimeout(seconds)
         try:
             data = self.sock.recv(1 << 16)
-        except (OSError, socket.timeout) as error:
+        except (TimeoutError, OSError) as error:
             raise JailError(f"the sandbox's fork server did not answer ({error})") from None
         if not data:
             code = self.process.poll()
@@ -106,8 +138,9 @@ def server(disable=None):
     global _server
     disable = disabled_layers() if disable is None else tuple(disable)
     with _server_lock:
-        if _server is not None and (_server.owner != os.getpid() or _server.disable != tuple(disable)
-                                    or _server.process.poll() is not None):
+        if _server is not None and (
+            _server.owner != os.getpid() or _server.disable != tuple(disable) or _server.process.poll() is not None
+        ):
             if _server.owner == os.getpid():
                 _server.close()
             else:
@@ -128,8 +161,20 @@ def _config(disable):
     stdlib = sorted({sysconfig.get_paths()[key] for key in ("stdlib", "platstdlib")})
     path = [entry for entry in sys.path if entry and entry not in stdlib and os.path.isdir(entry)]
     hidden = {os.path.dirname(os.path.dirname(SANDBOX_DIR)), os.path.expanduser("~")}
-    env = {"PATH": "/usr/bin:/bin", "LANG": "C.UTF-8", "MPLBACKEND": "Agg", "OPENBLAS_NUM_THREADS": "1",
-           "OMP_NUM_THREADS": "1"}
+    env = {
+        "PATH": "/usr/bin:/bin",
+        "LANG": "C.UTF-8",
+        "MPLBACKEND": "Agg",
+        "OPENBLAS_NUM_THREADS": "1",
+        "OMP_NUM_THREADS": "1",
+    }
     env.update({k: v for k, v in os.environ.items() if k.startswith(_ENV_KEPT)})
-    return {"parent": os.getpid(), "path": path, "python_dirs": stdlib, "packages": list(ALLOWED_PACKAGES),
-            "hidden": sorted(hidden), "env": env, "disable": list(disable)}
+    return {
+        "parent": os.getpid(),
+        "path": path,
+        "python_dirs": stdlib,
+        "packages": list(ALLOWED_PACKAGES),
+        "hidden": sorted(hidden),
+        "env": env,
+        "disable": list(disable),
+    }

@@ -6,6 +6,7 @@ is bounded (size, depth, node count) and validated before use.
 
 Frames on a pipe are an 8-byte little-endian length followed by that many bytes.
 """
+
 import json
 import math
 import os
@@ -184,8 +185,11 @@ def array_from_bytes(spec, payload):
     shape = spec.get("shape") if isinstance(spec, dict) else None
     if not isinstance(dtype_name, str) or not _DTYPE.fullmatch(dtype_name):
         raise BadReply(f"malformed array header: dtype {str(dtype_name)[:40]!r} is not numeric data")
-    if not isinstance(shape, list) or len(shape) > _MAX_NDIM or not all(
-            type(n) is int and 0 <= n <= MAX_ARRAY_BYTES for n in shape):
+    if (
+        not isinstance(shape, list)
+        or len(shape) > _MAX_NDIM
+        or not all(type(n) is int and 0 <= n <= MAX_ARRAY_BYTES for n in shape)
+    ):
         raise BadReply(f"malformed array header: shape {str(shape)[:40]}")
     try:
         dtype = np.dtype(dtype_name)
@@ -252,9 +256,15 @@ def read_reply(fd, deadline):
             arrays.append(array_from_bytes(spec, payload))
         value = decode(header["value"], arrays) if "value" in header else None
         jail = header.get("jail")
-        return Reply(header["status"][:40], value, _error_record(header.get("error")),
-                     _seconds(header.get("seconds")), _cell_errors(header.get("cell_errors")),
-                     _text(header.get("detail") or "", 300), _jail_record(jail) if isinstance(jail, dict) else None)
+        return Reply(
+            header["status"][:40],
+            value,
+            _error_record(header.get("error")),
+            _seconds(header.get("seconds")),
+            _cell_errors(header.get("cell_errors")),
+            _text(header.get("detail") or "", 300),
+            _jail_record(jail) if isinstance(jail, dict) else None,
+        )
     except (ChannelTimeout, ChannelClosed, BadReply):
         raise
     except (ValueError, TypeError, KeyError, OverflowError, RecursionError, MemoryError) as error:
@@ -288,8 +298,9 @@ def _jail_record(jail):
 def _error_record(error):
     if not isinstance(error, dict):
         return None
-    return {key: (_text(error[key]) if error.get(key) is not None else None)
-            for key in ("type", "message", "where", "text")}
+    return {
+        key: (_text(error[key]) if error.get(key) is not None else None) for key in ("type", "message", "where", "text")
+    }
 
 
 def _cell_errors(records):
@@ -301,8 +312,12 @@ def _cell_errors(records):
         if not isinstance(record, dict):
             continue
         cell = record.get("cell")
-        clean.append({"cell": cell if type(cell) is int and cell > 0 else None,
-                      **{key: _text(record.get(key) or "") for key in ("where", "type", "message")}})
+        clean.append(
+            {
+                "cell": cell if type(cell) is int and cell > 0 else None,
+                **{key: _text(record.get(key) or "") for key in ("where", "type", "message")},
+            }
+        )
     return tuple(clean)
 
 

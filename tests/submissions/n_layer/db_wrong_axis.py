@@ -1,9 +1,9 @@
 # expect affine_forward: pass
 # expect relu_forward: pass
-# expect affine_backward: fail wrong_axis
+# expect affine_backward: fail wrong_axis; score 1.5
 # expect relu_backward: pass
-# expect loss_and_grads: fail wrong_axis
-# expect train: fail exception
+# expect loss_and_grads: fail wrong_axis; score 1
+# expect train: fail exception; score 0
 # bug: affine_backward sums dZ over axis 1 (the units) instead of axis 0 (the examples).
 import numpy as np
 

@@ -2,8 +2,8 @@
 # expect relu_forward: pass
 # expect affine_backward: pass
 # expect relu_backward: pass
-# expect loss_and_grads: fail wrong_value
-# expect train: fail low_accuracy
+# expect loss_and_grads: fail wrong_value; score 1
+# expect train: fail low_accuracy; score 1
 # bug: the last layer's dW uses Z_{L-1}, the pre-activation, instead of A_{L-1} = relu(Z_{L-1}).
 import numpy as np
 

@@ -2,8 +2,8 @@
 # expect relu_forward: pass
 # expect affine_backward: pass
 # expect relu_backward: fail wrong_mask
-# expect loss_and_grads: fail wrong_mask
-# expect train: fail low_accuracy
+# expect loss_and_grads: fail wrong_mask; score 1
+# expect train: fail low_accuracy; score 1
 # bug: relu_backward masks with dA > 0, the sign of the gradient, not Z > 0.
 import numpy as np
 

@@ -2,10 +2,11 @@
 # expect relu_forward: pass
 # expect affine_backward: pass
 # expect relu_backward: pass
-# expect loss_and_grads: fail wrong_layer_order
-# expect train: fail exception
+# expect loss_and_grads: fail exception wrong_layer_order; score 0
+# expect train: fail exception; score 0
 # bug: the backward loop takes the ReLU masks first-in-first-out: layer 1's Z where layer L-1's belongs.
-# (train uses that backward loop: with hidden sizes [24, 12] the swapped masks no longer broadcast.)
+# (With hidden layers of two widths the swapped masks no longer broadcast: loss_and_grads raises on the
+# three-layer case, so its loss part fails there too, and train raises.)
 import numpy as np
 
 

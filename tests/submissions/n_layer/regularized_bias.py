@@ -2,7 +2,7 @@
 # expect relu_forward: pass
 # expect affine_backward: pass
 # expect relu_backward: pass
-# expect loss_and_grads: fail regularized_bias
+# expect loss_and_grads: fail regularized_bias; score 1
 # expect train: pass
 # bug: db gets + reg * b as if the biases were penalised; the loss is right.
 import numpy as np

@@ -3,7 +3,7 @@
 # expect affine_backward: pass
 # expect relu_backward: pass
 # expect loss_and_grads: pass
-# expect train: fail wrong_keys
+# expect train: fail wrong_keys; score 1
 # bug: train trains well with hidden_sizes=[100] but ignores the hidden_sizes it is given.
 """An L-layer ReLU network (any L >= 1), trained by backpropagation written by hand.
 
@@ -24,6 +24,7 @@ The layer functions are the same as in the two-layer exercise: a layer does not
 care how many layers come before or after it. Only loss_and_grads and train
 change, from naming each layer to looping over them.
 """
+
 import numpy as np
 
 
@@ -218,5 +219,7 @@ def train(X, y, hidden_sizes, seed):
 # ---- changed ----
 
 _orig_train = train
+
+
 def train(X, y, hidden_sizes, seed):
     return _orig_train(X, y, [100], seed)

@@ -3,7 +3,7 @@
 # expect affine_backward: pass
 # expect relu_backward: pass
 # expect loss_and_grads: pass
-# expect train: fail wrong_keys
+# expect train: fail wrong_keys; score 0
 # bug: train builds a one-layer model whatever hidden_sizes says.
 import numpy as np
 

@@ -1,9 +1,9 @@
 # expect affine_forward: pass
 # expect relu_forward: pass
-# expect affine_backward: fail transposed
+# expect affine_backward: fail transposed; score 1.5
 # expect relu_backward: pass
-# expect loss_and_grads: fail exception
-# expect train: fail exception
+# expect loss_and_grads: fail exception; score 0
+# expect train: fail exception; score 0
 # bug: affine_backward returns dW = dZ.T @ A_prev, the transpose of A_prev.T @ dZ; loss_and_grads then fails adding reg * W to it.
 import numpy as np
 

@@ -2,7 +2,7 @@
 # expect relu_forward: pass
 # expect affine_backward: pass
 # expect relu_backward: pass
-# expect loss_and_grads: fail double_regularization
+# expect loss_and_grads: fail double_regularization; score 0
 # expect train: pass
 # bug: the penalty is reg * sum(W**2) without the 0.5, and its gradient 2 * reg * W.
 import numpy as np
@@ -50,8 +50,12 @@ def train(X, y, hidden_sizes, seed):
     lr, reg, steps = 1.0, 1e-3, 2000
     rng = np.random.default_rng(seed)
     d, h, k = X.shape[1], hidden_sizes[0], int(y.max()) + 1
-    params = {"W1": rng.standard_normal((d, h)) * np.sqrt(2.0 / d), "b1": np.zeros((1, h)),
-              "W2": rng.standard_normal((h, k)) * np.sqrt(2.0 / h), "b2": np.zeros((1, k))}
+    params = {
+        "W1": rng.standard_normal((d, h)) * np.sqrt(2.0 / d),
+        "b1": np.zeros((1, h)),
+        "W2": rng.standard_normal((h, k)) * np.sqrt(2.0 / h),
+        "b2": np.zeros((1, k)),
+    }
     for _ in range(steps):
         _, grads = loss_and_grads(X, y, params, reg)
         for name in params:

@@ -2,8 +2,8 @@
 # expect relu_forward: pass
 # expect affine_backward: pass
 # expect relu_backward: pass
-# expect loss_and_grads: fail wrong_value
-# expect train: fail low_accuracy
+# expect loss_and_grads: fail wrong_value; score 1
+# expect train: fail low_accuracy; score 1
 # bug: dW2 uses Z1, the pre-activation, instead of A1 = relu(Z1): one block of the gradient is wrong.
 import numpy as np
 
@@ -51,8 +51,12 @@ def train(X, y, hidden_sizes, seed):
     lr, reg, steps = 1.0, 1e-3, 2000
     rng = np.random.default_rng(seed)
     d, h, k = X.shape[1], hidden_sizes[0], int(y.max()) + 1
-    params = {"W1": rng.standard_normal((d, h)) * np.sqrt(2.0 / d), "b1": np.zeros((1, h)),
-              "W2": rng.standard_normal((h, k)) * np.sqrt(2.0 / h), "b2": np.zeros((1, k))}
+    params = {
+        "W1": rng.standard_normal((d, h)) * np.sqrt(2.0 / d),
+        "b1": np.zeros((1, h)),
+        "W2": rng.standard_normal((h, k)) * np.sqrt(2.0 / h),
+        "b2": np.zeros((1, k)),
+    }
     for _ in range(steps):
         _, grads = loss_and_grads(X, y, params, reg)
         for name in params:

@@ -2,7 +2,7 @@
 # expect relu_forward: pass
 # expect affine_backward: pass
 # expect relu_backward: pass
-# expect loss_and_grads: fail regularized_bias
+# expect loss_and_grads: fail regularized_bias; score 0
 # expect train: pass
 # bug: the biases are penalised too, in the loss and in db.
 import numpy as np
@@ -35,7 +35,9 @@ def loss_and_grads(X, y, params, reg):
     scores = affine_forward(A1, W2, b2)
     shifted = scores - scores.max(axis=1, keepdims=True)
     log_probs = shifted - np.log(np.exp(shifted).sum(axis=1, keepdims=True))
-    loss = -log_probs[np.arange(m), y].mean() + 0.5 * reg * (np.sum(W1 * W1) + np.sum(W2 * W2) + np.sum(b1 * b1) + np.sum(b2 * b2))
+    loss = -log_probs[np.arange(m), y].mean() + 0.5 * reg * (
+        np.sum(W1 * W1) + np.sum(W2 * W2) + np.sum(b1 * b1) + np.sum(b2 * b2)
+    )
     dscores = np.exp(log_probs)
     dscores[np.arange(m), y] -= 1.0
     dscores /= m
@@ -50,8 +52,12 @@ def train(X, y, hidden_sizes, seed):
     lr, reg, steps = 1.0, 1e-3, 2000
     rng = np.random.default_rng(seed)
     d, h, k = X.shape[1], hidden_sizes[0], int(y.max()) + 1
-    params = {"W1": rng.standard_normal((d, h)) * np.sqrt(2.0 / d), "b1": np.zeros((1, h)),
-              "W2": rng.standard_normal((h, k)) * np.sqrt(2.0 / h), "b2": np.zeros((1, k))}
+    params = {
+        "W1": rng.standard_normal((d, h)) * np.sqrt(2.0 / d),
+        "b1": np.zeros((1, h)),
+        "W2": rng.standard_normal((h, k)) * np.sqrt(2.0 / h),
+        "b2": np.zeros((1, k)),
+    }
     for _ in range(steps):
         _, grads = loss_and_grads(X, y, params, reg)
         for name in params:

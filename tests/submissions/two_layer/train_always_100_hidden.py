@@ -3,7 +3,7 @@
 # expect affine_backward: pass
 # expect relu_backward: pass
 # expect loss_and_grads: pass
-# expect train: fail shape_mismatch
+# expect train: fail shape_mismatch; score 1
 # bug: train trains well with hidden_sizes=[100] but ignores the hidden_sizes it is given.
 """A two-layer ReLU network, trained by backpropagation written by hand.
 
@@ -22,6 +22,7 @@ takes the gradient of the loss with respect to its output (the "upstream"
 gradient, e.g. dZ) and applies the chain rule once to get the gradient with
 respect to its inputs. Chaining them from the loss back to X is backprop.
 """
+
 import numpy as np
 
 
@@ -201,5 +202,7 @@ def train(X, y, hidden_sizes, seed):
 # ---- changed ----
 
 _orig_train = train
+
+
 def train(X, y, hidden_sizes, seed):
     return _orig_train(X, y, [100], seed)
