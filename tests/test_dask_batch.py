@@ -296,6 +296,6 @@ def forward(X, W, b):
         jobs=2,
         pool=partial(DaskPool, scheduler=address),
     )
-    forward = outcome.rows["mallory"]["tasks"][0]
-    assert "RuntimeError: nothing found" in forward["message"], forward
+    forward = outcome.reports["mallory"].tasks[0]
+    assert "RuntimeError: nothing found" in forward.fact, forward
     assert len(client.nthreads()) == 2  # the cluster is intact

@@ -59,7 +59,9 @@ def describe(report, backend="linux"):
     )
     caps = report.get("capabilities")
     if own_uid:
-        identity = Layer("identity", caps == 0, f"uid {report['uid']} of its own, {caps} capabilities, no_new_privs")
+        identity = Layer(
+            "identity", caps == 0, f"a uid of its own (one per live jail), {caps} capabilities, no_new_privs"
+        )
     else:
         identity = Layer(
             "identity",
