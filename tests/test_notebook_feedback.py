@@ -3,7 +3,6 @@
 import contextlib
 import io
 import json
-import os
 
 import pytest
 from conftest import ROOT, SUBMISSIONS, run_grade, run_json, solution_text
