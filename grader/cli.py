@@ -250,7 +250,9 @@ def doctor():
 
     found, _ = layers.probe()
     click.echo(f"grade doctor: the sandbox on this machine ({layers.machine()})")
-    _print_layers({"backend": "linux", "layers": [vars(layer) for layer in found]})
+    from .sandbox import backend
+
+    _print_layers({"backend": backend(), "layers": [vars(layer) for layer in found]})
     missing = layers.missing_for_others(found)
     if missing:
         click.echo(

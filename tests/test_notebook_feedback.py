@@ -3,6 +3,7 @@
 import contextlib
 import io
 import json
+import time
 
 import pytest
 from conftest import ROOT, SUBMISSIONS, run_grade, run_json, solution_text
@@ -77,6 +78,27 @@ def test_timeout_missing_function_and_unknown_task(capsys):
     assert feedback("softmax", "nope", namespace) == 0.0
     out = capsys.readouterr()
     assert "could not check" in out.out and out.err == ""
+
+
+def test_the_time_limit_needs_no_signal_and_stops_the_loop_from_any_thread(capsys):
+    """Windows has no SIGALRM, and a kernel may run a cell outside the main thread: the limit holds
+    either way, and the learner's loop does not keep running after the cell has answered."""
+    import signal
+    import threading
+
+    namespace = {}
+    exec("import time\nSTEPS = []\ndef dW(X, dZ):\n    while True:\n        STEPS.append(1)\n", namespace)
+    before = signal.getsignal(signal.SIGALRM)
+    answers = []
+    caller = threading.Thread(target=lambda: answers.append(feedback("softmax", "dW", namespace, timeout=0.3)))
+    caller.start()
+    caller.join(10)
+    assert answers == [0.0] and "did not return within 0.3 s" in capsys.readouterr().out
+    assert signal.getsignal(signal.SIGALRM) is before  # no signal handler was used
+    steps = len(namespace["STEPS"])
+    time.sleep(0.2)
+    assert len(namespace["STEPS"]) == steps  # the learner's loop was stopped
+    assert [t for t in threading.enumerate() if t.name == "grade-feedback"] == []
 
 
 def test_inputs_are_copies_and_mutation_is_reported(capsys):

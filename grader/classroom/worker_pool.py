@@ -114,7 +114,8 @@ class WorkerPool:
         self.size = max(1, int(jobs))
         self.deadline = deadline
         self.retries = retries
-        self.context = multiprocessing.get_context("fork")
+        # Fork where there is one (Linux, macOS); Windows has only spawn, which imports the grader anew.
+        self.context = multiprocessing.get_context("fork" if hasattr(os, "fork") else "spawn")
         self.preload = PRELOAD + list(preload)
         self.workers = []
 

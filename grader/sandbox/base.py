@@ -95,6 +95,14 @@ class Sandbox:
     def _release(self):
         """Free what the backend holds (called once, by close)."""
 
+    def _close_channel(self):
+        """Close the grader's ends of the request and reply pipes."""
+        for fd in (self._req, self._resp):
+            try:
+                os.close(fd)
+            except (OSError, TypeError):
+                pass
+
     # -- public -------------------------------------------------------------------
     def call(self, function, args, timeout=None, names=None):
         """Call the learner's `function(*args)`; return an Outcome. Never raises for learner faults."""
@@ -191,11 +199,7 @@ class Sandbox:
             return None
         self._live = False
         ending = self._end(killing)
-        for fd in (self._req, self._resp):
-            try:
-                os.close(fd)
-            except (OSError, TypeError):
-                pass
+        self._close_channel()
         self._req = self._resp = None
         return ending
 

@@ -25,10 +25,21 @@ class Layer:
 
 def describe(report, backend="linux"):
     """The layers, from a jail's report (jail.lock_down's dict plus its namespaces)."""
-    if backend != "linux" or report is None:
-        why = "the portable backend has no jail" if backend != "linux" else "no jail has reported yet"
-        return [Layer(name, False, why) for name in ("files", "network", "processes", "identity", "inherited")] + [
-            Layer("limits", backend != "linux", "time and memory limits, process tree killed at the end")
+    if backend != "linux":
+        why = "the portable backend has no jail: the code runs with your account's rights"
+        return [Layer(name, False, why) for name in ("files", "network", "processes", "identity")] + [
+            Layer("inherited", True, "a fresh interpreter per submission; a minimal environment"),
+            Layer(
+                "limits",
+                True,
+                "time per call, memory (RLIMIT_AS on Linux, else resident memory watched), "
+                "1 MiB of prints, its process tree killed at the end",
+            ),
+        ]
+    if report is None:
+        return [
+            Layer(name, False, "no jail has reported yet")
+            for name in ("files", "network", "processes", "identity", "inherited", "limits")
         ]
     abi = report.get("landlock") or 0
     seccomp = bool(report.get("seccomp"))
@@ -98,8 +109,8 @@ def probe():
 
     with Sandbox(submission, timeout=30) as box:
         box.call("probe", (np.zeros(1),))
-        report = box.layers
-    return describe(report), report
+        report, backend = box.layers, box.backend
+    return describe(report, backend), report
 
 
 _probed = {}

@@ -53,9 +53,13 @@ def write_frame(fd, payload):
 
 
 def _read_exact(fd, n, deadline):
+    """n bytes from `fd` (a descriptor, or an object with read_exact(n, deadline): portable.py's)."""
+    if not isinstance(fd, int):
+        return fd.read_exact(n, deadline)
     chunks, remaining = [], n
-    poller = select.poll()
-    poller.register(fd, select.POLLIN | select.POLLHUP | select.POLLERR)
+    if deadline is not None:  # select.poll exists on POSIX only: the child side reads without a deadline
+        poller = select.poll()
+        poller.register(fd, select.POLLIN | select.POLLHUP | select.POLLERR)
     while remaining:
         if deadline is not None:
             wait_ms = max(0, int((deadline - time.monotonic()) * 1000))
