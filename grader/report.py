@@ -156,29 +156,11 @@ def render_json(report, verbose=False):
     return json.dumps(data)
 
 
-def gradescope(report):
-    """Gradescope's autograder results.json: one test per task."""
-    return {
-        "score": report.score,
-        "max_score": report.max_score,
-        "output": f"{report.exercise}: {points(report.score)}/{points(report.max_score)} points",
-        "tests": [
-            {
-                "name": task.name,
-                "score": task.score,
-                "max_score": task.max_score,
-                "status": "passed" if task.passed else "failed",
-                "output": _task_output(task),
-            }
-            for task in report.tasks
-        ],
-    }
+def gradescope(report, visibility="visible", stdout_visibility="hidden"):
+    """Gradescope's autograder results.json (grader/integrations/gradescope_results.py)."""
+    from .integrations.gradescope_results import results
 
-
-def _task_output(task):
-    if task.passed:
-        return "passed"
-    return "\n".join([f"[{', '.join(task.diagnoses)}]", *task_body(task, indent="")])
+    return results(report, visibility, stdout_visibility)
 
 
 def render_gradescope(report):

@@ -100,7 +100,10 @@ class TestBatchOutputs:
             checked = grade_file(path, EXERCISE, timeout=0.5)
             assert (root / "out" / "feedback" / f"{name}.txt").read_text() == report.render_text(checked)
             gradescope = root / "out" / "gradescope" / name / "results.json"
-            assert json.loads(gradescope.read_text()) == report.gradescope(checked)
+            timed = ("execution_time",)  # the time taken differs between two gradings of one file
+            assert {k: v for k, v in json.loads(gradescope.read_text()).items() if k not in timed} == {
+                k: v for k, v in report.gradescope(checked).items() if k not in timed
+            }
         assert "[missing_keepdims]" in (root / "out" / "feedback" / "db_missing_keepdims.txt").read_text()
 
     def test_gradescope_results_have_the_documented_shape(self, graded):
@@ -113,7 +116,7 @@ class TestBatchOutputs:
                 assert {"name", "score", "max_score", "output"} <= set(test)
             assert results["score"] == sum(test["score"] for test in results["tests"])
         keepdims = json.loads((root / "out" / "gradescope" / "db_missing_keepdims" / "results.json").read_text())
-        assert keepdims["score"] == 3 and "missing_keepdims" in keepdims["tests"][3]["output"]
+        assert keepdims["score"] == 3 and keepdims["tests"][3]["tags"] == ["missing_keepdims"]
 
     def test_summary_gives_shares_of_the_class_and_lists_unreadable_files(self, graded):
         root, result = graded

@@ -211,7 +211,7 @@ def test_gradescope_format_has_one_test_per_task(write):
         ("dW", 1, 1),
         ("db", 0, 1),
     ]
-    assert "wrong_axis" in results["tests"][3]["output"]
+    assert results["tests"][3]["tags"] == ["wrong_axis"] and results["tests"][3]["output"].startswith("**db ")
 
 
 def test_a_utf8_file_with_a_byte_order_mark_is_graded(tmp_path):

@@ -110,13 +110,13 @@ def two_layer_report(tasks, score):
 def test_gradescope_gets_part_scores_and_the_parts_in_its_output():
     results = report.gradescope(two_layer_report([LOSS_AND_GRADS], 8))
     assert results["score"] == 8 and results["max_score"] == 10
-    test = next(test for test in results["tests"] if test["name"] == "loss_and_grads")
-    assert (test["score"], test["max_score"], test["status"]) == (1, 3, "failed")
-    assert test["output"].splitlines()[:3] == [
-        "[missing_regularization]",
-        "PASS  loss   1/1",
-        "FAIL  grads  0/2  [missing_regularization]",
-    ]
+    tests = {test["name"]: test for test in results["tests"]}
+    loss, grads = tests["loss_and_grads: loss"], tests["loss_and_grads: grads"]
+    assert (loss["score"], loss["max_score"], loss["status"], loss["number"]) == (1, 1, "passed", "6.1")
+    assert (grads["score"], grads["max_score"], grads["status"], grads["number"]) == (0, 2, "failed", "6.2")
+    assert grads["tags"] == ["missing_regularization"] and grads["output_format"] == "md"
+    fact, hint, *_ = grads["output"].split("\n\n")
+    assert fact.startswith("**") and fact.endswith("**") and hint.startswith("Hint: ")
 
 
 def test_grades_csv_has_fractional_task_scores(tmp_path):
