@@ -8,20 +8,11 @@ setsid still lands under the jail's init or, if it died first, under the fork se
 where the scan below finds it. Child-side module: standard library only.
 """
 
-import ctypes
 import os
 import signal
 import time
 
-_PR_SET_CHILD_SUBREAPER = 36
 _forked = set()  # sandbox children this process started; any other child is an adopted orphan
-
-
-def become_subreaper():
-    try:
-        ctypes.CDLL(None, use_errno=True).prctl(_PR_SET_CHILD_SUBREAPER, 1)
-    except (OSError, AttributeError):
-        pass
 
 
 def started(pid):
