@@ -74,11 +74,24 @@ def task_lines(task, width=0):
 
 def render_task(task):
     """One task's text, as nbgrader test cells and notebook feedback show it."""
-    return "\n".join(line for _, line in task_lines(task)) + "\n"
+    return "\n".join(safe(line) for _, line in task_lines(task)) + "\n"
+
+
+# Control characters a submission could put in a message or a print to drive the reader's terminal
+# (clear the screen, retitle the window, draw "PASS" over "FAIL"): shown as escapes instead.
+_CONTROLS = {c: f"\\x{c:02x}" for c in [*range(0x20), *range(0x7F, 0xA0)] if c != 0x09}
+
+
+def safe(line):
+    return line.translate(_CONTROLS)
 
 
 def text_lines(report, verbose=False):
-    """(style, line) pairs; style is "pass", "fail" or "" for plain."""
+    """(style, line) pairs; style is "pass", "fail" or "" for plain. No line holds a control character."""
+    return [(style, safe(line)) for style, line in _text_lines(report, verbose)]
+
+
+def _text_lines(report, verbose=False):
     lines = [("", f"{report.exercise}: {report.title} ({report.path})")]
     width = max((len(task.name) for task in report.tasks), default=0)
     failure = shared_failure(report)

@@ -52,6 +52,7 @@ class Ending:
     status: int = None
     by_grader: bool = False  # the grader killed it (a timeout, the end of grading)
     from_outside: bool = False  # a signal that no sandboxed process may send (the jail's seccomp filter)
+    out_of_memory: bool = False  # the kernel's out-of-memory killer took it
 
 
 class Sandbox:
@@ -113,7 +114,9 @@ class Sandbox:
         deadline = time.monotonic() + (self.timeout if timeout is None else float(timeout))
         tree, placed = self._place(args)
         try:
-            wire.write_frame(self._req, wire.dumps({"function": function, "args": tree}))
+            wire.write_frame(self._req, wire.dumps({"function": function, "args": tree}), deadline)
+        except wire.ChannelTimeout:
+            return self._died(Outcome("timeout", detail="it stopped reading its requests"), killing=True)
         except OSError:
             return self._died(Outcome("crashed"))
         outcome = self._receive(deadline)
@@ -143,11 +146,16 @@ class Sandbox:
     def _launch(self):
         self._start()
         self._live = True
+        self._locked(time.monotonic() + max(self.load_timeout, 30.0))
         chunks = [[chunk.filename, chunk.code, chunk.cell] for chunk in self.submission.chunks]
         try:
-            wire.write_frame(self._req, wire.dumps({"kind": self.submission.kind, "chunks": chunks}))
-        except OSError:
-            pass  # it died already: the reply below says how
+            wire.write_frame(
+                self._req,
+                wire.dumps({"kind": self.submission.kind, "chunks": chunks}),
+                time.monotonic() + self.load_timeout,
+            )
+        except (OSError, wire.ChannelTimeout):
+            pass  # it died or stopped reading already: the reply below says how
         ready = self._receive(time.monotonic() + self.load_timeout)
         if ready.status == "ready":
             self.cell_errors = ready.cell_errors
@@ -158,6 +166,19 @@ class Sandbox:
         self._load_failure = ready  # loading is deterministic: do not retry for every task
         self._stop(killing=True)
 
+    def _locked(self, deadline):
+        """The jail's first word, before any of the learner's code runs: what it is (its layers),
+        or why it could not be built. Raises JailError, which no submission can cause."""
+        try:
+            reply = wire.read_reply(self._resp, deadline)
+        except (wire.ChannelTimeout, wire.ChannelClosed, wire.BadReply) as error:
+            self._stop(killing=True)
+            raise JailError(f"the sandbox did not start ({type(error).__name__}: {error})") from None
+        if reply.status != "locked" or reply.jail is None:
+            self._stop(killing=True)
+            raise JailError(f"the sandbox could not lock itself down: {reply.detail or reply.status}")
+        self.layers = reply.jail
+
     def _receive(self, deadline):
         try:
             reply = wire.read_reply(self._resp, deadline)
@@ -167,11 +188,10 @@ class Sandbox:
             return self._died(Outcome("crashed"))
         except wire.BadReply as error:
             return self._died(Outcome("crashed", detail=f"sent an unreadable reply ({error})"), killing=True)
-        if reply.status == "jail_failed":
-            self._died(Outcome("crashed"), killing=True)
-            raise JailError(f"the sandbox could not lock itself down: {reply.detail}")
-        if reply.jail is not None:
-            self.layers = reply.jail
+        if reply.status in ("locked", "jail_failed") or reply.jail is not None:  # said by the learner's code
+            return self._died(
+                Outcome("crashed", detail="sent an unreadable reply (the jail's own words)"), killing=True
+            )
         status, error, detail = reply.status, reply.error, ""
         if status == "too_large":
             detail = reply.detail
@@ -184,7 +204,10 @@ class Sandbox:
     def _died(self, outcome, killing=False):
         """The process is gone or must go: stop it and all it started, and say how it ended."""
         ending = self._stop(killing)
-        if outcome.status == "crashed" and ending is not None and ending.from_outside:
+        if outcome.status == "crashed" and ending is not None and ending.out_of_memory:
+            outcome.status = "memory"
+            outcome.detail = "(the machine ran out of memory, and the kernel stopped this process, the largest)"
+        elif outcome.status == "crashed" and ending is not None and ending.from_outside:
             outcome.status = "killed"
             outcome.detail = (
                 f"it was killed from outside by {_signal_name(ending.status)} (another program, "

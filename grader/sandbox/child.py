@@ -38,7 +38,7 @@ class _BlockGrader:
         return None
 
 
-def run(req_fd, resp_fd, shared, jail=None):
+def run(req_fd, resp_fd, shared):
     """Entry point once the process is locked down. Never returns."""
     code = EXIT_PROTOCOL
     try:
@@ -46,8 +46,6 @@ def run(req_fd, resp_fd, shared, jail=None):
         submission = json.loads(wire.read_frame(req_fd, None, max_bytes=SUBMISSION_BYTES))
         _prepare()
         namespace, status = _load(submission)
-        if jail is not None:
-            status["jail"] = jail
         write(status)
         if status["status"] == "ready":
             _serve(namespace, _filenames(submission), req_fd, write, shared)

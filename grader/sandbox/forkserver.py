@@ -28,6 +28,7 @@ import signal
 import socket
 import struct
 import sys
+import tempfile
 
 from . import jail, landlock, process_tree, readable
 
@@ -68,10 +69,11 @@ class Server:
             except OSError:
                 continue
             self.rules.append((fd, rights, os.path.isdir(path)))
-        # Allowed paths a jail would not reach (under its private /tmp, or, for a root grader, under a
-        # directory its uid may not enter): bound back into each jail.
-        self.exposures = readable.exposures([*config["python_dirs"], *packages], self.as_root)
+        # What each jail's own root holds; and what a root grader's jail could not reach without one.
+        self.root_plan = readable.root_plan(config["python_dirs"], packages)
+        self.unreachable = readable.unreachable([*config["python_dirs"], *packages]) if self.as_root else []
         self.live = {}  # keeper pid -> (worker pid, pidfd or None, has its own pid namespace)
+        self.ended = {}  # keeper pid -> its wait status: reaped here before the grader asked
         # Where a jail has no pid namespace (a restricted kernel), an orphan whose keeper died comes
         # here rather than to the system's init, so that killing its jail finds it.
         jail.set_subreaper()
@@ -156,12 +158,13 @@ class Server:
             os._exit(0)
         made = [] if "namespaces" in self.disabled else jail.enter_namespaces(self.as_root)
         made = [name for name in made if name not in self.disabled]
-        scratch = request["scratch"]
         owner = request["uid"] if request.get("uid") is not None else os.getuid()
+        baseline = jail.virtual_memory()  # the worker's, as forked from here: its memory cap counts from it
         if "mount" in made:
-            scratch = jail.make_mounts(owner, *self.exposures)
-        elif owner != os.getuid():
-            os.chown(scratch, owner, owner)  # a directory the grader made, handed to the jail's own uid
+            scratch = jail.build_root(owner, *self.root_plan)
+        else:  # no root of its own: a scratch directory on the host, removed by the grader
+            scratch = tempfile.mkdtemp(prefix="grade-")
+            os.chown(scratch, owner, owner)
         own_namespace = "pid" in made
         if not own_namespace:
             jail.set_subreaper()  # orphans of the learner's processes come here, to be killed
@@ -173,10 +176,10 @@ class Server:
                 for fd in (lifeline_w, info_w, ack_r, status_w):
                     _close(fd)
                 jail.die_with_parent()
-                if select.select([lifeline_r], [], [], 0)[0]:  # the keeper died before prctl took effect
+                if _readable(lifeline_r):  # the keeper died before prctl took effect
                     os._exit(0)
                 _close(lifeline_r)
-                self.worker(request, fds[:4], made, scratch)
+                self.worker(request, fds[:4], made, scratch, baseline)
             except BaseException as error:  # the jail could not be locked: the grader must not go on
                 _frame(fds[1], {"status": "jail_failed", "detail": f"{type(error).__name__}: {error}"[:300]})
             finally:
@@ -198,28 +201,30 @@ class Server:
             pass
         os._exit(0)
 
-    def worker(self, request, fds, made, scratch):
+    def worker(self, request, fds, made, scratch, baseline):
         req_r, resp_w, shm_fd, out_fd = fds
         os.setsid()
         for sig in (signal.SIGINT, signal.SIGTERM, signal.SIGPIPE, signal.SIGQUIT, signal.SIGHUP):
             signal.signal(sig, signal.SIG_DFL)
         signal.signal(signal.SIGXFSZ, signal.SIG_IGN)  # a write past the file size limit fails, quietly
-        null = os.open(os.devnull, os.O_RDONLY)
-        os.dup2(null, 0)
-        os.dup2(out_fd, 1)
-        os.dup2(out_fd, 2)
-        for fd in (null, out_fd):
-            _close(fd)
         import mmap
 
-        shared = mmap.mmap(shm_fd, int(request["shared_bytes"]))
+        shared = mmap.mmap(shm_fd, int(request["shared_bytes"]))  # (it keeps a descriptor of its own)
         _close(shm_fd)
+        # Descriptors 0, 1 and 2 by dup2 only: a freed low number must not be taken by anything else.
+        null = os.open(os.devnull, os.O_RDONLY)
+        for target, source in ((0, null), (1, out_fd), (2, out_fd)):
+            if source != target:
+                os.dup2(source, target)
+        for fd in {null, out_fd} - {0, 1, 2}:
+            _close(fd)
         os.chdir(scratch)
         uid = request.get("uid")
         separate_count = uid is not None or "user" in made  # else RLIMIT_NPROC would count the instructor's processes
         rules = [] if "landlock" in self.disabled else self.rules
         _close_all_but({0, 1, 2, req_r, resp_w, *self.kept_fds()})
         layers = jail.lock_down(
+            baseline,
             uid,
             int(request["memory"]),
             request["processes"] if separate_count else None,
@@ -229,20 +234,34 @@ class Server:
             "seccomp" not in self.disabled,
         )
         layers["namespaces"] = made
+        layers["reachable"] = "mount" in made or not self.unreachable  # can its uid read Python at all?
         for fd in self.kept_fds():
             _close(fd)
+        # What the jail is, said before any of the learner's code runs: nothing it does later can change it.
+        _frame(resp_w, {"status": "locked", "jail": layers})
         os.environ.clear()
         os.environ.update(self.config["env"])
         os.environ.update(HOME=scratch, TMPDIR=scratch, PWD=scratch, MPLCONFIGDIR=os.path.join(scratch, ".matplotlib"))
         from . import child
 
-        child.run(req_r, resp_w, shared, layers)
+        child.run(req_r, resp_w, shared)
 
     def kill(self, pid):
-        """Kill the jail whose keeper is `pid`; return once none of its processes is left."""
+        """Kill the jail whose keeper is `pid`; return once none of its processes is left.
+
+        The answer says how the keeper had ended if it ended before this request ("keeper": its
+        wait status): a keeper killed by a signal was killed from outside, and its jail with it.
+        """
+        if pid in self.ended:
+            return {"killed": pid, "keeper": self.ended.pop(pid)}
         entry = self.live.pop(pid, None)
         if entry is None:
-            return {"killed": pid}
+            return {"killed": pid, "keeper": None}
+        try:
+            done, status = os.waitpid(pid, os.WNOHANG)
+        except ChildProcessError:
+            done, status = pid, None
+        ended = status if done else None
         worker, pidfd, own_namespace = entry
         if own_namespace and pidfd is not None:
             try:
@@ -257,25 +276,27 @@ class Server:
         if pidfd is not None:
             os.close(pidfd)
         process_tree.forget(pid)
-        try:
-            os.kill(pid, signal.SIGKILL)
-        except OSError:
-            pass
-        _wait_for(pid)
-        return {"killed": pid}
+        if not done:
+            try:
+                os.kill(pid, signal.SIGKILL)
+            except OSError:
+                pass
+            _wait_for(pid)
+        return {"killed": pid, "keeper": ended}
 
     def reap(self):
         """Collect keepers that ended on their own (the learner's process exited or crashed)."""
         for pid in list(self.live):
             try:
-                done, _ = os.waitpid(pid, os.WNOHANG)
+                done, status = os.waitpid(pid, os.WNOHANG)
             except ChildProcessError:
-                done = pid
+                done, status = pid, None
             if done:
                 _, pidfd, _ = self.live.pop(pid)
                 if pidfd is not None:
                     os.close(pidfd)
                 process_tree.forget(pid)
+                self.ended[pid] = status  # until the grader's kill request asks how it ended
         process_tree.reap_orphans()
 
 
@@ -288,6 +309,12 @@ def _wait_for(pid, reap_others=False):
             return 0
         if done == pid:
             return status
+
+
+def _readable(fd):
+    poller = select.poll()
+    poller.register(fd, select.POLLIN | select.POLLHUP)
+    return bool(poller.poll(0))
 
 
 def _frame(fd, message):

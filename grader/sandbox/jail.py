@@ -5,12 +5,10 @@ Used by the fork server (forkserver.py) in three processes per sandbox:
 - `enter_namespaces` (the keeper, forked from the server): new user (when not root),
   pid, network, ipc and mount namespaces, as bubblewrap and nsjail build them. The
   network namespace has no interface up: nothing to connect to, not even 127.0.0.1.
-- `make_mounts` (the keeper, in the new mount namespace): a private tmpfs on /tmp
-  (the submission's cwd and HOME, size-capped) and on /dev/shm, so no file of one
-  sandbox is visible to another; the allowed paths these would hide (a virtual
-  environment in /tmp) bound back in; and, for a root grader whose Python lives under
-  a directory the sandbox's user may not enter (/root/.pyenv), that directory rebuilt
-  as an empty tmpfs holding read-only bind mounts of the allowed paths only.
+- `build_root` (the keeper, in the new mount namespace): a root of its own, an empty
+  tmpfs holding read-only bind mounts of Python, numpy and the allowed packages, the
+  device files, and a private tmpfs on /tmp (the submission's cwd and HOME,
+  size-capped) and on /dev/shm: nothing else of the machine is there.
 - `lock_down` (the worker that runs the learner's code): a uid of its own (when the
   grader is root), no capabilities in any set, no_new_privs, resource limits, the
   Landlock ruleset, then the seccomp filter. Everything it does is inherited by the
@@ -23,6 +21,7 @@ to grade others' code when a layer is missing. Child-side module: standard libra
 import ctypes
 import errno
 import os
+import platform
 import resource
 import stat
 
@@ -35,6 +34,8 @@ _MS_REMOUNT, _MS_BIND, _MS_REC, _MS_PRIVATE = 32, 4096, 16384, 1 << 18
 _PR_SET_PDEATHSIG, _PR_SET_DUMPABLE, _PR_CAPBSET_DROP = 1, 4, 24
 _PR_SET_NO_NEW_PRIVS, _PR_CAP_AMBIENT, _PR_CAP_AMBIENT_CLEAR_ALL = 38, 47, 4
 _PR_SET_CHILD_SUBREAPER = 36
+_MNT_DETACH = 2
+_SYS_PIVOT_ROOT = {"x86_64": 155, "aarch64": 41}
 _CAPABILITY_VERSION_3 = 0x20080522
 _LAST_CAP = 63  # PR_CAPBSET_DROP of an unknown capability fails harmlessly (EINVAL)
 
@@ -122,44 +123,58 @@ def _mount(source, target, fstype, flags, data=None):
     )
 
 
-def make_mounts(owner, tops, binds):
-    """A private /tmp and /dev/shm, and the allowed paths they or a closed directory would hide;
-    returns the scratch directory (/tmp).
+def build_root(owner, binds, links, devices):
+    """Give this mount namespace a root of its own, as bubblewrap does; returns the scratch (/tmp).
 
-    owner: the uid the learner's code runs as (the tmpfs belongs to it).
-    tops: directories the sandbox's user may not enter, each replaced by an empty tmpfs.
-    binds: allowed paths to mount back at their own paths, read-only (readable.exposures).
+    The new root is an empty tmpfs holding, at their own paths, read-only bind mounts of
+    `binds` (the Python installation, numpy and the allowed packages, the shared libraries;
+    readable.root_plan), the symbolic links in `links`, the device files in `devices`, and
+    the jail's own /tmp (its cwd and HOME, `TMP_MB`) and /dev/shm, both tmpfs owned by
+    `owner`. Nothing else of the machine is there: not $HOME, not the class directory, not
+    /proc, not a unix socket, so no file outside can be read, written, chmod-ed or watched.
     """
     # Opened in this mount namespace (a bind's source must be in it), before any mount hides them.
-    sources = [(path, os.open(path, os.O_PATH | os.O_CLOEXEC)) for path in binds]
+    sources = [(path, os.open(path, os.O_PATH | os.O_CLOEXEC)) for path in [*binds, *devices]]
     _mount(None, "/", None, _MS_REC | _MS_PRIVATE)  # nothing mounted here propagates back to the host
+    new = "/tmp"  # where the new root is built: a mount point in this namespace only
+    _mount("tmpfs", new, "tmpfs", _MS_NOSUID | _MS_NODEV, "mode=0755,size=1m,nr_inodes=4096")
     gid = os.getgid() if owner == os.getuid() else owner
+    _makedirs(new + "/tmp")
     _mount(
         "tmpfs",
-        "/tmp",
+        new + "/tmp",
         "tmpfs",
         _MS_NOSUID | _MS_NODEV,
         f"mode=0700,uid={owner},gid={gid},size={TMP_MB}m,nr_inodes=4096",
     )
-    if os.path.isdir("/dev/shm"):
-        _mount(
-            "tmpfs",
-            "/dev/shm",
-            "tmpfs",
-            _MS_NOSUID | _MS_NODEV | _MS_NOEXEC,
-            f"mode=0700,uid={owner},gid={gid},size={SHM_MB}m,nr_inodes=1024",
-        )
-    for top in tops:
-        _mount("tmpfs", top, "tmpfs", _MS_NOSUID | _MS_NODEV, "mode=0755,size=64k")
+    _makedirs(new + "/dev/shm")
+    _mount(
+        "tmpfs",
+        new + "/dev/shm",
+        "tmpfs",
+        _MS_NOSUID | _MS_NODEV | _MS_NOEXEC,
+        f"mode=0700,uid={owner},gid={gid},size={SHM_MB}m,nr_inodes=1024",
+    )
     for path, fd in sources:
+        target = new + path
         if stat.S_ISDIR(os.fstat(fd).st_mode):
-            _makedirs(path)
-        else:  # a single-file module: a file to mount it on
-            _makedirs(os.path.dirname(path))
-            os.close(os.open(path, os.O_CREAT | os.O_WRONLY, 0o644))
-        _mount(f"/proc/self/fd/{fd}", path, None, _MS_BIND | _MS_REC)
-        _mount(None, path, None, _MS_REMOUNT | _MS_BIND | _MS_RDONLY | _MS_NOSUID | _MS_NODEV)
+            _makedirs(target)
+        else:  # a file (a single-file module, a device, /etc/ld.so.cache): a file to mount it on
+            _makedirs(os.path.dirname(target))
+            os.close(os.open(target, os.O_CREAT | os.O_WRONLY, 0o644))
+        _mount(f"/proc/self/fd/{fd}", target, None, _MS_BIND | _MS_REC)
         os.close(fd)
+        if path not in devices:  # a device on a read-only mount could not be written (/dev/null)
+            _mount(None, target, None, _MS_REMOUNT | _MS_BIND | _MS_RDONLY | _MS_NOSUID | _MS_NODEV)
+    for link, target in links:
+        if not os.path.lexists(new + link):
+            _makedirs(os.path.dirname(new + link))
+            os.symlink(target, new + link)
+    os.chdir(new)
+    _check(libc().syscall(_SYS_PIVOT_ROOT[platform.machine()], b".", b"."), "pivot_root")
+    _check(libc().umount2(b".", _MNT_DETACH), "umount the old root")  # the old root is stacked under the new
+    os.chdir("/")
+    _mount(None, "/", None, _MS_REMOUNT | _MS_BIND | _MS_RDONLY | _MS_NOSUID | _MS_NODEV)
     return "/tmp"
 
 
@@ -175,9 +190,11 @@ def _makedirs(path):
 
 
 # -- the worker: identity, limits, Landlock, seccomp ---------------------------------------------
-def lock_down(uid, memory_bytes, processes, scratch, read_rules, landlock_abi, use_seccomp=True):
+def lock_down(baseline, uid, memory_bytes, processes, scratch, read_rules, landlock_abi, use_seccomp=True):
     """Make this process the learner's: returns the layers that took effect (a dict).
 
+    baseline: this process's virtual memory size, which the memory cap adds to (virtual_memory,
+    read before the jail's root hid /proc).
     uid: the uid to become (root grader), or None to keep ours (inside a user namespace).
     processes: RLIMIT_NPROC, or None when it would count the instructor's own processes.
     read_rules: [(O_PATH fd, rights, is_dir)] for everything outside `scratch`.
@@ -197,7 +214,6 @@ def lock_down(uid, memory_bytes, processes, scratch, read_rules, landlock_abi, u
     die_with_parent()  # a change of uid clears it: set it again
     _check(prctl(_PR_SET_NO_NEW_PRIVS, 1), "no_new_privs")
     layers["no_new_privs"] = True
-    baseline = _virtual_memory()
     layers["landlock"] = 0
     if landlock_abi >= 1:
         scratch_fd = os.open(scratch, os.O_PATH | os.O_CLOEXEC)
@@ -212,6 +228,8 @@ def lock_down(uid, memory_bytes, processes, scratch, read_rules, landlock_abi, u
         (resource.RLIMIT_CORE, 0),
         (resource.RLIMIT_FSIZE, FILE_SIZE),
         (resource.RLIMIT_NOFILE, OPEN_FILES),
+        (resource.RLIMIT_RTPRIO, 0),  # not the grader's scheduling privileges, if it had any
+        (resource.RLIMIT_NICE, 0),
     ]
     if processes is not None:
         limits.append((resource.RLIMIT_NPROC, processes))
@@ -245,6 +263,6 @@ def _capabilities_left():
     return bits + bounding
 
 
-def _virtual_memory():
+def virtual_memory():
     with open("/proc/self/statm") as statm:
         return int(statm.read().split()[0]) * os.sysconf("SC_PAGE_SIZE")

@@ -52,8 +52,10 @@ class LinuxSandbox(base.Sandbox):
     def __init__(self, *args, disable=None, **kwargs):
         super().__init__(*args, **kwargs)
         self.disable = disable
-        self._memfd = os.memfd_create("grade-inputs", os.MFD_CLOEXEC)
+        self._memfd = os.memfd_create("grade-inputs", os.MFD_CLOEXEC | os.MFD_ALLOW_SEALING)
         os.ftruncate(self._memfd, self.shared_bytes)
+        # Sealed at its size: a jail that finds the descriptor cannot shrink it under the grader (SIGBUS).
+        fcntl.fcntl(self._memfd, fcntl.F_ADD_SEALS, fcntl.F_SEAL_SHRINK | fcntl.F_SEAL_GROW | fcntl.F_SEAL_SEAL)
         self._shared = mmap.mmap(self._memfd, self.shared_bytes)
         self._out = tempfile.TemporaryFile(prefix="grade-output-")
         self._scratch = None
@@ -66,8 +68,7 @@ class LinuxSandbox(base.Sandbox):
         self._server = server(self.disable)
         if os.getuid() == 0 and self._uid is None:
             self._uid = _Uid()
-        if self._scratch is None:  # used only where the jail cannot have a /tmp of its own
-            self._scratch = tempfile.mkdtemp(prefix="grade-")
+        self._oom_kills = _oom_kills()
         req_r, self._req = os.pipe()
         self._resp, resp_w = os.pipe()
         status_r, status_w = os.pipe()
@@ -77,7 +78,6 @@ class LinuxSandbox(base.Sandbox):
             "shared_bytes": self.shared_bytes,
             "uid": self._uid.uid if self._uid else None,
             "processes": base.PROCESSES,
-            "scratch": self._scratch,
         }
         try:
             try:
@@ -95,28 +95,32 @@ class LinuxSandbox(base.Sandbox):
             os.close(status_r)
             raise JailError(f"the sandbox could not be started: {reply.get('error')}")
         self._keeper, self._status = reply["pid"], status_r
+        if reply.get("scratch") != "/tmp":  # a directory on the host (no root of its own): removed at the end
+            self._scratch = reply.get("scratch")
+        _set_nonblocking(self._req)  # a jail that stops reading must not block the grader's writes
 
     def _end(self, killing):
+        """How the learner's process ended. From outside only when nothing of the jail's own could
+        have done it: not the grader's own kill, a signal the jail may not send (seccomp), and not
+        the kernel's out-of-memory killer, whose victim is the process that took the memory."""
         status = None
-        if not killing:  # it ended by itself: its init says how, at once
-            status = _read_status(self._status, seconds=5.0)
+        if not killing:  # it ended by itself: its keeper says how, at once
+            status = _read_status(self._status, seconds=1.0)
         try:
-            self._server.request({"op": "kill", "pid": self._keeper})
+            answer = self._server.request({"op": "kill", "pid": self._keeper})
         except JailError:
-            pass  # the server died; with it every jail it held
+            answer = {}  # the server died; with it every jail it held
         if status is None:
             status = _read_status(self._status, seconds=0.0)
         os.close(self._status)
         self._status = None
-        from_outside = (
-            status is not None
-            and os.WIFSIGNALED(status)
-            and os.WTERMSIG(status) in _OUTSIDE_SIGNALS
-            and bool(self.layers and self.layers.get("seccomp"))
-        )
-        if status is None and not killing and self.layers and self.layers.get("seccomp"):
-            from_outside = True  # its init was killed, and with it the namespace: not the learner's doing
-        return base.Ending(status, by_grader=killing, from_outside=from_outside)
+        guarded = bool(self.layers and self.layers.get("seccomp"))
+        keeper = answer.get("keeper")
+        signalled = status is not None and os.WIFSIGNALED(status) and os.WTERMSIG(status) in _OUTSIDE_SIGNALS
+        keeper_killed = isinstance(keeper, int) and os.WIFSIGNALED(keeper)  # the jail's keeper never runs its code
+        out_of_memory = (signalled or keeper_killed) and _oom_kills() > self._oom_kills
+        from_outside = not killing and guarded and (signalled or keeper_killed) and not out_of_memory
+        return base.Ending(status, by_grader=killing, from_outside=from_outside, out_of_memory=out_of_memory)
 
     def _read_output(self):
         try:
@@ -137,6 +141,22 @@ class LinuxSandbox(base.Sandbox):
 
 
 _OUTSIDE_SIGNALS = {9, 15, 2, 1, 3}  # what the jail's seccomp filter forbids a sandbox to send
+
+
+def _oom_kills():
+    """How many processes the kernel's out-of-memory killer has killed since boot (0 if unknown)."""
+    try:
+        with open("/proc/vmstat") as vmstat:
+            for line in vmstat:
+                if line.startswith("oom_kill "):
+                    return int(line.split()[1])
+    except (OSError, ValueError):
+        pass
+    return 0
+
+
+def _set_nonblocking(fd):
+    fcntl.fcntl(fd, fcntl.F_SETFL, fcntl.fcntl(fd, fcntl.F_GETFL) | os.O_NONBLOCK)
 
 
 def _read_status(fd, seconds):

@@ -124,32 +124,29 @@ def _holds_hidden(directory, hidden):
         return False
 
 
-PRIVATE = ("/tmp", "/dev/shm")  # each jail gets its own, empty: what lived there must be bound back in
+def root_plan(python_dirs, package_paths):
+    """What a jail's own root holds (jail.build_root): the paths to bind read-only at their own
+    places, the symbolic links to recreate (/lib -> usr/lib on a merged /usr), and the devices.
 
-
-def exposures(paths, as_root):
-    """The allowed roots a jail would not reach, and the directories to rebuild for them.
-
-    paths: the allowed roots (the standard library's directories, the packages): one
-    bind mount each. A root is unreachable when it lies under /tmp or /dev/shm (the
-    jail's own, empty ones hide it: a virtual environment made in /tmp), or, for a
-    grader running as root, under a directory the jail's uid may not enter (no o+x),
-    such as /root for /root/.pyenv/versions/3.11.7/lib/python3.11.
-    Returns (tops, binds): tops are the closed directories to replace by an empty
-    tmpfs; binds are the roots to mount back, read-only, at their own paths.
+    Only the outermost of nested paths is bound; Landlock (`rules`) still hides what a bound
+    directory holds beyond its grant (the site-packages inside a standard library directory).
     """
-    paths = {os.path.realpath(path) for path in paths if os.path.exists(path)}
-    paths = sorted(path for path in paths if not any(path.startswith(other + "/") for other in paths))
-    tops, binds = set(), []
-    for path in paths:
-        private = any(path.startswith(root + "/") for root in PRIVATE)
-        top = None if private or not as_root else _first_closed_ancestor(path)
-        if private or top:
-            binds.append(path)
-        if top:
-            tops.add(top)
-    tops = sorted(top for top in tops if not any(top.startswith(other + "/") for other in tops))
-    return tops, binds
+    binds, links = set(), {}
+    for path in [*SYSTEM_DIRECTORIES, *python_dirs, *package_paths, *SYSTEM_FILES]:
+        if not os.path.exists(path):
+            continue
+        if os.path.islink(path):
+            links[path] = os.readlink(path)
+        binds.add(os.path.realpath(path))
+    binds = sorted(path for path in binds if not any(path.startswith(other + "/") for other in binds))
+    devices = [path for path in DEVICES if os.path.exists(path)]
+    return binds, sorted(links.items()), devices
+
+
+def unreachable(paths):
+    """The allowed paths another uid could not reach on this file system (an ancestor without o+x,
+    such as /root for /root/.pyenv): a root grader's jail needs its own root to read them."""
+    return [path for path in paths if os.path.exists(path) and _first_closed_ancestor(os.path.realpath(path))]
 
 
 def _first_closed_ancestor(path):

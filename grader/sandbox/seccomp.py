@@ -7,8 +7,11 @@
   sandbox never sends them, so a sandbox that dies of one was killed from outside (an
   administrator, the out-of-memory killer), and its student is not blamed for it.
 - ptrace, cross-process memory, namespaces (unshare, setns, clone with CLONE_NEW*),
-  keyrings, bpf, perf events, userfaultfd, mount: kernel surface no exercise needs.
-  clone3 answers ENOSYS, so the C library falls back to clone, whose flags are visible.
+  keyrings, bpf, perf events, userfaultfd, mount, inotify and fanotify: kernel surface no
+  exercise needs. clone3 answers ENOSYS, so the C library falls back to clone, whose
+  flags are visible.
+- memfd_create (memory that RLIMIT_AS does not count) and setting RLIMIT_CPU (whose hard
+  limit is a SIGKILL from the kernel, which would pass for a kill from outside).
 
 Architectures: x86_64 and aarch64; elsewhere `install` returns False (the layer is off).
 Child-side module: standard library only.
@@ -32,6 +35,7 @@ def _arg(index):  # low 32 bits of seccomp_data.args[index] (little-endian)
     return 16 + 8 * index
 
 
+RLIMIT_CPU = 0
 CLONE_NEW = 0x10000000 | 0x20000000 | 0x40000000 | 0x08000000 | 0x04000000 | 0x00020000 | 0x02000000 | 0x00000080
 FATAL_FROM_OUTSIDE = (signal.SIGKILL, signal.SIGTERM, signal.SIGINT, signal.SIGHUP, signal.SIGQUIT, signal.SIGSTOP)
 
@@ -59,9 +63,15 @@ _TABLES = {
             "umount2": 166,
             "pivot_root": 155,
             "chroot": 161,
+            "inotify_init": 253,
+            "inotify_init1": 294,
+            "fanotify_init": 300,
+            "memfd_create": 319,
         },
         "enosys": {"clone3": 435},
         "clone": 56,
+        "setrlimit": 160,
+        "prlimit64": 302,
         "signals": {
             "kill": (62, 1),
             "tkill": (200, 1),
@@ -94,9 +104,14 @@ _TABLES = {
             "umount2": 39,
             "pivot_root": 41,
             "chroot": 51,
+            "inotify_init1": 26,
+            "fanotify_init": 262,
+            "memfd_create": 279,
         },
         "enosys": {"clone3": 435},
         "clone": 220,
+        "setrlimit": 164,
+        "prlimit64": 261,
         "signals": {
             "kill": (129, 1),
             "tkill": (130, 1),
@@ -155,12 +170,29 @@ def program(machine=None):
     for nr in table["enosys"].values():
         p.ins(_JEQ, nr, "enosys", 0)
     p.ins(_JEQ, table["clone"], "clone", 0)
+    p.ins(_JEQ, table["setrlimit"], "setrlimit", 0)
+    p.ins(_JEQ, table["prlimit64"], "prlimit64", 0)
     for name, (nr, _) in table["signals"].items():
         p.ins(_JEQ, nr, f"signal_{name}", 0)
     p.ins(_RET, _RET_ALLOW)
     p.label("clone")
     p.ins(_LD, _arg(0))
     p.ins(_JSET, CLONE_NEW, "deny", 0)
+    p.ins(_RET, _RET_ALLOW)
+    # RLIMIT_CPU may not be set: its hard limit ends in a SIGKILL from the kernel, which would
+    # pass for a kill from outside. Reading it (prlimit64 with no new limit) stays allowed.
+    p.label("setrlimit")
+    p.ins(_LD, _arg(0))
+    p.ins(_JEQ, RLIMIT_CPU, "deny", 0)
+    p.ins(_RET, _RET_ALLOW)
+    p.label("prlimit64")
+    p.ins(_LD, _arg(1))
+    p.ins(_JEQ, RLIMIT_CPU, 0, "allow")
+    p.ins(_LD, _arg(2))
+    p.ins(_JEQ, 0, 0, "deny")
+    p.ins(_LD, _arg(2) + 4)  # the pointer's high half
+    p.ins(_JEQ, 0, 0, "deny")
+    p.label("allow")
     p.ins(_RET, _RET_ALLOW)
     for name, (_, index) in table["signals"].items():
         p.label(f"signal_{name}")

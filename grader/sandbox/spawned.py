@@ -28,9 +28,10 @@ def main(config):
         shared = mmap.mmap(inputs.fileno(), int(config["shared_bytes"]))
     import numpy  # noqa: F401  (before the learner's code: the same warm start as the fork server's jails)
 
-    from . import child
+    from . import child, wire
 
-    child.run(requests, replies, shared, {"backend": "portable"})
+    wire.write_frame(replies, wire.dumps({"status": "locked", "jail": {"backend": "portable"}}))
+    child.run(requests, replies, shared)
 
 
 def _virtual_memory():

@@ -22,6 +22,23 @@ import numpy as np
 EXIT_PROTOCOL = 70  # the channel to the grader failed (garbage on it, or the grader went away)
 EXIT_REPLY_MEMORY = 71  # out of memory while sending a result back, and not even that could be said
 
+# What a sandboxed process may say of itself. Anything else (a status the grader gives, such as
+# "killed" or "timeout") is an unreadable reply: the process cannot pass itself off as a victim.
+STATUSES = frozenset(
+    {
+        "locked",
+        "jail_failed",
+        "ready",
+        "import_error",
+        "exited",
+        "memory",
+        "too_large",
+        "ok",
+        "not_implemented",
+        "missing_function",
+        "exception",
+    }
+)
 MAX_HEADER_BYTES = 1 << 20
 MAX_ARRAY_BYTES = 64 << 20  # total per reply; far above any exercise's results
 MAX_DEPTH = 8
@@ -44,11 +61,21 @@ class BadReply(Exception):
     """The child sent something that is not a well-formed reply."""
 
 
-def write_frame(fd, payload):
+def write_frame(fd, payload, deadline=None):
+    """Write one frame; on a non-blocking descriptor, wait for room until `deadline` (ChannelTimeout):
+    a process that stops reading its requests cannot hold the grader."""
     data = _LENGTH.pack(len(payload)) + bytes(payload)
     view = memoryview(data)
     while view:
-        written = os.write(fd, view)
+        try:
+            written = os.write(fd, view)
+        except BlockingIOError:
+            wait = None if deadline is None else max(0, int((deadline - time.monotonic()) * 1000))
+            poller = select.poll()
+            poller.register(fd, select.POLLOUT)
+            if not poller.poll(wait):
+                raise ChannelTimeout() from None
+            continue
         view = view[written:]
 
 
@@ -247,6 +274,8 @@ def read_reply(fd, deadline):
         header = loads(read_frame(fd, deadline))
         if not isinstance(header, dict) or not isinstance(header.get("status"), str):
             raise BadReply("reply is not a status object")
+        if header["status"] not in STATUSES:
+            raise BadReply(f"unknown status {header['status'][:40]!r}")
         count = header.get("arrays", 0)
         if type(count) is not int or not 0 <= count <= MAX_NODES:
             raise BadReply("bad array count")
