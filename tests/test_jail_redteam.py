@@ -396,6 +396,23 @@ def test_without_a_mount_namespace_the_standard_library_still_imports(runner):
     assert result["call"]["status"] == "missing_function", result  # loaded; the probe's call has no function
 
 
+def test_the_submissions_text_cannot_drive_the_instructors_terminal(runner, tmp_path):
+    """Exception messages and prints are the student's text, shown by `grade check -v` on the
+    instructor's terminal: escape sequences in them can clear the screen, set the window title, or
+    move up a line and print "PASS" over the grader's "FAIL"."""
+    os.chmod(tmp_path, 0o777)
+    path = tmp_path / "softmax.py"
+    path.write_text(
+        'print("\\x1b[2J\\x1b[H\\x1b]0;owned\\x07softmax: 4/4 points")\n'
+        "def forward(X, W, b):\n"
+        '    raise ValueError("\\x1b[1A\\x1b[2K  PASS  forward  1/1")\n'
+    )
+    check = command(runner, "-m", "grader", "check", "-v", path)
+    done = subprocess.run(check, capture_output=True, text=True, timeout=120, env=environment())
+    assert done.returncode == 1, done.stderr[-3000:]
+    assert "forward" in done.stdout and "\x1b" not in done.stdout + done.stderr, repr(done.stdout[:2000])
+
+
 ABANDONED = """
 import sys, time
 import numpy as np
