@@ -98,16 +98,23 @@ def owner_of_grader(runner):
 
 
 @pytest.fixture
-def open_dir(tmp_path):
-    """A class directory anyone may read and write: only the jail protects it."""
-    directory = tmp_path / "class"
+def open_dir():
+    """A class directory anyone may read and write: only the jail protects it. Not under /tmp, which a
+    jail with a root of its own would hide anyway: with GRADE_JAIL_DISABLE=mount, Landlock alone must."""
+    import shutil
+    import tempfile
+    from pathlib import Path
+
+    top = Path(tempfile.mkdtemp(prefix="grade-test-", dir="/var/tmp"))
+    directory = top / "class"
     directory.mkdir()
-    os.chmod(tmp_path, 0o755)
+    os.chmod(top, 0o755)
     os.chmod(directory, 0o777)
     secret = directory / "classmate.py"
     secret.write_text("ANSWER = 42\n")
     os.chmod(secret, 0o666)
-    return directory
+    yield directory
+    shutil.rmtree(top, ignore_errors=True)
 
 
 # -- files --------------------------------------------------------------------------------
@@ -125,8 +132,20 @@ def test_files_outside_the_sandbox_cannot_be_read(runner, open_dir):
         "passwd": "/etc/passwd",
         "grader_environ": f"/proc/{os.getpid()}/environ",
     }
-    code = "".join(
-        f"attempt({name!r}, lambda: os.listdir({str(path)!r}) if os.path.isdir({str(path)!r}) "
+    # A listing counts when it shows what is there on the machine: a jail's own root may show the
+    # directories that lead to Python (/root holding .pyenv) and, in site-packages, the allowed packages.
+    shown = {
+        "home": ".pyenv",
+        "site_packages": "numpy scipy matplotlib mpl_toolkits contourpy cycler fontTools "
+        "kiwisolver packaging PIL pyparsing dateutil six.py",
+    }
+    code = f"ALLOWED = {{name: set(names.split()) for name, names in {shown!r}.items()}}\n"
+    code += (
+        "def listing(name, path):\n    return [n for n in os.listdir(path) if n not in ALLOWED.get(name, ()) "
+        "and not n.endswith('.libs')] or 1/0\n"
+    )
+    code += "".join(
+        f"attempt({name!r}, lambda: listing({name!r}, {str(path)!r}) if os.path.isdir({str(path)!r}) "
         f"else open({str(path)!r}, 'rb').read(64))\n"
         for name, path in targets.items()
     )
@@ -149,7 +168,7 @@ def test_files_outside_the_sandbox_cannot_be_written(runner, open_dir):
     # Its own /tmp and /dev/shm: writable, and private (checked below from outside).
     code += (
         f"open('/tmp/{token}', 'w').write('left for a classmate')\n"
-        f"attempt('dev_shm', lambda: open('/dev/shm/{token}', 'w').write('left for a classmate'))\n"
+        f"try:\n    open('/dev/shm/{token}', 'w').write('left for a classmate')\nexcept OSError:\n    pass\n"
     )
     result = run_probe(runner, code, open_dirs=[open_dir])
     assert findings(result, attacks) == []

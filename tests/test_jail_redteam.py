@@ -116,10 +116,11 @@ def forward(X, W, b):
 )
 def test_a_submission_cannot_pass_its_own_end_off_as_killed_from_outside(runner, how):
     """`killed` is never the student's fault: never cached, graded again on every run. Only a kill
-    from outside may end so; whatever the code does itself ends as crashed or timeout."""
+    from outside may end so; whatever the code does itself is blamed on it (crashed, timeout, or the
+    exception it gets: setting RLIMIT_CPU is refused)."""
     code = FORGE + f"def forward(X, W, b):\n    print('TRIED end', flush=True)\n    {how}\n"
     result = run_probe(runner, code, call="forward", timeout=2.0)
-    assert result["call"]["status"] in ("crashed", "timeout"), result
+    assert result["call"]["status"] in ("crashed", "timeout", "exception"), result
 
 
 def test_a_forged_jail_failure_is_blamed_on_the_submission(runner, tmp_path):
@@ -386,14 +387,20 @@ def test_a_call_never_blocks_past_its_deadline_on_a_full_request_pipe(runner, tm
     assert len(statuses) == 20 and "timeout" in statuses, statuses
 
 
-def test_without_a_mount_namespace_the_standard_library_still_imports(runner):
+def test_without_a_mount_namespace_the_standard_library_still_imports_or_the_files_layer_says_why(runner):
     """A kernel that refuses mount namespaces: a root grader whose Python lives in a directory the jail's
-    uid may not enter (/root/.pyenv) can no longer bind it back in, so an honest submission that
-    imports `fractions` fails as import_error, blamed on the student, while grade doctor says the files
-    layer is active."""
+    uid may not enter (/root/.pyenv) cannot bind it in, so an honest submission importing `fractions`
+    would fail. The jail must then say so (the files layer missing: grading others' code is refused),
+    never claim a working files layer while honest imports fail."""
+    from grader.sandbox.layers import describe
+
     code = "import fractions, decimal, json, fcntl\n"
     result = run_probe(runner, code, disable=["mount"])
-    assert result["call"]["status"] == "missing_function", result  # loaded; the probe's call has no function
+    files = next(layer for layer in describe(result["layers"]) if layer.name == "files")
+    if result["call"]["status"] != "missing_function":  # not loaded (the probe's call has no function)
+        assert not files.active and "cannot read Python" in files.how, result
+    else:
+        assert files.active, result
 
 
 def test_the_submissions_text_cannot_drive_the_instructors_terminal(runner, tmp_path):

@@ -11,6 +11,7 @@ call starts a fresh process.
 
 import os
 import signal
+import threading
 import time
 from dataclasses import dataclass, field
 
@@ -22,6 +23,7 @@ from .errors import JailError
 
 OUTPUT_LIMIT = 64 << 10  # bytes of the learner's printed output kept for --verbose
 PROCESSES = 64  # processes and threads one sandbox may have at once (a fork bomb stops there)
+WATCH_SECONDS = 0.1  # how often the memory of all of a submission's processes is measured
 _ALIGN = 64
 
 
@@ -70,6 +72,7 @@ class Sandbox:
         self.cell_errors = ()
         self.layers = None  # what the jail reported about itself, when the backend has one
         self._live = False
+        self._over_memory = threading.Event()
         self._load_failure = None
         self._output = b""
         self._req = self._resp = None
@@ -95,6 +98,13 @@ class Sandbox:
 
     def _release(self):
         """Free what the backend holds (called once, by close)."""
+
+    def _memory_in_use(self):
+        """Bytes the learner's processes hold between them, or None when it cannot be measured."""
+        return None
+
+    def _kill_now(self):
+        """Kill the learner's processes from another thread (the memory watcher)."""
 
     def _close_channel(self):
         """Close the grader's ends of the request and reply pipes."""
@@ -146,6 +156,8 @@ class Sandbox:
     def _launch(self):
         self._start()
         self._live = True
+        self._over_memory.clear()
+        threading.Thread(target=self._watch_memory, name="grade-memory", daemon=True).start()
         self._locked(time.monotonic() + max(self.load_timeout, 30.0))
         chunks = [[chunk.filename, chunk.code, chunk.cell] for chunk in self.submission.chunks]
         try:
@@ -165,6 +177,18 @@ class Sandbox:
             ready.detail = f"the file did not finish running within {self.load_timeout:g} s"
         self._load_failure = ready  # loading is deterministic: do not retry for every task
         self._stop(killing=True)
+
+    def _watch_memory(self):
+        """Kill the learner's processes when together they hold more than the cap: RLIMIT_AS bounds
+        each process, not a submission that forks (and elsewhere than Linux it is not honoured)."""
+        cap = self.memory_mb << 20
+        while self._live:
+            used = self._memory_in_use()
+            if used is not None and used > cap:
+                self._over_memory.set()
+                self._kill_now()
+                return
+            time.sleep(WATCH_SECONDS)
 
     def _locked(self, deadline):
         """The jail's first word, before any of the learner's code runs: what it is (its layers),
@@ -203,8 +227,11 @@ class Sandbox:
 
     def _died(self, outcome, killing=False):
         """The process is gone or must go: stop it and all it started, and say how it ended."""
-        ending = self._stop(killing)
-        if outcome.status == "crashed" and ending is not None and ending.out_of_memory:
+        ending = self._stop(killing or self._over_memory.is_set())
+        if self._over_memory.is_set() and outcome.status in ("crashed", "timeout"):
+            outcome.status, outcome.error = "memory", None
+            outcome.detail = f"(the limit is {self.memory_mb} MiB, for all its processes together)"
+        elif outcome.status == "crashed" and ending is not None and ending.out_of_memory:
             outcome.status = "memory"
             outcome.detail = "(the machine ran out of memory, and the kernel stopped this process, the largest)"
         elif outcome.status == "crashed" and ending is not None and ending.from_outside:

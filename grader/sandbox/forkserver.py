@@ -70,7 +70,7 @@ class Server:
                 continue
             self.rules.append((fd, rights, os.path.isdir(path)))
         # What each jail's own root holds; and what a root grader's jail could not reach without one.
-        self.root_plan = readable.root_plan(config["python_dirs"], packages)
+        self.root_plan = readable.root_plan(config["python_dirs"], packages, config["hidden"])
         self.unreachable = readable.unreachable([*config["python_dirs"], *packages]) if self.as_root else []
         self.live = {}  # keeper pid -> (worker pid, pidfd or None, has its own pid namespace)
         self.ended = {}  # keeper pid -> its wait status: reaped here before the grader asked
@@ -161,13 +161,17 @@ class Server:
         owner = request["uid"] if request.get("uid") is not None else os.getuid()
         baseline = jail.virtual_memory()  # the worker's, as forked from here: its memory cap counts from it
         if "mount" in made:
-            scratch = jail.build_root(owner, *self.root_plan)
+            scratch = jail.build_root(owner, **self.root_plan)
         else:  # no root of its own: a scratch directory on the host, removed by the grader
             scratch = tempfile.mkdtemp(prefix="grade-")
             os.chown(scratch, owner, owner)
         own_namespace = "pid" in made
         if not own_namespace:
             jail.set_subreaper()  # orphans of the learner's processes come here, to be killed
+            # Without a pid namespace nothing kills them with the server: a server that dies (the
+            # grader killed with SIGKILL) sends this keeper SIGTERM, and it kills them first.
+            signal.signal(signal.SIGTERM, lambda *_: (process_tree.kill_descendants(), os._exit(0)))
+            jail.die_with_parent(signal.SIGTERM)
         lifeline_r, lifeline_w = os.pipe()
         status_w = fds[4]
         worker = os.fork()  # pid 1 of the new pid namespace: when it exits, all it started dies with it
@@ -221,8 +225,14 @@ class Server:
         os.chdir(scratch)
         uid = request.get("uid")
         separate_count = uid is not None or "user" in made  # else RLIMIT_NPROC would count the instructor's processes
-        rules = [] if "landlock" in self.disabled else self.rules
-        _close_all_but({0, 1, 2, req_r, resp_w, *self.kept_fds()})
+        rules = [] if "landlock" in self.disabled else list(self.rules)
+        if rules and "mount" in made:
+            # Its own root shows only the allowed packages in a site-packages (a mask): Python may list
+            # it, as it must to import one of them that the fork server did not.
+            rules += [
+                (os.open(mask, os.O_PATH | os.O_CLOEXEC), landlock.READ_DIR, True) for mask in self.root_plan["masks"]
+            ]
+        _close_all_but({0, 1, 2, req_r, resp_w, *(fd for fd, _, _ in rules)})
         layers = jail.lock_down(
             baseline,
             uid,
@@ -235,7 +245,7 @@ class Server:
         )
         layers["namespaces"] = made
         layers["reachable"] = "mount" in made or not self.unreachable  # can its uid read Python at all?
-        for fd in self.kept_fds():
+        for fd, _, _ in rules or [(fd, 0, 0) for fd in self.kept_fds()]:
             _close(fd)
         # What the jail is, said before any of the learner's code runs: nothing it does later can change it.
         _frame(resp_w, {"status": "locked", "jail": layers})

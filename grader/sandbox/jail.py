@@ -64,8 +64,9 @@ def prctl(option, arg=0):
     return libc().prctl(option, ctypes.c_ulong(arg), ctypes.c_ulong(0), ctypes.c_ulong(0), ctypes.c_ulong(0))
 
 
-def die_with_parent():
-    prctl(_PR_SET_PDEATHSIG, 9)
+def die_with_parent(sig=9):
+    """This process gets `sig` (SIGKILL by default) when its parent thread dies."""
+    prctl(_PR_SET_PDEATHSIG, int(sig))
 
 
 def set_subreaper():
@@ -123,18 +124,20 @@ def _mount(source, target, fstype, flags, data=None):
     )
 
 
-def build_root(owner, binds, links, devices):
+def build_root(owner, binds, masks, inner, links, devices):
     """Give this mount namespace a root of its own, as bubblewrap does; returns the scratch (/tmp).
 
     The new root is an empty tmpfs holding, at their own paths, read-only bind mounts of
     `binds` (the Python installation, numpy and the allowed packages, the shared libraries;
-    readable.root_plan), the symbolic links in `links`, the device files in `devices`, and
+    readable.root_plan) with empty read-only tmpfs over `masks` (the site-packages within them)
+    and `inner` bound back into those, the symbolic links in `links`, the devices in `devices`, and
     the jail's own /tmp (its cwd and HOME, `TMP_MB`) and /dev/shm, both tmpfs owned by
     `owner`. Nothing else of the machine is there: not $HOME, not the class directory, not
     /proc, not a unix socket, so no file outside can be read, written, chmod-ed or watched.
     """
     # Opened in this mount namespace (a bind's source must be in it), before any mount hides them.
     sources = [(path, os.open(path, os.O_PATH | os.O_CLOEXEC)) for path in [*binds, *devices]]
+    inside = [(path, os.open(path, os.O_PATH | os.O_CLOEXEC)) for path in inner]
     _mount(None, "/", None, _MS_REC | _MS_PRIVATE)  # nothing mounted here propagates back to the host
     new = "/tmp"  # where the new root is built: a mount point in this namespace only
     _mount("tmpfs", new, "tmpfs", _MS_NOSUID | _MS_NODEV, "mode=0755,size=1m,nr_inodes=4096")
@@ -156,16 +159,13 @@ def build_root(owner, binds, links, devices):
         f"mode=0700,uid={owner},gid={gid},size={SHM_MB}m,nr_inodes=1024",
     )
     for path, fd in sources:
-        target = new + path
-        if stat.S_ISDIR(os.fstat(fd).st_mode):
-            _makedirs(target)
-        else:  # a file (a single-file module, a device, /etc/ld.so.cache): a file to mount it on
-            _makedirs(os.path.dirname(target))
-            os.close(os.open(target, os.O_CREAT | os.O_WRONLY, 0o644))
-        _mount(f"/proc/self/fd/{fd}", target, None, _MS_BIND | _MS_REC)
-        os.close(fd)
-        if path not in devices:  # a device on a read-only mount could not be written (/dev/null)
-            _mount(None, target, None, _MS_REMOUNT | _MS_BIND | _MS_RDONLY | _MS_NOSUID | _MS_NODEV)
+        _bind(fd, new + path, read_only=path not in devices)  # a device on a read-only mount cannot be written
+    for mask in masks:
+        _mount("tmpfs", new + mask, "tmpfs", _MS_NOSUID | _MS_NODEV, "mode=0755,size=64k")
+    for path, fd in inside:
+        _bind(fd, new + path)
+    for mask in masks:
+        _mount(None, new + mask, None, _MS_REMOUNT | _MS_BIND | _MS_RDONLY | _MS_NOSUID | _MS_NODEV)
     for link, target in links:
         if not os.path.lexists(new + link):
             _makedirs(os.path.dirname(new + link))
@@ -176,6 +176,20 @@ def build_root(owner, binds, links, devices):
     os.chdir("/")
     _mount(None, "/", None, _MS_REMOUNT | _MS_BIND | _MS_RDONLY | _MS_NOSUID | _MS_NODEV)
     return "/tmp"
+
+
+def _bind(fd, target, read_only=True):
+    """Bind what `fd` (O_PATH) names at `target`, made as a directory or a file to mount it on."""
+    if stat.S_ISDIR(os.fstat(fd).st_mode):
+        _makedirs(target)
+    else:  # a file (a single-file module, a device, /etc/ld.so.cache)
+        _makedirs(os.path.dirname(target))
+        if not os.path.exists(target):
+            os.close(os.open(target, os.O_CREAT | os.O_WRONLY, 0o644))
+    _mount(f"/proc/self/fd/{fd}", target, None, _MS_BIND | _MS_REC)
+    os.close(fd)
+    if read_only:
+        _mount(None, target, None, _MS_REMOUNT | _MS_BIND | _MS_RDONLY | _MS_NOSUID | _MS_NODEV)
 
 
 def _makedirs(path):

@@ -46,6 +46,7 @@ def describe(report, backend="linux"):
     spaces = set(report.get("namespaces") or ())
     own_uid = report.get("uid") is not None
     private_tmp = "mount" in spaces
+    reachable = report.get("reachable", True)
     files_how = (
         (
             f"Landlock ABI {abi}: reads only Python, numpy and the allowed packages; writes only "
@@ -54,6 +55,11 @@ def describe(report, backend="linux"):
         if abi
         else "Landlock unavailable"
     )
+    if not reachable:
+        files_how = (
+            "the jail's own uid cannot read Python's standard library here (it lives under a "
+            "directory only root may enter, and without a mount namespace it cannot be bound in)"
+        )
     network_parts = (
         (["seccomp: no socket of any kind can be made"] if seccomp else [])
         + (["network namespace: no interface"] if "network" in spaces else [])
@@ -86,7 +92,7 @@ def describe(report, backend="linux"):
         + (", /tmp of 64 MiB" if private_tmp else "")
     )
     return [
-        Layer("files", abi >= 1, files_how),
+        Layer("files", abi >= 1 and reachable, files_how),
         Layer("network", seccomp, "; ".join(network_parts) if network_parts else "nothing stops it"),
         Layer("processes", bool(signals) and bool(tracing or own_uid), processes_how),
         identity,

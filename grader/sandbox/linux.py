@@ -103,24 +103,45 @@ class LinuxSandbox(base.Sandbox):
         """How the learner's process ended. From outside only when nothing of the jail's own could
         have done it: not the grader's own kill, a signal the jail may not send (seccomp), and not
         the kernel's out-of-memory killer, whose victim is the process that took the memory."""
-        status = None
+        before = None  # its wait status, if it ended before the grader's own kill: the only one that can accuse
         if not killing:  # it ended by itself: its keeper says how, at once
-            status = _read_status(self._status, seconds=1.0)
+            before = _read_status(self._status, seconds=1.0)
         try:
             answer = self._server.request({"op": "kill", "pid": self._keeper})
         except JailError:
             answer = {}  # the server died; with it every jail it held
-        if status is None:
-            status = _read_status(self._status, seconds=0.0)
+        status = before if before is not None else _read_status(self._status, seconds=0.0)
         os.close(self._status)
         self._status = None
         guarded = bool(self.layers and self.layers.get("seccomp"))
         keeper = answer.get("keeper")
-        signalled = status is not None and os.WIFSIGNALED(status) and os.WTERMSIG(status) in _OUTSIDE_SIGNALS
+        signalled = before is not None and os.WIFSIGNALED(before) and os.WTERMSIG(before) in _OUTSIDE_SIGNALS
         keeper_killed = isinstance(keeper, int) and os.WIFSIGNALED(keeper)  # the jail's keeper never runs its code
         out_of_memory = (signalled or keeper_killed) and _oom_kills() > self._oom_kills
         from_outside = not killing and guarded and (signalled or keeper_killed) and not out_of_memory
         return base.Ending(status, by_grader=killing, from_outside=from_outside, out_of_memory=out_of_memory)
+
+    def _memory_in_use(self):
+        """The private memory of the jail's processes (the keeper's descendants), from smaps_rollup:
+        pages shared with the fork server (numpy, the interpreter) are not the submission's."""
+        keeper = self._keeper
+        if keeper is None:
+            return None
+        import psutil
+
+        try:
+            members = psutil.Process(keeper).children(recursive=True)
+        except psutil.Error:
+            return None
+        return sum(_private_bytes(member.pid) for member in members)
+
+    def _kill_now(self):
+        keeper = self._keeper
+        if keeper is not None:
+            try:
+                self._server.request({"op": "kill", "pid": keeper})
+            except JailError:
+                pass
 
     def _read_output(self):
         try:
@@ -141,6 +162,14 @@ class LinuxSandbox(base.Sandbox):
 
 
 _OUTSIDE_SIGNALS = {9, 15, 2, 1, 3}  # what the jail's seccomp filter forbids a sandbox to send
+
+
+def _private_bytes(pid):
+    try:
+        with open(f"/proc/{pid}/smaps_rollup") as rollup:
+            return sum(int(line.split()[1]) << 10 for line in rollup if line.startswith(("Private_", "Swap:")))
+    except (OSError, ValueError, IndexError):
+        return 0
 
 
 def _oom_kills():

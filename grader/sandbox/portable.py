@@ -34,7 +34,6 @@ import time
 from . import base, wire
 from .server import _ENV_KEPT, SANDBOX_DIR
 
-WATCH_SECONDS = 0.05  # how often the memory watcher looks
 _BOOT = (
     "import json,sys,types;sys.path[:0]=json.loads(sys.argv[1]);p=types.ModuleType('_gradebox');"
     "p.__path__=[sys.argv[2]];sys.modules['_gradebox']=p;from _gradebox import spawned;"
@@ -91,7 +90,6 @@ class PortableSandbox(base.Sandbox):
         self._shared = mmap.mmap(self._inputs.fileno(), self.shared_bytes)
         self._output_path = os.path.join(self._scratch, "output.txt")
         self._process = None
-        self._over_memory = threading.Event()
 
     def _start(self):
         config = {
@@ -135,37 +133,25 @@ class PortableSandbox(base.Sandbox):
         self._stdin = self._process.stdin
         self._req = self._stdin.fileno()
         self._resp = _Pipe(self._process.stdout)
-        self._over_memory.clear()
-        threading.Thread(target=self._watch_memory, args=(self._process,), daemon=True).start()
         self.layers = {"backend": "portable"}
 
-    def _watch_memory(self, process):
-        """Kill the tree when its resident memory passes the cap (where RLIMIT_AS is not honoured)."""
+    def _memory_in_use(self):
+        """The resident memory of the process and its descendants (psutil: every system)."""
         import psutil
 
-        cap = self.memory_mb << 20
+        process = self._process
+        if process is None or process.poll() is not None:
+            return None
         try:
             root = psutil.Process(process.pid)
+            return sum(member.memory_info().rss for member in [root, *root.children(recursive=True)])
         except psutil.Error:
-            return
-        while process.poll() is None:
-            try:
-                tree = [root, *root.children(recursive=True)]
-                used = sum(member.memory_info().rss for member in tree)
-            except psutil.Error:
-                used = 0
-            if used > cap:
-                self._over_memory.set()
-                _kill_tree(process)
-                return
-            time.sleep(WATCH_SECONDS)
+            return None
 
-    def _receive(self, deadline):
-        outcome = super()._receive(deadline)
-        if self._over_memory.is_set() and outcome.status in ("crashed", "timeout"):
-            outcome.status, outcome.error = "memory", None
-            outcome.detail = f"(the limit is {self.memory_mb} MiB)"
-        return outcome
+    def _kill_now(self):
+        process = self._process
+        if process is not None:
+            _kill_tree(process)
 
     def _end(self, killing):
         process, self._process = self._process, None

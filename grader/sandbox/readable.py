@@ -88,22 +88,39 @@ def rules(python_dirs, package_paths, hidden):
 def grant_except(root, hidden, other_pythons=False):
     """Paths that together cover `root` minus every hidden path and package directory beneath it
     (and, with other_pythons, minus every python3.X directory: another installation's library)."""
+    return _split(root, hidden, other_pythons)[0]
+
+
+def masked(root, hidden, other_pythons=False):
+    """The directories beneath `root` that grant_except leaves out (a jail's root covers them)."""
+    return [path for path in _split(root, hidden, other_pythons)[1] if os.path.isdir(path)]
+
+
+def _split(root, hidden, other_pythons):
+    """(granted, left out): the walk behind grant_except and masked."""
     root = os.path.realpath(root)
-    if not os.path.exists(root) or _is_hidden(root, hidden):
-        return []
+    if not os.path.exists(root):
+        return [], []
+    if _is_hidden(root, hidden):
+        return [], [root]
     if not os.path.isdir(root) or not _holds_hidden(root, hidden):
-        return [root]
-    granted = []
+        return [root], []
+    granted, left = [], []
     try:
         entries = sorted(os.listdir(root))
     except OSError:
-        return []
+        return [], []
     for name in entries:
         path = os.path.join(root, name)
-        if (other_pythons and _PYTHON_DIRECTORY.match(name)) or os.path.islink(path):
+        if os.path.islink(path):
             continue  # a link is followed to its target, which may be anything: only what is here counts
-        granted.extend(grant_except(path, hidden, other_pythons))
-    return granted
+        if other_pythons and _PYTHON_DIRECTORY.match(name):
+            left.append(path)
+            continue
+        more, less = _split(path, hidden, other_pythons)
+        granted += more
+        left += less
+    return granted, left
 
 
 def _is_hidden(path, hidden):
@@ -124,23 +141,39 @@ def _holds_hidden(directory, hidden):
         return False
 
 
-def root_plan(python_dirs, package_paths):
-    """What a jail's own root holds (jail.build_root): the paths to bind read-only at their own
-    places, the symbolic links to recreate (/lib -> usr/lib on a merged /usr), and the devices.
+def root_plan(python_dirs, package_paths, hidden):
+    """What a jail's own root holds (jail.build_root), as a dict:
 
-    Only the outermost of nested paths is bound; Landlock (`rules`) still hides what a bound
-    directory holds beyond its grant (the site-packages inside a standard library directory).
+    binds: the outermost allowed paths, bound read-only at their own places;
+    masks: the directories inside them that `rules` leaves out (site-packages, another Python's
+        library, the grader), each covered by an empty read-only tmpfs, so that even without
+        Landlock the jail cannot see what they hold;
+    inner: the allowed packages that live inside a mask (numpy in site-packages), bound back;
+    links: symbolic links to recreate (/lib -> usr/lib on a merged /usr); devices: /dev/null...
     """
-    binds, links = set(), {}
+    hidden = {os.path.realpath(path) for path in hidden}
+    links, roots = {}, set()
     for path in [*SYSTEM_DIRECTORIES, *python_dirs, *package_paths, *SYSTEM_FILES]:
         if not os.path.exists(path):
             continue
         if os.path.islink(path):
             links[path] = os.readlink(path)
-        binds.add(os.path.realpath(path))
-    binds = sorted(path for path in binds if not any(path.startswith(other + "/") for other in binds))
+        roots.add(os.path.realpath(path))
+    binds = sorted(path for path in roots if not _beneath_any(path, roots))
+    masks = set()
+    for root in SYSTEM_DIRECTORIES:
+        masks.update(masked(root, hidden, other_pythons=True))
+    for root in python_dirs:
+        masks.update(masked(root, hidden))
+    masks = sorted(mask for mask in masks if _beneath_any(mask, binds) and not _beneath_any(mask, masks))
+    packages = {os.path.realpath(path) for path in package_paths if os.path.exists(path)}
+    inner = sorted(path for path in packages if _beneath_any(path, masks))
     devices = [path for path in DEVICES if os.path.exists(path)]
-    return binds, sorted(links.items()), devices
+    return {"binds": binds, "masks": masks, "inner": inner, "links": sorted(links.items()), "devices": devices}
+
+
+def _beneath_any(path, others):
+    return any(path.startswith(other.rstrip("/") + "/") for other in others)
 
 
 def unreachable(paths):
