@@ -51,6 +51,25 @@ def grading_options(command):
     return _timeout_option(command)
 
 
+def course_option(command):
+    return click.option(
+        "--course",
+        type=click.Path(file_okay=False, path_type=Path),
+        default=None,
+        help="Course directory: its specs/ hold exercises beside the built-in ones, its solutions/ and "
+        "exercises/ their solutions and stubs  [default: found from a grade.toml, or a pyproject.toml "
+        "with [tool.grade], here or above]",
+    )(command)
+
+
+def use_course(course):
+    """The Registry of this command: the built-in exercises, the course's and installed packages'."""
+    from . import exercises
+    from .exercises.registry import Course
+
+    return exercises.use(Course.at(course) if course is not None else None)
+
+
 _memory_option = click.option(
     "--memory",
     "memory_mb",
@@ -88,6 +107,7 @@ def cli():
 @grading_options
 @click.option("--verbose", "-v", is_flag=True, help="Also show what the submission printed, and the sandbox's layers.")
 @trust_option
+@course_option
 @click.option(
     "--plot",
     "plot_path",
@@ -95,13 +115,13 @@ def cli():
     default=None,
     help="Write a PNG of the decision regions learned by `train` (two_layer, n_layer).",
 )
-def check(path, exercise, as_json, fmt, timeout, seed, memory_mb, verbose, plot_path, trust):
+def check(path, exercise, as_json, fmt, timeout, seed, memory_mb, verbose, plot_path, trust, course):
     """Grade one submission (.py or .ipynb) and print a score per task."""
-    from . import exercises, report
+    from . import report
     from .checking.grading import grade_file
 
     require_submission_path(path)
-    spec = exercises.load(exercise or path.stem)
+    spec = use_course(course).load(exercise or path.stem)
     if fmt == "gradescope":  # an autograder grading a student's upload: others' code
         require_jail(trust)
     result = grade_file(path, spec, timeout=timeout, seed=seed, memory_mb=memory_mb)
@@ -165,14 +185,15 @@ def _plot(result, path):
     help='Grade on a Dask cluster: its scheduler (tcp://host:8786), or "local" for a '
     'LocalCluster of -j workers. Needs the dask extra: pip install -e ".[dask]".',
 )
-def batch(directory, exercise, jobs, outdir, assignment, timeout, seed, memory_mb, trust, scheduler):
+@course_option
+def batch(directory, exercise, jobs, outdir, assignment, timeout, seed, memory_mb, trust, scheduler, course):
     """Grade every submission in DIRECTORY (<student>.py/.ipynb, or nbgrader's submitted/)."""
     import os
 
-    from . import exercises
     from .classroom import batch as batching
 
-    spec = exercises.load(exercise)
+    registry = use_course(course)
+    spec = registry.load(exercise)
     items = batching.discover(directory, spec.name, assignment)
     batching.require_writable(outdir)
     if not scheduler:  # on a cluster, each worker's machine has its own jail: checked there
@@ -187,7 +208,9 @@ def batch(directory, exercise, jobs, outdir, assignment, timeout, seed, memory_m
         from .classroom.dask_pool import DaskPool
 
         pool = partial(DaskPool, scheduler=scheduler)
-    outcome = batching.run(items, spec, outdir, options, jobs, progress=progress, pool=pool)
+    outcome = batching.run(
+        items, spec, outdir, options, jobs, progress=progress, pool=pool, shipped=registry.shippable(spec.name)
+    )
     if progress:
         progress.stop()
     click.echo(batching.write_summary(outdir, outcome.reports, spec, outcome.identical, outcome.missing), nl=False)
@@ -354,12 +377,14 @@ def gradescope(exercise, out, seed, timeout, memory_mb, time_limit, visibility, 
 
 
 @cli.command(name="list")
-def list_exercises():
+@course_option
+def list_exercises(course):
     """Show the exercises, their tasks and points."""
-    from . import exercises
-
-    for spec in exercises.all_exercises():
-        click.echo(f"{spec.name}: {spec.title} ({spec.max_score:g} points)")
+    registry = use_course(course)
+    for spec in registry.all():
+        kind, where = registry.origin(spec.name)
+        source = {"built-in": "", "course": f"  [{where}]", "package": f"  [entry point {getattr(where, 'value', '')}]"}
+        click.echo(f"{spec.name}: {spec.title} ({spec.max_score:g} points){source[kind]}")
         for task in spec.tasks:
             parts = f" ({', '.join(f'{part.name} {part.points:g}' for part in task.parts)})" if task.parts else ""
             click.echo(f"  {task.signature}  {task.points:g} point{'s' if task.points != 1 else ''}{parts}")
@@ -369,15 +394,19 @@ def list_exercises():
 @click.option(
     "--root",
     type=click.Path(file_okay=False, path_type=Path),
-    default=Path("."),
-    show_default=True,
-    help="Project root holding solutions/ and exercises/.",
+    default=None,
+    help="Project root holding solutions/ and exercises/  [default: the course directory, else .]",
 )
 @click.option("--check", "check_only", is_flag=True, help="Only report stubs that differ from their solution.")
-def stubs(root, check_only):
+@course_option
+def stubs(root, check_only, course):
     """Regenerate exercises/*.py from solutions/*.py."""
     from . import stubs as stub_maker
+    from .exercises.registry import Course, find_course
 
+    if root is None:
+        found = Course.at(course) if course is not None else find_course()
+        root = found.root if found else Path(".")
     if not (root / "solutions").is_dir():
         raise UsageError(f"no solutions/ directory under {root}")
     try:
@@ -399,22 +428,29 @@ def stubs(root, check_only):
     "-e",
     "names",
     multiple=True,
-    help="Only this exercise (repeatable; default: every exercise with a solution).",
+    help="Only this exercise (repeatable; default: every exercise with a solution in the course, else in the project).",
 )
 @click.option(
     "--root",
     type=click.Path(file_okay=False, path_type=Path),
     default=None,
-    help="Project root holding solutions/ (default: . or the installed project's).",
+    help="Project root holding the built-in exercises' solutions/ (default: . or the installed project's).",
 )
-def nbgrader_source(course_dir, names, root):
+@course_option
+def nbgrader_source(course_dir, names, root, course):
     """Write nbgrader source notebooks, COURSE_DIR/source/<exercise>/<exercise>.ipynb, from solutions/."""
     from .integrations import nbgrader_source as source
 
-    root = _solutions_root(root)
+    registry = use_course(course)
+    # Solutions are looked up in the course first, then in the project; without -e, the course's only.
+    roots = [registry.course.root] if registry.course and (registry.course.root / "solutions").is_dir() else []
+    if root is not None or not roots:
+        roots.append(_solutions_root(root))
+    elif names:
+        roots.extend(found for found in [_solutions_root_or_none()] if found is not None)
     config_existed = (course_dir / "nbgrader_config.py").exists()
     try:
-        for path in source.write_course(course_dir, root, names):
+        for path in source.write_course(course_dir, roots, names, registry):
             click.echo(f"wrote {path}")
     except (source.SourceError, OSError) as error:
         raise UsageError(str(error)) from None
@@ -428,12 +464,19 @@ def _solutions_root(root):
         if not (root / "solutions").is_dir():
             raise UsageError(f"no solutions/ directory under {root}")
         return root
+    found = _solutions_root_or_none()
+    if found is None:
+        # The wheel carries no solutions (students install it): generating needs a checkout.
+        raise UsageError("no solutions/ directory here: run from a checkout of the project or pass --root")
+    return found
+
+
+def _solutions_root_or_none():
     installed = Path(__file__).resolve().parent.parent  # an editable install or a checkout
     for candidate in (Path("."), installed):
         if (candidate / "solutions").is_dir():
             return candidate
-    # The wheel carries no solutions (students install it): generating needs a checkout.
-    raise UsageError("no solutions/ directory here: run from a checkout of the project or pass --root")
+    return None
 
 
 def main(argv=None):

@@ -28,6 +28,7 @@ from pathlib import Path
 from .. import report
 from ..checking.grading import zero_report
 from ..checking.results import Report
+from ..exercises.registry import BUILTIN
 from ..submission import UsageError
 from .job import grade_bytes
 from .regular_files import NotRegularFile, read_regular_file
@@ -114,13 +115,14 @@ def require_writable(outdir):
         raise UsageError(f"cannot write to {outdir}: {error.strerror or error}") from None
 
 
-def run(items, exercise, outdir, options, jobs, progress=None, work=grade_bytes, pool=None):
+def run(items, exercise, outdir, options, jobs, progress=None, work=grade_bytes, pool=None, shipped=None):
     """Grade what changed, reuse the rest, write every output file; return an Outcome.
 
     `progress`, if given, has start(count) (called once the workers run) and
     advance(), both on the calling thread; `work` is the
     per-submission function (job.grade_bytes; tests swap in others); `pool` makes the
-    pool that runs it, called as WorkerPool is (default; dask_pool.DaskPool for a cluster).
+    pool that runs it, called as WorkerPool is (default; dask_pool.DaskPool for a cluster); `shipped`
+    what workers load the exercise from (Registry.shippable; default: its name, a built-in).
     After Ctrl-C the Outcome is `interrupted`, with the finished Reports and the `missing` students.
     """
     from .worker_pool import WorkerPool
@@ -128,7 +130,8 @@ def run(items, exercise, outdir, options, jobs, progress=None, work=grade_bytes,
     outdir = Path(outdir)
     store, outcome = ResultStore(outdir), Outcome()
     try:
-        _grade(items, exercise, outdir, options, jobs, progress, work, pool or WorkerPool, store, outcome)
+        shipped = shipped if shipped is not None else exercise.name
+        _grade(items, exercise, shipped, outdir, options, jobs, progress, work, pool or WorkerPool, store, outcome)
     except KeyboardInterrupt:  # every finished Report is stored: write what there is, marked incomplete
         outcome.interrupted = True
     outcome.missing = sorted(item.student for item in items if item.student not in outcome.reports)
@@ -137,7 +140,7 @@ def run(items, exercise, outdir, options, jobs, progress=None, work=grade_bytes,
     return outcome
 
 
-def _grade(items, exercise, outdir, options, jobs, progress, work, pool, store, outcome):
+def _grade(items, exercise, shipped, outdir, options, jobs, progress, work, pool, store, outcome):
     todo, keys, digests = [], {}, {}
     for item in items:
         try:
@@ -158,14 +161,15 @@ def _grade(items, exercise, outdir, options, jobs, progress, work, pool, store, 
             )
             continue
         digests.setdefault(hashlib.sha256(data).hexdigest(), []).append(item.student)
-        keys[item.student] = result_key(data, exercise.name, options)
+        # A course's spec is the instructor's, not the grader's version: a changed spec regrades.
+        keys[item.student] = result_key(data, _exercise_id(shipped), options)
         result = store.fresh_report(item.student, keys[item.student])
         if result is not None:
             outcome.reports[item.student] = result
             outcome.reused.append(item.student)
             _write_student_files(outdir, item.student, result, only_if_missing=True)
         else:
-            todo.append((item.student, (str(item.path), data, exercise.name, options)))
+            todo.append((item.student, (str(item.path), data, shipped, options)))
     outcome.identical = sorted(sorted(group) for group in digests.values() if len(group) > 1)
     by_student = {item.student: item for item in items}
 
@@ -182,10 +186,16 @@ def _grade(items, exercise, outdir, options, jobs, progress, work, pool, store, 
     if todo:
         # A submission's own limits are per task; this only catches a stuck grading process.
         deadline = options["timeout"] * (len(exercise.tasks) + 2) + 60
-        with pool(work, jobs, deadline=deadline, preload=[f"grader.exercises.{exercise.name}"]) as workers:
+        # Built-ins are imported before workers fork; a course's spec is already imported here.
+        preload = [f"grader.exercises.{shipped}"] if shipped in BUILTIN else []
+        with pool(work, jobs, deadline=deadline, preload=preload) as workers:
             if progress:
                 progress.start(len(todo))
             workers.run(todo, done)
+
+
+def _exercise_id(shipped):
+    return shipped if isinstance(shipped, str) else f"{shipped.name}@{shipped.digest}"
 
 
 def _finish(store, outdir, item, key, result, outcome):
