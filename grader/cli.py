@@ -70,6 +70,15 @@ def use_course(course):
     return exercises.use(Course.at(course) if course is not None else None)
 
 
+_secret_option = click.option(
+    "--secret-file",
+    type=click.Path(dir_okay=False, path_type=Path),
+    default=None,
+    help="File holding the course secret, from which each student's inputs are derived "
+    "[default: $GRADE_SECRET; without either, every student gets the public inputs of --seed]",
+)
+
+
 _memory_option = click.option(
     "--memory",
     "memory_mb",
@@ -109,13 +118,22 @@ def cli():
 @trust_option
 @course_option
 @click.option(
+    "--student",
+    metavar="ID",
+    help="Grade on this student's inputs, as grade batch, GradeTasks and Gradescope do with the course "
+    "secret (--secret-file or $GRADE_SECRET; without one, the public inputs).",
+)
+@_secret_option
+@click.option(
     "--plot",
     "plot_path",
     type=click.Path(dir_okay=False, path_type=Path),
     default=None,
     help="Write a PNG of the decision regions learned by `train` (two_layer, n_layer).",
 )
-def check(path, exercise, as_json, fmt, timeout, seed, memory_mb, verbose, plot_path, trust, course):
+def check(
+    path, exercise, as_json, fmt, timeout, seed, memory_mb, verbose, plot_path, trust, course, student, secret_file
+):
     """Grade one submission (.py or .ipynb) and print a score per task."""
     from . import report
     from .checking.grading import grade_file
@@ -124,7 +142,8 @@ def check(path, exercise, as_json, fmt, timeout, seed, memory_mb, verbose, plot_
     spec = use_course(course).load(exercise or path.stem)
     if fmt == "gradescope":  # an autograder grading a student's upload: others' code
         require_jail(trust)
-    result = grade_file(path, spec, timeout=timeout, seed=seed, memory_mb=memory_mb)
+    variant = _student_variant(student, secret_file, seed)
+    result = grade_file(path, spec, timeout=timeout, seed=seed, memory_mb=memory_mb, variant=variant)
     fmt = "json" if as_json else (fmt or "text")
     if fmt == "json":
         click.echo(report.render_json(result, verbose=verbose))
@@ -137,6 +156,25 @@ def check(path, exercise, as_json, fmt, timeout, seed, memory_mb, verbose, plot_
     if plot_path is not None:
         _plot(result, plot_path)
     sys.exit(0 if result.full_marks else 1)
+
+
+def _student_variant(student, secret_file, seed):
+    """The variant (seed) of STUDENT's inputs under the course secret; None: the public inputs."""
+    from . import variants
+
+    if student is None:
+        if secret_file is not None:
+            raise UsageError("--secret-file needs --student ID: the student whose inputs to grade on")
+        return None
+    secret = variants.read_secret(secret_file)
+    if secret is None:  # a student checking their own work: the inputs everyone can see
+        click.echo(
+            f"grade: no course secret (--secret-file or ${variants.SECRET_ENV}): graded on the public inputs "
+            f"of seed {seed}, not {student}'s",
+            err=True,
+        )
+        return None
+    return variants.student_seed(secret, student)
 
 
 def _plot(result, path):
@@ -186,13 +224,18 @@ def _plot(result, path):
     'LocalCluster of -j workers. Needs the dask extra: pip install -e ".[dask]".',
 )
 @course_option
-def batch(directory, exercise, jobs, outdir, assignment, timeout, seed, memory_mb, trust, scheduler, course):
+@_secret_option
+def batch(
+    directory, exercise, jobs, outdir, assignment, timeout, seed, memory_mb, trust, scheduler, course, secret_file
+):
     """Grade every submission in DIRECTORY (<student>.py/.ipynb, or nbgrader's submitted/)."""
     import os
 
+    from . import variants
     from .classroom import batch as batching
 
     registry = use_course(course)
+    secret = variants.read_secret(secret_file, class_dir=directory)
     spec = registry.load(exercise)
     items = batching.discover(directory, spec.name, assignment)
     batching.require_writable(outdir)
@@ -209,11 +252,22 @@ def batch(directory, exercise, jobs, outdir, assignment, timeout, seed, memory_m
 
         pool = partial(DaskPool, scheduler=scheduler)
     outcome = batching.run(
-        items, spec, outdir, options, jobs, progress=progress, pool=pool, shipped=registry.shippable(spec.name)
+        items,
+        spec,
+        outdir,
+        options,
+        jobs,
+        progress=progress,
+        pool=pool,
+        shipped=registry.shippable(spec.name),
+        secret=secret,
     )
     if progress:
         progress.stop()
-    click.echo(batching.write_summary(outdir, outcome.reports, spec, outcome.identical, outcome.missing), nl=False)
+    inputs = "per-student" if secret is not None else f"public seed {seed}"
+    click.echo(
+        batching.write_summary(outdir, outcome.reports, spec, outcome.identical, outcome.missing, inputs), nl=False
+    )
     if outcome.interrupted:
         # Every finished row is stored (atomically), and grades.csv and the summary hold them: exit 130.
         click.echo(
@@ -344,14 +398,39 @@ def _print_layers(sandbox):
     is_flag=True,
     help="Grade even where Gradescope's container lacks a layer of the sandbox (its log says which).",
 )
-def gradescope(exercise, out, seed, timeout, memory_mb, time_limit, visibility, stdout_visibility, wheel, trust):
+@course_option
+@_secret_option
+def gradescope(
+    exercise,
+    out,
+    seed,
+    timeout,
+    memory_mb,
+    time_limit,
+    visibility,
+    stdout_visibility,
+    wheel,
+    trust,
+    course,
+    secret_file,
+):
     """Write a Gradescope autograder zip (setup.sh, run_autograder, the grader's wheel) for EXERCISE."""
     import secrets
 
-    from . import exercises
+    from . import variants
+    from .exercises.registry import Shipped
     from .integrations import gradescope as zipper
 
-    spec = exercises.load(exercise)
+    registry = use_course(course)
+    spec = registry.load(exercise)
+    if registry.origin(spec.name)[0] == "package":
+        raise UsageError(
+            f"{spec.name} comes from an installed package, which Gradescope's container does not have: "
+            "put its spec in a course's specs/ (--course)"
+        )
+    shipped = registry.shippable(spec.name)
+    course_files = shipped.files if isinstance(shipped, Shipped) else ()
+    secret = variants.read_secret(secret_file)
     private = seed is None
     seed = secrets.randbelow(2**32) if private else seed
     settings = zipper.Settings(
@@ -363,17 +442,25 @@ def gradescope(exercise, out, seed, timeout, memory_mb, time_limit, visibility, 
         visibility=visibility,
         stdout_visibility=stdout_visibility,
         trust_submissions=trust,
+        course=zipper.COURSE if course_files else None,
+        secret=secret.decode("utf-8") if secret is not None else None,
     )
-    wheel_name = zipper.write_zip(out, settings, wheel)
+    wheel_name = zipper.write_zip(out, settings, wheel, course_files)
     click.echo(
         f"wrote {out}: {spec.name} ({spec.max_score:g} points), {wheel_name}, {timeout:g} s per task, "
         f"{memory_mb} MiB, results {visibility}, log {stdout_visibility}"
     )
     origin = "a new private seed" if private else "seed"
-    click.echo(
-        f"{origin} {seed}: `grade check FILE -e {spec.name} --seed {seed}` gives a student's score; "
-        "keep it out of the students' sight"
-    )
+    if secret is None:
+        click.echo(
+            f"{origin} {seed}: `grade check FILE -e {spec.name} --seed {seed}` gives a student's score; "
+            f"keep it out of the students' sight (no course secret: every student gets the same inputs)"
+        )
+    else:
+        click.echo(
+            f"{origin} {seed}, each student's own inputs from the course secret: `grade check FILE -e {spec.name} "
+            f"--seed {seed} --student ID --secret-file SECRET` (ID: the Gradescope user id) gives a student's score"
+        )
 
 
 @cli.command(name="list")

@@ -30,6 +30,7 @@ from ..checking.grading import zero_report
 from ..checking.results import Report
 from ..exercises.registry import BUILTIN
 from ..submission import UsageError
+from ..variants import student_seed
 from .job import grade_bytes
 from .regular_files import NotRegularFile, read_regular_file
 from .results_store import ResultStore, ctrl_c_held, result_key, write_atomic
@@ -115,14 +116,15 @@ def require_writable(outdir):
         raise UsageError(f"cannot write to {outdir}: {error.strerror or error}") from None
 
 
-def run(items, exercise, outdir, options, jobs, progress=None, work=grade_bytes, pool=None, shipped=None):
+def run(items, exercise, outdir, options, jobs, progress=None, work=grade_bytes, pool=None, shipped=None, secret=None):
     """Grade what changed, reuse the rest, write every output file; return an Outcome.
 
     `progress`, if given, has start(count) (called once the workers run) and
     advance(), both on the calling thread; `work` is the
     per-submission function (job.grade_bytes; tests swap in others); `pool` makes the
     pool that runs it, called as WorkerPool is (default; dask_pool.DaskPool for a cluster); `shipped`
-    what workers load the exercise from (Registry.shippable; default: its name, a built-in).
+    what workers load the exercise from (Registry.shippable; default: its name, a built-in); `secret`
+    the course secret: each student is graded on their own inputs (variants), else on the public ones.
     After Ctrl-C the Outcome is `interrupted`, with the finished Reports and the `missing` students.
     """
     from .worker_pool import WorkerPool
@@ -131,7 +133,9 @@ def run(items, exercise, outdir, options, jobs, progress=None, work=grade_bytes,
     store, outcome = ResultStore(outdir), Outcome()
     try:
         shipped = shipped if shipped is not None else exercise.name
-        _grade(items, exercise, shipped, outdir, options, jobs, progress, work, pool or WorkerPool, store, outcome)
+        _grade(
+            items, exercise, shipped, outdir, options, jobs, progress, work, pool or WorkerPool, store, outcome, secret
+        )
     except KeyboardInterrupt:  # every finished Report is stored: write what there is, marked incomplete
         outcome.interrupted = True
     outcome.missing = sorted(item.student for item in items if item.student not in outcome.reports)
@@ -140,7 +144,7 @@ def run(items, exercise, outdir, options, jobs, progress=None, work=grade_bytes,
     return outcome
 
 
-def _grade(items, exercise, shipped, outdir, options, jobs, progress, work, pool, store, outcome):
+def _grade(items, exercise, shipped, outdir, options, jobs, progress, work, pool, store, outcome, secret):
     todo, keys, digests = [], {}, {}
     for item in items:
         try:
@@ -161,15 +165,17 @@ def _grade(items, exercise, shipped, outdir, options, jobs, progress, work, pool
             )
             continue
         digests.setdefault(hashlib.sha256(data).hexdigest(), []).append(item.student)
-        # A course's spec is the instructor's, not the grader's version: a changed spec regrades.
-        keys[item.student] = result_key(data, _exercise_id(shipped), options)
+        # Only the student's seed travels to the worker, never the secret; it is part of the key,
+        # so a changed secret regrades. A course's spec is the instructor's: a changed spec regrades.
+        mine = {**options, "variant": student_seed(secret, item.student) if secret is not None else None}
+        keys[item.student] = result_key(data, _exercise_id(shipped), mine)
         result = store.fresh_report(item.student, keys[item.student])
         if result is not None:
             outcome.reports[item.student] = result
             outcome.reused.append(item.student)
             _write_student_files(outdir, item.student, result, only_if_missing=True)
         else:
-            todo.append((item.student, (str(item.path), data, shipped, options)))
+            todo.append((item.student, (str(item.path), data, shipped, mine)))
     outcome.identical = sorted(sorted(group) for group in digests.values() if len(group) > 1)
     by_student = {item.student: item for item in items}
 
@@ -252,15 +258,16 @@ def inert_cells(cells):
     ]
 
 
-def write_summary(outdir, reports, exercise, identical=(), missing=()):
+def write_summary(outdir, reports, exercise, identical=(), missing=(), inputs=None):
     """summary.txt, summary.json and summary.png; returns the text.
 
     identical: groups of students with byte-identical files; missing: students without a
-    Report yet (an interrupted run), which makes the summary say it is incomplete.
+    Report yet (an interrupted run), which makes the summary say it is incomplete; inputs:
+    "per-student" (a course secret) or "public seed N".
     """
     from . import summary
 
-    data = summary.summarize(reports, exercise, identical, missing)
+    data = summary.summarize(reports, exercise, identical, missing, inputs)
     text = summary.render(data)
     outdir = Path(outdir)
     write_atomic(outdir / "summary.txt", text)

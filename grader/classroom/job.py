@@ -14,7 +14,8 @@ from .. import defaults
 from ..checking.grading import grade, zero_report
 from ..submission import SubmissionError, submission_from_bytes
 
-DEFAULT_OPTIONS = {"timeout": defaults.TIMEOUT, "seed": defaults.SEED, "memory_mb": defaults.MEMORY_MB}
+# variant: the student's seed (variants.student_seed), None for the public inputs of `seed`.
+DEFAULT_OPTIONS = {"timeout": defaults.TIMEOUT, "seed": defaults.SEED, "memory_mb": defaults.MEMORY_MB, "variant": None}
 
 
 def grade_bytes(name, data, exercise, options=None):
@@ -34,6 +35,11 @@ def grade_bytes(name, data, exercise, options=None):
         report = zero_report(exercise, name, str(error), "import_error", unreadable=True)
     else:
         report = grade(
-            submission, exercise, timeout=options["timeout"], seed=options["seed"], memory_mb=options["memory_mb"]
+            submission,
+            exercise,
+            timeout=options["timeout"],
+            seed=options["seed"],
+            memory_mb=options["memory_mb"],
+            variant=options["variant"],
         )
     return replace(report, output="").to_dict()
