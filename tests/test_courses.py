@@ -136,10 +136,28 @@ def test_batch_on_a_dask_cluster_whose_workers_have_no_course(course, tmp_path):
     pytest.importorskip("distributed")
     # Run from a directory with no config above it, the course given by --course: the
     # workers (fresh interpreters, same directory) can only know the spec from what is sent.
-    args = ("--out", tmp_path / "out", "--course", course, "--scheduler", "local", "-j", "1")
-    result = run_grade("batch", course / "submissions", "-e", "logistic", *args, cwd=tmp_path, timeout=300)
+    # With a course secret: the students' seeds travel with their submissions, never the secret.
+    secret = tmp_path / "ml101.secret"
+    secret.write_text("a course secret of 32 characters\n")
+    args = ("-e", "logistic", "--course", course, "--secret-file", secret, "-j", "1")
+    result = run_grade(
+        "batch",
+        course / "submissions",
+        *args,
+        "--out",
+        tmp_path / "dask",
+        "--scheduler",
+        "local",
+        cwd=tmp_path,
+        timeout=300,
+    )
     assert result.returncode == 0, result.stderr
-    assert (tmp_path / "out" / "grades.csv").read_text().splitlines()[1:] == ["alice,2,2", "bob,0,0"]
+    assert (tmp_path / "dask" / "grades.csv").read_text().splitlines()[1:] == ["alice,2,2", "bob,0,0"]
+    local = run_grade("batch", course / "submissions", *args, "--out", tmp_path / "local", cwd=tmp_path)
+    assert local.returncode == 0, local.stderr
+    for student in ("alice", "bob"):
+        rows = [json.loads((tmp_path / out / "results" / f"{student}.json").read_text()) for out in ("dask", "local")]
+        assert rows[0]["key"] == rows[1]["key"] and rows[0]["row"]["tasks"] == rows[1]["row"]["tasks"]
 
 
 # -- errors ---------------------------------------------------------------------------------------
@@ -281,6 +299,17 @@ def test_nbgrader_source_and_a_real_autograde(tmp_path):
         (folder / "logistic.ipynb").write_text(json.dumps(notebook))
     done = _nbgrader("autograde", "logistic", "--force", cwd=made, env=env)
     assert done.returncode == 0, done.stderr[-3000:]
+    assert "GradeTasks: no course secret (c.GradeTasks.secret_file or $GRADE_SECRET): every student is graded " in (
+        done.stderr + done.stdout
+    )
+    # With a course secret, each student is graded on their own inputs, as grade check --student says.
+    secret = tmp_path / "ml101.secret"
+    secret.write_text("a course secret of 32 characters\n")
+    with open(made / "nbgrader_config.py", "a") as config:
+        config.write(f"c.GradeTasks.secret_file = {str(secret)!r}\n")
+    done = _nbgrader("autograde", "logistic", "--force", cwd=made, env=env)
+    assert done.returncode == 0, done.stderr[-3000:]
+    assert "no course secret" not in done.stderr + done.stdout
     with Gradebook(f"sqlite:///{made / 'gradebook.db'}") as gradebook:
         scores = {
             student: {
@@ -293,7 +322,22 @@ def test_nbgrader_source_and_a_real_autograde(tmp_path):
     test = next(
         cell for cell in graded["cells"] if cell["metadata"].get("nbgrader", {}).get("grade_id") == "test_grads"
     )
-    assert "[wrong_value]" in "".join(test["outputs"][0]["text"])
+    shown = "".join(test["outputs"][0]["text"])
+    checked = run_grade(
+        "check",
+        made / "submissions" / "bob.py",
+        "-e",
+        "logistic",
+        "--json",
+        "--student",
+        "bob",
+        "--secret-file",
+        secret,
+        cwd=made,
+    )
+    (task,) = [TaskResult.from_dict(task) for task in json.loads(checked.stdout)["tasks"]]
+    assert shown == report_text.render_task(task) and "[wrong_value]" in shown
+    assert "input: random data (X 9x4)" not in shown  # not the public inputs
 
 
 def test_nbgrader_source_takes_built_in_solutions_only_when_asked(course, tmp_path):
@@ -307,3 +351,66 @@ def test_nbgrader_source_takes_built_in_solutions_only_when_asked(course, tmp_pa
     assert result.returncode == 0, result.stderr
     assert sorted(p.name for p in (tmp_path / "nb2" / "source").iterdir()) == ["logistic", "softmax"]
     shutil.rmtree(tmp_path / "nb2")
+
+
+# -- Gradescope: a course exercise and the course secret in the zip ---------------------------------
+def test_a_gradescope_zip_carries_the_course_spec_and_grades_each_student_on_their_inputs(course, tmp_path):
+    import zipfile
+
+    from grader import __version__
+    from grader.integrations import gradescope_run
+
+    wheel = tmp_path / f"backprop_grade-{__version__}-py3-none-any.whl"
+    with zipfile.ZipFile(wheel, "w") as archive:  # what check_wheel needs; the runner uses this grader
+        archive.writestr("grader/integrations/gradescope_run.py", "")
+    secret = tmp_path / "ml101.secret"
+    secret.write_text("a course secret of 32 characters\n")
+    out = tmp_path / "autograder.zip"
+    args = ("-e", "logistic", "-o", out, "--wheel", wheel, "--seed", "5", "--secret-file", secret)
+    made = run_grade("gradescope", *args, cwd=course)
+    assert made.returncode == 0, made.stderr
+    assert "--student ID --secret-file SECRET` (ID: the Gradescope user id)" in made.stdout
+    root = tmp_path / "autograder"
+    with zipfile.ZipFile(out) as archive:
+        assert archive.namelist()[-1] == "course/specs/logistic.py"
+        settings = json.loads(archive.read("grade.json"))
+        assert (settings["course"], settings["secret"]) == ("course", "a course secret of 32 characters")
+        archive.extractall(root / "source")
+    results = {}
+    for student, code in (("1234", CORRECT), ("5678", BUGGY)):
+        shutil.rmtree(root / "submission", ignore_errors=True)
+        (root / "submission").mkdir(parents=True)
+        (root / "submission" / "hw (1).py").write_text(code)
+        (root / "submission_metadata.json").write_text(json.dumps({"users": [{"id": int(student)}]}))
+        gradescope_run.main([str(root)])
+        results[student] = json.loads((root / "results" / "results.json").read_text())
+        (tmp_path / "mine.py").write_text(code)
+        check = ("check", tmp_path / "mine.py", "-e", "logistic", "--format", "gradescope", "--seed", "5")
+        checked = run_grade(*check, "--student", student, "--secret-file", secret, "--course", course)
+        expected = {**json.loads(checked.stdout), "visibility": "visible", "stdout_visibility": "hidden"}
+        assert results[student] == expected, student
+    assert (results["1234"]["score"], results["5678"]["score"]) == (2, 0)
+    # The student's inputs are their own: bob's grads case is not the one of the public seed 5.
+    public = run_grade(*check, "--course", course)
+    assert json.loads(public.stdout)["tests"][0]["output"] != results["5678"]["tests"][0]["output"]
+    assert "a course secret" not in json.dumps(results)
+
+
+def test_grade_tasks_takes_its_course_and_refuses_a_secret_under_submitted(tmp_path, course):
+    pytest.importorskip("nbgrader")
+    from traitlets.config import Config
+
+    from grader.integrations.nbgrader import GradeTasks
+    from grader.submission import UsageError
+
+    (tmp_path / "submitted").mkdir()
+    secret = tmp_path / "submitted" / "ml101.secret"
+    secret.write_text("a course secret of 32 characters\n")
+    config = Config()
+    config.CourseDirectory.root = str(tmp_path)
+    config.GradeTasks.secret_file = str(secret)
+    config.GradeTasks.course = str(course)
+    tasks = GradeTasks(config=config)
+    assert tasks._registry().load("logistic").name == "logistic"
+    with pytest.raises(UsageError, match="is inside the class directory"):
+        tasks._secret()
