@@ -251,6 +251,7 @@ def test_the_summary_says_where_the_inputs_came_from(graded_class, tmp_path):
     root, secret, result = graded_class
     assert "inputs: each student's own, from the course secret" in result.stdout
     assert json.loads((root / "out" / "summary.json").read_text())["inputs"] == "per-student"
+    shutil.copytree(root / "out", tmp_path / "out")
     public = run_grade("batch", root / "class", "-e", "softmax", "--out", tmp_path / "out", "-j", "2")
     assert "inputs: the same for every student (public seed 0): no course secret (--secret-file or $GRADE_SECRET)" in (
         public.stdout
