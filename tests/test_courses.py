@@ -243,6 +243,12 @@ def test_an_installed_package_registers_exercises_by_entry_point(tmp_path):
     (tmp_path / "logistic.py").write_text(BUGGY)
     checked = run_with(env, "check", tmp_path / "logistic.py", "--json", cwd=tmp_path)
     assert checked.returncode == 1 and json.loads(checked.stdout)["tasks"][0]["diagnoses"] == ["wrong_value"]
+    # A notebook's test cell finds it too: feedback() in the student's kernel.
+    cell = f"{CORRECT}\nfrom grader import feedback\nprint('score', feedback('logistic', 'grads', globals()))\n"
+    kernel = subprocess.run(
+        [sys.executable, "-c", cell], capture_output=True, text=True, env=env, cwd=tmp_path, timeout=120
+    )
+    assert kernel.returncode == 0 and kernel.stdout.splitlines()[-1] == "score 2.0", kernel.stdout + kernel.stderr
     # The object form, module:OBJECT, names the Exercise itself.
     env = install_fake_package(tmp_path / "site2", "logistic = ml101_exercises.logistic:EXERCISE\n")
     assert run_with(env, "check", tmp_path / "logistic.py", cwd=tmp_path).returncode == 1
