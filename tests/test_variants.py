@@ -240,7 +240,8 @@ def test_grade_check_with_the_secret_gives_the_batch_row(graded_class, student):
     assert result.stderr == ""
     # The student's own check, without the secret: the public inputs, the same verdicts, other numbers.
     public = run_grade("check", path, "--json", "-e", "softmax", "--student", student)
-    assert "graded on the public inputs of seed 0, not" in public.stderr
+    said = "grade: no course secret (--secret-file or $GRADE_SECRET): graded on the public inputs of --seed"
+    assert public.stderr == f"{said}, not {student}'s\n"  # not the seed's value: it may reach a student's log
     mine = json.loads(public.stdout)
     assert [(t["name"], t["score"], t["diagnoses"]) for t in mine["tasks"]] == [
         (t["name"], t["score"], t["diagnoses"]) for t in row["tasks"]
