@@ -51,6 +51,34 @@ def grading_options(command):
     return _timeout_option(command)
 
 
+def course_option(command):
+    return click.option(
+        "--course",
+        type=click.Path(file_okay=False, path_type=Path),
+        default=None,
+        help="Course directory: its specs/ hold exercises beside the built-in ones, its solutions/ and "
+        "exercises/ their solutions and stubs  [default: found from a grade.toml, or a pyproject.toml "
+        "with [tool.grade], here or above]",
+    )(command)
+
+
+def use_course(course):
+    """The Registry of this command: the built-in exercises, the course's and installed packages'."""
+    from . import exercises
+    from .exercises.registry import Course
+
+    return exercises.use(Course.at(course) if course is not None else None)
+
+
+_secret_option = click.option(
+    "--secret-file",
+    type=click.Path(dir_okay=False, path_type=Path),
+    default=None,
+    help="File holding the course secret, from which each student's inputs are derived "
+    "[default: $GRADE_SECRET; without either, every student gets the public inputs of --seed]",
+)
+
+
 _memory_option = click.option(
     "--memory",
     "memory_mb",
@@ -88,6 +116,14 @@ def cli():
 @grading_options
 @click.option("--verbose", "-v", is_flag=True, help="Also show what the submission printed, and the sandbox's layers.")
 @trust_option
+@course_option
+@click.option(
+    "--student",
+    metavar="ID",
+    help="Grade on this student's inputs, as grade batch, GradeTasks and Gradescope do with the course "
+    "secret (--secret-file or $GRADE_SECRET; without one, the public inputs).",
+)
+@_secret_option
 @click.option(
     "--plot",
     "plot_path",
@@ -95,16 +131,19 @@ def cli():
     default=None,
     help="Write a PNG of the decision regions learned by `train` (two_layer, n_layer).",
 )
-def check(path, exercise, as_json, fmt, timeout, seed, memory_mb, verbose, plot_path, trust):
+def check(
+    path, exercise, as_json, fmt, timeout, seed, memory_mb, verbose, plot_path, trust, course, student, secret_file
+):
     """Grade one submission (.py or .ipynb) and print a score per task."""
-    from . import exercises, report
+    from . import report
     from .checking.grading import grade_file
 
     require_submission_path(path)
-    spec = exercises.load(exercise or path.stem)
+    spec = use_course(course).load(exercise or path.stem)
     if fmt == "gradescope":  # an autograder grading a student's upload: others' code
         require_jail(trust)
-    result = grade_file(path, spec, timeout=timeout, seed=seed, memory_mb=memory_mb)
+    variant = _student_variant(student, secret_file)
+    result = grade_file(path, spec, timeout=timeout, seed=seed, memory_mb=memory_mb, variant=variant)
     fmt = "json" if as_json else (fmt or "text")
     if fmt == "json":
         click.echo(report.render_json(result, verbose=verbose))
@@ -117,6 +156,26 @@ def check(path, exercise, as_json, fmt, timeout, seed, memory_mb, verbose, plot_
     if plot_path is not None:
         _plot(result, plot_path)
     sys.exit(0 if result.full_marks else 1)
+
+
+def _student_variant(student, secret_file):
+    """The variant (seed) of STUDENT's inputs under the course secret; None: the public inputs."""
+    from . import variants
+
+    if student is None:
+        if secret_file is not None:
+            raise UsageError("--secret-file needs --student ID: the student whose inputs to grade on")
+        return None
+    secret = variants.read_secret(secret_file)
+    if secret is None:  # a student checking their own work: the inputs everyone can see
+        # Not the seed's value: in an autograder this line reaches a log that may be shown to students.
+        click.echo(
+            f"grade: no course secret (--secret-file or ${variants.SECRET_ENV}): graded on the public inputs "
+            f"of --seed, not {student}'s",
+            err=True,
+        )
+        return None
+    return variants.student_seed(secret, student)
 
 
 def _plot(result, path):
@@ -165,14 +224,20 @@ def _plot(result, path):
     help='Grade on a Dask cluster: its scheduler (tcp://host:8786), or "local" for a '
     'LocalCluster of -j workers. Needs the dask extra: pip install -e ".[dask]".',
 )
-def batch(directory, exercise, jobs, outdir, assignment, timeout, seed, memory_mb, trust, scheduler):
+@course_option
+@_secret_option
+def batch(
+    directory, exercise, jobs, outdir, assignment, timeout, seed, memory_mb, trust, scheduler, course, secret_file
+):
     """Grade every submission in DIRECTORY (<student>.py/.ipynb, or nbgrader's submitted/)."""
     import os
 
-    from . import exercises
+    from . import variants
     from .classroom import batch as batching
 
-    spec = exercises.load(exercise)
+    registry = use_course(course)
+    secret = variants.read_secret(secret_file, class_dir=directory)
+    spec = registry.load(exercise)
     items = batching.discover(directory, spec.name, assignment)
     batching.require_writable(outdir)
     if not scheduler:  # on a cluster, each worker's machine has its own jail: checked there
@@ -187,10 +252,23 @@ def batch(directory, exercise, jobs, outdir, assignment, timeout, seed, memory_m
         from .classroom.dask_pool import DaskPool
 
         pool = partial(DaskPool, scheduler=scheduler)
-    outcome = batching.run(items, spec, outdir, options, jobs, progress=progress, pool=pool)
+    outcome = batching.run(
+        items,
+        spec,
+        outdir,
+        options,
+        jobs,
+        progress=progress,
+        pool=pool,
+        shipped=registry.shippable(spec.name),
+        secret=secret,
+    )
     if progress:
         progress.stop()
-    click.echo(batching.write_summary(outdir, outcome.reports, spec, outcome.identical, outcome.missing), nl=False)
+    inputs = "per-student" if secret is not None else f"public seed {seed}"
+    click.echo(
+        batching.write_summary(outdir, outcome.reports, spec, outcome.identical, outcome.missing, inputs), nl=False
+    )
     if outcome.interrupted:
         # Every finished row is stored (atomically), and grades.csv and the summary hold them: exit 130.
         click.echo(
@@ -323,14 +401,39 @@ def _print_layers(sandbox):
     is_flag=True,
     help="Grade even where Gradescope's container lacks a layer of the sandbox (its log says which).",
 )
-def gradescope(exercise, out, seed, timeout, memory_mb, time_limit, visibility, stdout_visibility, wheel, trust):
+@course_option
+@_secret_option
+def gradescope(
+    exercise,
+    out,
+    seed,
+    timeout,
+    memory_mb,
+    time_limit,
+    visibility,
+    stdout_visibility,
+    wheel,
+    trust,
+    course,
+    secret_file,
+):
     """Write a Gradescope autograder zip (setup.sh, run_autograder, the grader's wheel) for EXERCISE."""
     import secrets
 
-    from . import exercises
+    from . import variants
+    from .exercises.registry import Shipped
     from .integrations import gradescope as zipper
 
-    spec = exercises.load(exercise)
+    registry = use_course(course)
+    spec = registry.load(exercise)
+    if registry.origin(spec.name)[0] == "package":
+        raise UsageError(
+            f"{spec.name} comes from an installed package, which Gradescope's container does not have: "
+            "put its spec in a course's specs/ (--course)"
+        )
+    shipped = registry.shippable(spec.name)
+    course_files = shipped.files if isinstance(shipped, Shipped) else ()
+    secret = variants.read_secret(secret_file)
     private = seed is None
     seed = secrets.randbelow(2**32) if private else seed
     settings = zipper.Settings(
@@ -342,26 +445,36 @@ def gradescope(exercise, out, seed, timeout, memory_mb, time_limit, visibility, 
         visibility=visibility,
         stdout_visibility=stdout_visibility,
         trust_submissions=trust,
+        course=zipper.COURSE if course_files else None,
+        secret=secret.decode("utf-8") if secret is not None else None,
     )
-    wheel_name = zipper.write_zip(out, settings, wheel)
+    wheel_name = zipper.write_zip(out, settings, wheel, course_files)
     click.echo(
         f"wrote {out}: {spec.name} ({spec.max_score:g} points), {wheel_name}, {timeout:g} s per task, "
         f"{memory_mb} MiB, results {visibility}, log {stdout_visibility}"
     )
     origin = "a new private seed" if private else "seed"
-    click.echo(
-        f"{origin} {seed}: `grade check FILE -e {spec.name} --seed {seed}` gives a student's score; "
-        "keep it out of the students' sight"
-    )
+    if secret is None:
+        click.echo(
+            f"{origin} {seed}: `grade check FILE -e {spec.name} --seed {seed}` gives a student's score; "
+            f"keep it out of the students' sight (no course secret: every student gets the same inputs)"
+        )
+    else:
+        click.echo(
+            f"{origin} {seed}, each student's own inputs from the course secret: `grade check FILE -e {spec.name} "
+            f"--seed {seed} --student ID --secret-file SECRET` (ID: the Gradescope user id) gives a student's score"
+        )
 
 
 @cli.command(name="list")
-def list_exercises():
+@course_option
+def list_exercises(course):
     """Show the exercises, their tasks and points."""
-    from . import exercises
-
-    for spec in exercises.all_exercises():
-        click.echo(f"{spec.name}: {spec.title} ({spec.max_score:g} points)")
+    registry = use_course(course)
+    for spec in registry.all():
+        kind, where = registry.origin(spec.name)
+        source = {"built-in": "", "course": f"  [{where}]", "package": f"  [entry point {getattr(where, 'value', '')}]"}
+        click.echo(f"{spec.name}: {spec.title} ({spec.max_score:g} points){source[kind]}")
         for task in spec.tasks:
             parts = f" ({', '.join(f'{part.name} {part.points:g}' for part in task.parts)})" if task.parts else ""
             click.echo(f"  {task.signature}  {task.points:g} point{'s' if task.points != 1 else ''}{parts}")
@@ -371,15 +484,19 @@ def list_exercises():
 @click.option(
     "--root",
     type=click.Path(file_okay=False, path_type=Path),
-    default=Path("."),
-    show_default=True,
-    help="Project root holding solutions/ and exercises/.",
+    default=None,
+    help="Project root holding solutions/ and exercises/  [default: the course directory, else .]",
 )
 @click.option("--check", "check_only", is_flag=True, help="Only report stubs that differ from their solution.")
-def stubs(root, check_only):
+@course_option
+def stubs(root, check_only, course):
     """Regenerate exercises/*.py from solutions/*.py."""
     from . import stubs as stub_maker
+    from .exercises.registry import Course, find_course
 
+    if root is None:
+        found = Course.at(course) if course is not None else find_course()
+        root = found.root if found else Path(".")
     if not (root / "solutions").is_dir():
         raise UsageError(f"no solutions/ directory under {root}")
     try:
@@ -401,22 +518,29 @@ def stubs(root, check_only):
     "-e",
     "names",
     multiple=True,
-    help="Only this exercise (repeatable; default: every exercise with a solution).",
+    help="Only this exercise (repeatable; default: every exercise with a solution in the course, else in the project).",
 )
 @click.option(
     "--root",
     type=click.Path(file_okay=False, path_type=Path),
     default=None,
-    help="Project root holding solutions/ (default: . or the installed project's).",
+    help="Project root holding the built-in exercises' solutions/ (default: . or the installed project's).",
 )
-def nbgrader_source(course_dir, names, root):
+@course_option
+def nbgrader_source(course_dir, names, root, course):
     """Write nbgrader source notebooks, COURSE_DIR/source/<exercise>/<exercise>.ipynb, from solutions/."""
     from .integrations import nbgrader_source as source
 
-    root = _solutions_root(root)
+    registry = use_course(course)
+    # Solutions are looked up in the course first, then in the project; without -e, the course's only.
+    roots = [registry.course.root] if registry.course and (registry.course.root / "solutions").is_dir() else []
+    if root is not None or not roots:
+        roots.append(_solutions_root(root))
+    elif names:
+        roots.extend(found for found in [_solutions_root_or_none()] if found is not None)
     config_existed = (course_dir / "nbgrader_config.py").exists()
     try:
-        for path in source.write_course(course_dir, root, names):
+        for path in source.write_course(course_dir, roots, names, registry):
             click.echo(f"wrote {path}")
     except (source.SourceError, OSError) as error:
         raise UsageError(str(error)) from None
@@ -430,12 +554,19 @@ def _solutions_root(root):
         if not (root / "solutions").is_dir():
             raise UsageError(f"no solutions/ directory under {root}")
         return root
+    found = _solutions_root_or_none()
+    if found is None:
+        # The wheel carries no solutions (students install it): generating needs a checkout.
+        raise UsageError("no solutions/ directory here: run from a checkout of the project or pass --root")
+    return found
+
+
+def _solutions_root_or_none():
     installed = Path(__file__).resolve().parent.parent  # an editable install or a checkout
     for candidate in (Path("."), installed):
         if (candidate / "solutions").is_dir():
             return candidate
-    # The wheel carries no solutions (students install it): generating needs a checkout.
-    raise UsageError("no solutions/ directory here: run from a checkout of the project or pass --root")
+    return None
 
 
 def main(argv=None):

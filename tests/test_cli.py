@@ -246,7 +246,12 @@ def test_each_default_and_the_version_are_defined_once():
             defaults.MEMORY_MB,
             defaults.SEED,
         )
-    assert DEFAULT_OPTIONS == {"timeout": defaults.TIMEOUT, "memory_mb": defaults.MEMORY_MB, "seed": defaults.SEED}
+    assert DEFAULT_OPTIONS == {
+        "timeout": defaults.TIMEOUT,
+        "memory_mb": defaults.MEMORY_MB,
+        "seed": defaults.SEED,
+        "variant": None,  # the public inputs of seed
+    }
     assert f"timeout = {defaults.TIMEOUT!r} " in CONFIG_LINES and f"memory_mb = {defaults.MEMORY_MB!r} " in CONFIG_LINES
     # The sandbox's own defaults, for callers that give none, are these.
     from grader.sandbox import base

@@ -329,6 +329,8 @@ def test_the_zip_holds_the_scripts_the_wheel_and_the_settings(tmp_path):
             "visibility": "after_published",
             "stdout_visibility": "visible",
             "trust_submissions": False,
+            "course": None,  # a built-in exercise: no course's specs in the zip
+            "secret": None,  # no course secret: every student gets the inputs of the seed
         }
         files = Path(grader.integrations.__file__).parent / "gradescope_files"
         for name in ("setup.sh", "run_autograder"):

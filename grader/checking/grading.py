@@ -21,13 +21,15 @@ from .results import CellError, PartResult, Report, TaskResult
 from .spec import Verdict
 
 
-def grade_file(path, exercise, timeout=defaults.TIMEOUT, seed=defaults.SEED, memory_mb=defaults.MEMORY_MB):
+def grade_file(
+    path, exercise, timeout=defaults.TIMEOUT, seed=defaults.SEED, memory_mb=defaults.MEMORY_MB, variant=None
+):
     """Read and grade PATH. A file that cannot be read as a submission scores 0 on every task."""
     try:
         submission = read_submission(path)
     except SubmissionError as error:
         return zero_report(exercise, str(path), str(error), "import_error", unreadable=True)
-    return grade(submission, exercise, timeout=timeout, seed=seed, memory_mb=memory_mb)
+    return grade(submission, exercise, timeout=timeout, seed=seed, memory_mb=memory_mb, variant=variant)
 
 
 def zero_report(exercise, path, reason, code, unreadable=False, grader_failure=False):
@@ -46,9 +48,12 @@ def zero_report(exercise, path, reason, code, unreadable=False, grader_failure=F
     )
 
 
-def grade(submission, exercise, timeout=defaults.TIMEOUT, seed=defaults.SEED, memory_mb=defaults.MEMORY_MB):
+def grade(
+    submission, exercise, timeout=defaults.TIMEOUT, seed=defaults.SEED, memory_mb=defaults.MEMORY_MB, variant=None
+):
+    """Grade a Submission on the inputs of SEED, or of a student's VARIANT of them (seeded_cases)."""
     start = time.perf_counter()
-    plans = seeded_cases(exercise, seed)
+    plans = seeded_cases(exercise, seed, variant)
     load_timeout = max([timeout] + [task.timeout for task in exercise.tasks if task.timeout is not None])
     with Sandbox(
         submission, timeout=timeout, memory_mb=memory_mb, shared_bytes=_shared_bytes(plans), load_timeout=load_timeout
@@ -217,25 +222,40 @@ def _where(error):
 
 
 _SEEDED = {}
+_SEEDED_KEPT = 8  # (exercise, seed, variant)s kept: a batch worker moves on from one student to the next
 
 
-def seeded_cases(exercise, seed):
+def seeded_cases(exercise, seed, variant=None):
     """[(task, its cases)] for every task of `exercise`: the inputs every path grades on.
 
     `grade check`, `grade batch`, GradeTasks and a notebook's feedback() all take their
-    inputs from here, so the same seed means the same arrays everywhere. Task i's cases
-    come from numpy's Generator seeded with [seed, i]. Made once per (exercise, seed) in
-    a process: inputs and expected values are the same for every submission, so a batch
-    worker pays for the finite differences once, not per student. The arrays are made
-    read-only so that no check can change them for the next submission.
+    inputs from here, so the same seed means the same arrays everywhere. Public inputs
+    (VARIANT None): task i's cases come from numpy's Generator seeded with [seed, i], and
+    the exercise's sizes are their defaults. A student's variant (variants.student_seed):
+    the sizes and each task's cases come from streams spawned from SeedSequence([seed, variant]).
+    Made once per (exercise, seed, variant) in a process: a batch worker pays for the finite
+    differences once per variant, not per call. The arrays are made read-only so that no
+    check can change them for the next submission.
     """
-    key = (id(exercise), seed)
+    key = (id(exercise), seed, variant)
     cached = _SEEDED.get(key)
     if cached is None or cached[0] is not exercise:
-        plans = [(task, task.cases(np.random.default_rng([seed, index]))) for index, task in enumerate(exercise.tasks)]
+        if variant is None:
+            sizes = exercise.default_sizes()
+            rngs = [np.random.default_rng([seed, index]) for index in range(len(exercise.tasks))]
+        else:
+            *streams, for_sizes = np.random.SeedSequence([seed, variant]).spawn(len(exercise.tasks) + 1)
+            sizes = exercise.draw_sizes(np.random.default_rng(for_sizes))
+            rngs = [np.random.default_rng(stream) for stream in streams]
+        plans = [
+            (task, task.cases(rng, dict(sizes)) if exercise.sizes else task.cases(rng))
+            for task, rng in zip(exercise.tasks, rngs)
+        ]
         for _, cases in plans:
             for case in cases:
                 _freeze((case.args, case.data))
+        while len(_SEEDED) >= _SEEDED_KEPT:
+            del _SEEDED[next(iter(_SEEDED))]
         cached = _SEEDED[key] = (exercise, plans)
     return cached[1]
 

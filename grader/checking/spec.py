@@ -12,6 +12,14 @@ A task's points may be split over named parts, graded independently:
 Its check then returns {part: None | Verdict} (a part left out is not checked on
 that case), a single Verdict (every part fails on that case) or None (every part
 passes). Each part fails at its first failing case; the others keep being checked.
+
+An exercise may declare the sizes of its inputs, each a default and a range:
+
+    Exercise(..., sizes={"m": Size(5, 4, 12), "d": Size(4, 3, 9), "k": Size(7, 3, 9)})
+
+Then every task's cases are called as cases(rng, sizes), sizes a dict of ints: the
+defaults on the public inputs, and per student (a variant) values drawn from the
+ranges, no two equal, so a transpose or a wrong axis never goes unseen.
 """
 
 from __future__ import annotations
@@ -62,12 +70,29 @@ class Part:
 
 
 @dataclass(frozen=True)
+class Size:
+    """A dimension of an exercise's inputs: `default` on the public inputs, low..high (inclusive) per student."""
+
+    default: int
+    low: int
+    high: int
+
+    def __post_init__(self) -> None:
+        if not self.low <= self.default <= self.high:
+            raise ValueError(f"Size({self.default}, {self.low}, {self.high}): the default is outside low..high")
+
+
+# A task's cases: cases(rng), or cases(rng, sizes) when its exercise declares sizes.
+CasesFunction = Callable[..., Sequence[Case]]
+
+
+@dataclass(frozen=True)
 class Task:
     name: str  # the learner's function
     points: float
     params: tuple[str, ...]  # argument names, for messages ("P was modified")
     returns: str  # e.g. "G (m,k)"
-    cases: Callable[[np.random.Generator], Sequence[Case]]
+    cases: CasesFunction
     check: Callable[[Case, Any], CheckResult]
     hints: Mapping[str, str] = field(default_factory=dict)  # code -> hint, overriding diagnoses.HINTS
     timeout: float | None = None  # seconds; None means the grader's --timeout
@@ -96,6 +121,24 @@ class Exercise:
     name: str
     title: str
     tasks: tuple[Task, ...]
+    sizes: Mapping[str, Size] = field(default_factory=dict)  # dimensions that vary per student
+
+    def __post_init__(self) -> None:
+        defaults = [size.default for size in self.sizes.values()]
+        if len(set(defaults)) != len(defaults):
+            raise ValueError(f"exercise {self.name}: two sizes have the same default: {dict(self.default_sizes())}")
+        self.draw_sizes(np.random.default_rng(0))  # a spec whose ranges cannot all differ fails here
+
+    def default_sizes(self) -> dict[str, int]:
+        return {name: size.default for name, size in self.sizes.items()}
+
+    def draw_sizes(self, rng: np.random.Generator) -> dict[str, int]:
+        """One value per size within its range, no two equal (drawn again until they differ)."""
+        for _ in range(1000):
+            drawn = {name: int(rng.integers(size.low, size.high + 1)) for name, size in self.sizes.items()}
+            if len(set(drawn.values())) == len(drawn):
+                return drawn
+        raise ValueError(f"exercise {self.name}: its size ranges rarely allow distinct values: widen them")
 
     @property
     def max_score(self) -> float:
@@ -107,7 +150,9 @@ class Exercise:
 
 # The grader's answers, kept apart from the Cases and computed once per process. The
 # learner's process never holds them: it is forked from a clean fork server, not from here.
+# Bounded: with per-student inputs a batch worker makes new cases for every submission.
 _ANSWERS: dict[tuple[int, str], tuple[Case, Any]] = {}
+_ANSWERS_KEPT = 512
 
 T = TypeVar("T")
 
@@ -121,6 +166,8 @@ def answer(case: Case, name: str, compute: Callable[[], T]) -> T:
     key = (id(case), name)
     hit = _ANSWERS.get(key)
     if hit is None or hit[0] is not case:  # the case is kept in the value, so its id cannot be reused
+        while len(_ANSWERS) >= _ANSWERS_KEPT:
+            del _ANSWERS[next(iter(_ANSWERS))]  # the oldest first (dicts keep insertion order)
         hit = _ANSWERS[key] = (case, compute())
     value: T = hit[1]
     return value

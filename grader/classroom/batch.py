@@ -28,7 +28,9 @@ from pathlib import Path
 from .. import report
 from ..checking.grading import zero_report
 from ..checking.results import Report
+from ..exercises.registry import BUILTIN
 from ..submission import UsageError
+from ..variants import student_seed
 from .job import grade_bytes
 from .regular_files import NotRegularFile, read_regular_file
 from .results_store import ResultStore, ctrl_c_held, result_key, write_atomic
@@ -114,13 +116,15 @@ def require_writable(outdir):
         raise UsageError(f"cannot write to {outdir}: {error.strerror or error}") from None
 
 
-def run(items, exercise, outdir, options, jobs, progress=None, work=grade_bytes, pool=None):
+def run(items, exercise, outdir, options, jobs, progress=None, work=grade_bytes, pool=None, shipped=None, secret=None):
     """Grade what changed, reuse the rest, write every output file; return an Outcome.
 
     `progress`, if given, has start(count) (called once the workers run) and
     advance(), both on the calling thread; `work` is the
     per-submission function (job.grade_bytes; tests swap in others); `pool` makes the
-    pool that runs it, called as WorkerPool is (default; dask_pool.DaskPool for a cluster).
+    pool that runs it, called as WorkerPool is (default; dask_pool.DaskPool for a cluster); `shipped`
+    what workers load the exercise from (Registry.shippable; default: its name, a built-in); `secret`
+    the course secret: each student is graded on their own inputs (variants), else on the public ones.
     After Ctrl-C the Outcome is `interrupted`, with the finished Reports and the `missing` students.
     """
     from .worker_pool import WorkerPool
@@ -128,7 +132,10 @@ def run(items, exercise, outdir, options, jobs, progress=None, work=grade_bytes,
     outdir = Path(outdir)
     store, outcome = ResultStore(outdir), Outcome()
     try:
-        _grade(items, exercise, outdir, options, jobs, progress, work, pool or WorkerPool, store, outcome)
+        shipped = shipped if shipped is not None else exercise.name
+        _grade(
+            items, exercise, shipped, outdir, options, jobs, progress, work, pool or WorkerPool, store, outcome, secret
+        )
     except KeyboardInterrupt:  # every finished Report is stored: write what there is, marked incomplete
         outcome.interrupted = True
     outcome.missing = sorted(item.student for item in items if item.student not in outcome.reports)
@@ -137,7 +144,7 @@ def run(items, exercise, outdir, options, jobs, progress=None, work=grade_bytes,
     return outcome
 
 
-def _grade(items, exercise, outdir, options, jobs, progress, work, pool, store, outcome):
+def _grade(items, exercise, shipped, outdir, options, jobs, progress, work, pool, store, outcome, secret):
     todo, keys, digests = [], {}, {}
     for item in items:
         try:
@@ -158,14 +165,17 @@ def _grade(items, exercise, outdir, options, jobs, progress, work, pool, store, 
             )
             continue
         digests.setdefault(hashlib.sha256(data).hexdigest(), []).append(item.student)
-        keys[item.student] = result_key(data, exercise.name, options)
+        # Only the student's seed travels to the worker, never the secret; it is part of the key,
+        # so a changed secret regrades. A course's spec is the instructor's: a changed spec regrades.
+        mine = {**options, "variant": student_seed(secret, item.student) if secret is not None else None}
+        keys[item.student] = result_key(data, _exercise_id(shipped), mine)
         result = store.fresh_report(item.student, keys[item.student])
         if result is not None:
             outcome.reports[item.student] = result
             outcome.reused.append(item.student)
             _write_student_files(outdir, item.student, result, only_if_missing=True)
         else:
-            todo.append((item.student, (str(item.path), data, exercise.name, options)))
+            todo.append((item.student, (str(item.path), data, shipped, mine)))
     outcome.identical = sorted(sorted(group) for group in digests.values() if len(group) > 1)
     by_student = {item.student: item for item in items}
 
@@ -182,10 +192,16 @@ def _grade(items, exercise, outdir, options, jobs, progress, work, pool, store, 
     if todo:
         # A submission's own limits are per task; this only catches a stuck grading process.
         deadline = options["timeout"] * (len(exercise.tasks) + 2) + 60
-        with pool(work, jobs, deadline=deadline, preload=[f"grader.exercises.{exercise.name}"]) as workers:
+        # Built-ins are imported before workers fork; a course's spec is already imported here.
+        preload = [f"grader.exercises.{shipped}"] if shipped in BUILTIN else []
+        with pool(work, jobs, deadline=deadline, preload=preload) as workers:
             if progress:
                 progress.start(len(todo))
             workers.run(todo, done)
+
+
+def _exercise_id(shipped):
+    return shipped if isinstance(shipped, str) else f"{shipped.name}@{shipped.digest}"
 
 
 def _finish(store, outdir, item, key, result, outcome):
@@ -242,15 +258,16 @@ def inert_cells(cells):
     ]
 
 
-def write_summary(outdir, reports, exercise, identical=(), missing=()):
+def write_summary(outdir, reports, exercise, identical=(), missing=(), inputs=None):
     """summary.txt, summary.json and summary.png; returns the text.
 
     identical: groups of students with byte-identical files; missing: students without a
-    Report yet (an interrupted run), which makes the summary say it is incomplete.
+    Report yet (an interrupted run), which makes the summary say it is incomplete; inputs:
+    "per-student" (a course secret) or "public seed N".
     """
     from . import summary
 
-    data = summary.summarize(reports, exercise, identical, missing)
+    data = summary.summarize(reports, exercise, identical, missing, inputs)
     text = summary.render(data)
     outdir = Path(outdir)
     write_atomic(outdir / "summary.txt", text)

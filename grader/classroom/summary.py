@@ -20,9 +20,10 @@ def _failure(report):
     return (lost or list(report.tasks))[0].fact
 
 
-def summarize(reports, exercise, identical=(), missing=()):
+def summarize(reports, exercise, identical=(), missing=(), inputs=None):
     """reports: {student: Report}; identical: groups of students with the same file; missing:
-    students not graded yet. Returns plain data for the text and the chart."""
+    students not graded yet; inputs: "per-student" or "public seed N" (None: not said).
+    Returns plain data for the text and the chart."""
     scores = [report.score for report in reports.values()]
     diagnoses = {task.name: Counter() for task in exercise.tasks}
     passed = Counter()
@@ -49,6 +50,7 @@ def summarize(reports, exercise, identical=(), missing=()):
         "crashed": _tasks_with(reports, "crashed"),
         "identical": sorted(sorted(group) for group in identical),
         "missing": sorted(missing),
+        "inputs": inputs,
     }
 
 
@@ -84,6 +86,13 @@ def render(summary):
         f"{summary['exercise']}: {n} submission{'s' if n != 1 else ''}, "
         f"mean {summary['mean']:.2f}/{points(top)}, median {points(summary['median'])}/{points(top)}"
     ]
+    if summary.get("inputs") == "per-student":
+        lines.append("inputs: each student's own, from the course secret")
+    elif summary.get("inputs"):
+        lines.append(
+            f"inputs: the same for every student ({summary['inputs']}): no course secret "
+            "(--secret-file or $GRADE_SECRET)"
+        )
     if missing:
         lines.append(f"incomplete: {missing} of {n + missing} submissions not graded yet; rerun to finish")
     lines.append("score distribution:")

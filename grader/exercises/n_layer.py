@@ -8,17 +8,23 @@ width: a backward loop that takes another layer's mask still runs there, and get
 its diagnosis from the values instead of a broadcasting error.
 """
 
-from ..checking.spec import Exercise
-from .relu_tasks import tasks
+from ..checking.spec import Exercise, Size
+from .relu_tasks import SIZES, tasks
 
-NETS = (
-    ("one layer, no ReLU (X 11x5, layer sizes [5, 4])", [5, 4], 11),
-    ("the spiral (X 300x2, layer sizes [2, 100, 100, 3])", [2, 100, 100, 3], None),
-    ("three layers (X 11x5, layer sizes [5, 9, 6, 4])", [5, 9, 6, 4], 11),
-)
+
+def nets(sizes):
+    m, d, k = sizes["examples"], sizes["n_in"], sizes["classes"]
+    three = [d, sizes["hidden"], sizes["hidden2"], k]
+    return (
+        (f"one layer, no ReLU (X {m}x{d}, layer sizes {[d, k]})", [d, k], m),
+        ("the spiral (X 300x2, layer sizes [2, 100, 100, 3])", [2, 100, 100, 3], None),
+        (f"three layers (X {m}x{d}, layer sizes {three})", three, m),
+    )
+
 
 EXERCISE = Exercise(
     name="n_layer",
     title="L-layer ReLU network: layers, backprop in a loop, training",
-    tasks=tasks(NETS, "W1, b1, ..., WL, bL", [24, 12]),
+    tasks=tasks(nets, "W1, b1, ..., WL, bL", [24, 12]),
+    sizes={**SIZES, "hidden2": Size(6, 4, 10)},
 )

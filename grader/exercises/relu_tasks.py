@@ -9,7 +9,9 @@ Every expected value is computed here, in float64, from the math:
   gradients against directional finite differences of that loss, never of the
   learner's, so a wrong loss cannot hide wrong gradients;
 - train: by the training accuracy of the grader's own forward pass on the spiral.
-Small shapes have no two dimensions equal, so transposes and axes are told apart.
+Small shapes have no two dimensions equal, so transposes and axes are told apart: the
+defaults of SIZES on the public inputs, drawn from its ranges per student (every
+task's cases get them; the spiral cases keep the spiral's 300x2 and 3 classes).
 """
 
 import numpy as np
@@ -30,11 +32,19 @@ from ..checking.checks import (
 )
 from ..checking.directional import check_directional
 from ..checking.gradcheck import TOLERANCE, numerical_gradient, relative_error
-from ..checking.spec import Case, Part, Task, Verdict
+from ..checking.spec import Case, Part, Size, Task, Verdict
 from ..data import spiral
 from . import relu_net as net
 
-SMALL = (7, 5, 3)  # m, n_prev, n of the small layer cases
+# The layer cases' m, n_in, n_out; loss_and_grads' small nets: examples x n_in, [n_in, hidden, ..., classes].
+SIZES = {
+    "m": Size(7, 6, 12),
+    "n_in": Size(5, 3, 8),
+    "n_out": Size(3, 3, 6),
+    "examples": Size(11, 9, 16),
+    "hidden": Size(9, 6, 12),
+    "classes": Size(4, 3, 6),
+}
 REG = 0.1  # strong enough that a missing, doubled or misplaced penalty is far above tolerance
 TRAIN_HIDDEN = [100]
 TRAIN_ACCURACY = 0.95
@@ -47,11 +57,16 @@ def _layer(rng, m, n_prev, n):
     return rng.standard_normal((m, n_prev)), rng.standard_normal((n_prev, n)), rng.standard_normal((1, n))
 
 
-def affine_forward_cases(rng):
+def _small(sizes):
+    return sizes["m"], sizes["n_in"], sizes["n_out"]
+
+
+def affine_forward_cases(rng, sizes):
     X, _ = spiral()
     _, W, b = _layer(rng, 1, 2, 100)
+    m, n_in, n_out = _small(sizes)
     return [
-        Case("small random inputs (A 7x5, W 5x3)", _layer(rng, *SMALL)),
+        Case(f"small random inputs (A {m}x{n_in}, W {n_in}x{n_out})", _layer(rng, m, n_in, n_out)),
         Case("the spiral's first layer (X 300x2, W 2x100)", (X, W * np.sqrt(2.0 / 2), b)),
     ]
 
@@ -62,11 +77,12 @@ def check_affine_forward(case, Z):
     return is_close_array(Z, expected, "Z", {"transposed": [expected.T]}, what="A @ W + b")
 
 
-def relu_forward_cases(rng):
-    Z = rng.standard_normal((7, 5))
+def relu_forward_cases(rng, sizes):
+    m, n_in, _ = _small(sizes)
+    Z = rng.standard_normal((m, n_in))
     Z[0, :2] = 0.0  # relu(0) = 0 either way: the definition, not a kink, is what is checked here
     return [
-        Case("small random pre-activations (7x5)", (Z,)),
+        Case(f"small random pre-activations ({m}x{n_in})", (Z,)),
         Case("pre-activations of a spiral-sized layer (300x100)", (rng.standard_normal((300, 100)),)),
     ]
 
@@ -84,14 +100,15 @@ def check_relu_forward(case, A):
 
 
 # -- affine_backward, relu_backward --------------------------------------------------------
-def affine_backward_cases(rng):
+def affine_backward_cases(rng, sizes):
     X, _ = spiral()
-    A, W, b = _layer(rng, *SMALL)
-    G = rng.standard_normal((SMALL[0], SMALL[2]))
+    m, n_in, n_out = _small(sizes)
+    A, W, b = _layer(rng, m, n_in, n_out)
+    G = rng.standard_normal((m, n_out))
     _, W1, b1 = _layer(rng, 1, 2, 100)
     G1 = rng.standard_normal((X.shape[0], 100)) / X.shape[0]
     return [
-        Case("small random inputs (dZ 7x3, A_prev 7x5, W 5x3)", (G, A, W), {"b": b}),
+        Case(f"small random inputs (dZ {m}x{n_out}, A_prev {m}x{n_in}, W {n_in}x{n_out})", (G, A, W), {"b": b}),
         Case("the spiral's first layer (dZ 300x100, X 300x2, W 2x100)", (G1, X, W1), {"b": b1}),
     ]
 
@@ -131,13 +148,17 @@ def check_affine_backward(case, value):
     }
 
 
-def relu_backward_cases(rng):
+def relu_backward_cases(rng, sizes):
     def away_from_kink(shape):
         Z = rng.standard_normal(shape)
         return np.sign(Z) * (np.abs(Z) + KINK_MARGIN)
 
+    m, n_in, _ = _small(sizes)
     return [
-        Case("small random inputs (dA, Z 7x5)", (rng.standard_normal((7, 5)), away_from_kink((7, 5)))),
+        Case(
+            f"small random inputs (dA, Z {m}x{n_in})",
+            (rng.standard_normal((m, n_in)), away_from_kink((m, n_in))),
+        ),
         Case(
             "a spiral-sized layer (dA, Z 300x100)", (rng.standard_normal((300, 100)) / 300, away_from_kink((300, 100)))
         ),
@@ -158,11 +179,11 @@ def check_relu_backward(case, dZ):
 
 # -- loss_and_grads -----------------------------------------------------------------------
 def loss_cases(nets):
-    """nets: (label, layer sizes, m or None for the spiral) for each case."""
+    """nets(sizes): (label, layer sizes, m or None for the spiral) for each case."""
 
-    def cases(rng):
+    def cases(rng, dimensions):
         made = []
-        for label, sizes, m in nets:
+        for label, sizes, m in nets(dimensions):
             if m is None:
                 X, y = spiral()
             else:
@@ -283,7 +304,7 @@ def train_cases(probe_hidden):
     """The accuracy run, then a run with other hidden sizes whose params must follow them
     (only their shapes are checked), so a train that ignores hidden_sizes fails."""
 
-    def cases(rng):
+    def cases(rng, _sizes):
         X, y = spiral()
         return [
             Case(
@@ -359,7 +380,7 @@ def train_artifacts(case, params):
 
 
 def tasks(nets, hidden_doc, probe_hidden):
-    """The six tasks; `nets` are loss_and_grads' cases, `hidden_doc` what train's hidden_sizes means,
+    """The six tasks; `nets(sizes)` gives loss_and_grads' cases, `hidden_doc` what train's hidden_sizes means,
     `probe_hidden` the other hidden sizes train is called with."""
     return (
         Task(

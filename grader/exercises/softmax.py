@@ -6,15 +6,15 @@ Every expected value comes from the math, computed here in float64:
 - dZ against centred finite differences of J(Z) = mean cross-entropy(softmax(Z), y);
 - dW and db against finite differences of s = sum(G * (X W + b)) for a random
   upstream G, whose gradients are X^T G and the column sums of G.
-Small random shapes (m=5, d=4, k=7) run beside the spiral so that code hard-wired
-to (300, 3) fails.
+Small random shapes (m=5, d=4, k=7 on the public inputs; per student, other sizes
+from SIZES) run beside the spiral so that code hard-wired to (300, 3) fails.
 """
 
 import numpy as np
 
 from ..checking.checks import has_shape, is_array, is_close_array, is_finite, matches, nonnegative, rows_sum_to_one
 from ..checking.gradcheck import STEP, numerical_gradient
-from ..checking.spec import Case, Exercise, Task, answer
+from ..checking.spec import Case, Exercise, Size, Task, answer
 from ..data import spiral
 from .cross_entropy import cross_entropies, softmax
 
@@ -22,7 +22,8 @@ from .cross_entropy import cross_entropies, softmax
 # the mistakes this case exists for (overflow to inf, NaN) are off by 1 or more.
 LARGE_SCORE_TOLERANCE = 1e-3
 
-SMALL = (5, 4, 7)  # m, d, k: no dimension equal to another, so transposes and axes are told apart
+# m, d, k of the small cases: no two equal (Exercise draws them so), so transposes and axes are told apart.
+SIZES = {"m": Size(5, 4, 12), "d": Size(4, 3, 9), "k": Size(7, 3, 9)}
 
 
 def loss_gradient_by_differences(Z, y, h=STEP):
@@ -43,17 +44,21 @@ def _spiral_problem(rng):
     return X, y, rng.standard_normal((2, 3)), rng.standard_normal((1, 3))
 
 
-def _small_problem(rng):
-    m, d, k = SMALL
+def _small_problem(rng, sizes):
+    m, d, k = sizes["m"], sizes["d"], sizes["k"]
     return rng.standard_normal((m, d)), rng.integers(0, k, m), rng.standard_normal((d, k)), rng.standard_normal((1, k))
 
 
 # -- forward ------------------------------------------------------------------
-def forward_cases(rng):
-    Xs, _, Ws, bs = _small_problem(rng)
+def _shown(sizes, *names):
+    return ", ".join(f"{name}={sizes[name]}" for name in names)
+
+
+def forward_cases(rng, sizes):
+    Xs, _, Ws, bs = _small_problem(rng, sizes)
     X, _, W, b = _spiral_problem(rng)
     return [
-        Case("small random scores (m=5, d=4, k=7)", (Xs, Ws, bs)),
+        Case(f"small random scores ({_shown(sizes, 'm', 'd', 'k')})", (Xs, Ws, bs)),
         Case("the spiral (X 300x2, k=3)", (X, W, b)),
         Case("scores shifted by +1000 (softmax is shift-invariant)", (Xs, Ws, bs + 1000.0), {"large": True}),
         Case("scores spread over +-1000", (Xs, Ws * 300.0, bs * 300.0), {"large": True}),
@@ -84,12 +89,12 @@ def check_forward(case, P):
 
 
 # -- dZ -------------------------------------------------------------------------
-def dz_cases(rng):
-    Xs, ys, Ws, bs = _small_problem(rng)
+def dz_cases(rng, sizes):
+    Xs, ys, Ws, bs = _small_problem(rng, sizes)
     X, y, W, b = _spiral_problem(rng)
     cases = []
     for label, Z, labels in (
-        ("small random scores (m=5, k=7)", Xs @ Ws + bs, ys),
+        (f"small random scores ({_shown(sizes, 'm', 'k')})", Xs @ Ws + bs, ys),
         ("the spiral (m=300, k=3)", X @ W + b, y),
     ):
         cases.append(Case(label, (softmax(Z), labels), {"Z": Z}))
@@ -112,11 +117,17 @@ def check_dz(case, G):
 
 
 # -- dW and db: the gradients of s = sum(G * (X W + b)) ------------------------------
-def linear_cases(rng):
-    Xs, _, Ws, bs = _small_problem(rng)
+def linear_cases(rng, sizes):
+    Xs, _, Ws, bs = _small_problem(rng, sizes)
     X, _, W, b = _spiral_problem(rng)
     return [
-        ("small random inputs (m=5, d=4, k=7)", Xs, Ws, bs, rng.standard_normal((Xs.shape[0], Ws.shape[1]))),
+        (
+            f"small random inputs ({_shown(sizes, 'm', 'd', 'k')})",
+            Xs,
+            Ws,
+            bs,
+            rng.standard_normal((Xs.shape[0], Ws.shape[1])),
+        ),
         ("the spiral (X 300x2, k=3)", X, W, b, rng.standard_normal((X.shape[0], W.shape[1])) / X.shape[0]),
     ]
 
@@ -131,8 +142,8 @@ def _upstream_score(X, G, b=None, W=None):
     return lambda bs: np.einsum("mk,nmk->n", G, (X @ W)[None] + bs)
 
 
-def dw_cases(rng):
-    return [Case(label, (X, G), {"W": W, "b": b}) for label, X, W, b, G in linear_cases(rng)]
+def dw_cases(rng, sizes):
+    return [Case(label, (X, G), {"W": W, "b": b}) for label, X, W, b, G in linear_cases(rng, sizes)]
 
 
 def check_dw(case, dW):
@@ -149,8 +160,8 @@ def check_dw(case, dW):
     return is_close_array(dW, expected, "dW", alternatives, what=UPSTREAM)
 
 
-def db_cases(rng):
-    return [Case(label, (G,), {"X": X, "W": W, "b": b}) for label, X, W, b, G in linear_cases(rng)]
+def db_cases(rng, sizes):
+    return [Case(label, (G,), {"X": X, "W": W, "b": b}) for label, X, W, b, G in linear_cases(rng, sizes)]
 
 
 def check_db(case, db):
@@ -172,6 +183,7 @@ def check_db(case, db):
 EXERCISE = Exercise(
     name="softmax",
     title="Softmax classifier: forward pass and gradients",
+    sizes=SIZES,
     tasks=(
         Task(
             "forward",

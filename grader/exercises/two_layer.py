@@ -7,15 +7,20 @@ units.
 """
 
 from ..checking.spec import Exercise
-from .relu_tasks import tasks
+from .relu_tasks import SIZES, tasks
 
-NETS = (
-    ("a small network (X 11x5, layer sizes [5, 9, 4])", [5, 9, 4], 11),
-    ("the spiral (X 300x2, layer sizes [2, 100, 3])", [2, 100, 3], None),
-)
+
+def nets(sizes):
+    m, layers = sizes["examples"], [sizes["n_in"], sizes["hidden"], sizes["classes"]]
+    return (
+        (f"a small network (X {m}x{layers[0]}, layer sizes {layers})", layers, m),
+        ("the spiral (X 300x2, layer sizes [2, 100, 3])", [2, 100, 3], None),
+    )
+
 
 EXERCISE = Exercise(
     name="two_layer",
     title="Two-layer ReLU network: layers, backprop, training",
-    tasks=tasks(NETS, "W1, b1, W2, b2", [24]),
+    tasks=tasks(nets, "W1, b1, W2, b2", [24]),
+    sizes=SIZES,
 )

@@ -8,7 +8,9 @@ The zip holds, at its top level, what Gradescope asks for and what they need:
   (gradescope_files/run_autograder, which calls grader.integrations.gradescope_run);
 - the grader's wheel, built from this checkout or given (--wheel): no git host, no PyPI
   release of the grader needed; it carries no solutions;
-- grade.json: the exercise and the grading settings, the private seed among them.
+- grade.json: the exercise and the grading settings, the private seed and the course secret
+  among them;
+- course/specs/*.py, for an exercise from a course directory: the course's spec files.
 """
 
 import json
@@ -43,11 +45,17 @@ class Settings:
     visibility: str = "visible"
     stdout_visibility: str = "hidden"
     trust_submissions: bool = False  # grade even where the container's kernel lacks a layer of the jail
+    course: str | None = None  # the folder in the zip holding the course's specs/, for a course exercise
+    secret: str | None = None  # the course secret: each student graded on their own inputs (variants.py)
 
 
-def write_zip(out, settings, wheel=None):
+COURSE = "course"  # where a course exercise's spec files go in the zip: course/specs/
+
+
+def write_zip(out, settings, wheel=None, course_files=()):
     """Write the autograder zip to OUT; return the wheel's file name. WHEEL: a built wheel of this
-    distribution, or None to build one from the checkout the running grader comes from."""
+    distribution, or None to build one from the checkout the running grader comes from. COURSE_FILES:
+    (file name, source) of the course's spec files, for an exercise from a course (settings.course)."""
     with tempfile.TemporaryDirectory(prefix="grade-gradescope-") as scratch:
         wheel = check_wheel(Path(wheel)) if wheel is not None else build_wheel(Path(scratch))
         partial = Path(f"{out}.partial")
@@ -57,6 +65,8 @@ def write_zip(out, settings, wheel=None):
                     _add(archive, name, (FILES / name).read_bytes(), executable=True)
                 _add(archive, wheel.name, wheel.read_bytes())
                 _add(archive, SETTINGS, (json.dumps(asdict(settings), indent=2) + "\n").encode())
+                for name, source in course_files:
+                    _add(archive, f"{settings.course}/specs/{name}", source.encode("utf-8"))
             os.replace(partial, out)
         except OSError as error:
             partial.unlink(missing_ok=True)

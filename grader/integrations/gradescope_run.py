@@ -6,7 +6,9 @@ grade.json; submission/ the student's files under the names they uploaded; submi
 who sent them; results/results.json is what Gradescope shows. This module always writes that file:
 the grade `grade check` gives, or a score of 0 with a message saying why there is none (no file or
 several files submitted, or the grader itself failed). What it prints goes to Gradescope's
-results/stdout (instructors only, unless stdout_visibility says otherwise): never the seed there.
+results/stdout (instructors only, unless stdout_visibility says otherwise): never the seed there,
+nor the course secret, which reaches `grade check` through its environment ($GRADE_SECRET): the
+sandbox's process starts from an environment of its own and cannot read /proc or /autograder.
 """
 
 import json
@@ -16,6 +18,7 @@ import sys
 from pathlib import Path
 
 SETTINGS = "grade.json"
+SECRET_ENV = "GRADE_SECRET"  # variants.SECRET_ENV, named here so this module imports nothing of the grader
 SUFFIXES = (".py", ".ipynb")
 # What editors and archivers leave beside a submission; never the student's answer.
 _IGNORED_PARTS = ("__MACOSX", "__pycache__")
@@ -49,10 +52,16 @@ def grade(root, settings):
     if len(found) != 1:
         return wrong_file_count(root / "submission", found, exercise)
     path = found[0]
-    command = check_command(path, settings, student_id(root / "submission_metadata.json"))
+    course = root / "source" / settings["course"] if settings.get("course") else None
+    command = check_command(path, settings, student_id(root / "submission_metadata.json"), course)
     print(f"grading {path.relative_to(root / 'submission')} as {exercise}")
+    env = {key: value for key, value in os.environ.items() if key != SECRET_ENV}
+    if settings.get("secret"):
+        env[SECRET_ENV] = settings["secret"]
     try:
-        done = subprocess.run(command, capture_output=True, text=True, timeout=settings["time_limit"], cwd=root)
+        done = subprocess.run(
+            command, capture_output=True, text=True, timeout=settings["time_limit"], cwd=root, env=env
+        )
     except subprocess.TimeoutExpired:
         print(f"grade check ran longer than {settings['time_limit']} s and was stopped")
         return autograder_failed(f"grading took longer than {settings['time_limit']:g} s")
@@ -80,7 +89,7 @@ def find_submissions(directory):
     return found
 
 
-def check_command(path, settings, student=None):
+def check_command(path, settings, student=None, course=None):
     """`grade check` of PATH under the zip's settings, printing Gradescope's format. The exercise is
     always given: Gradescope keeps the student's file name ("hw2 (1).py")."""
     command = [
@@ -102,6 +111,8 @@ def check_command(path, settings, student=None):
     ]
     if student is not None and check_takes_student():
         command += ["--student", student]
+    if course is not None:  # the exercise comes from the course's spec files in the zip
+        command += ["--course", str(course)]
     if settings.get("trust_submissions"):  # the instructor accepts a jail without every layer
         command.append("--trust-submissions")
     return command

@@ -11,19 +11,26 @@ the parts' scores) and its score as a plain-float execute_result, partial credit
 included. nbgrader's own
 SaveAutoGrades, gradebook, export and feedback then work unchanged.
 
+Exercises: the built-in ones, a course's (c.GradeTasks.course, else the grade.toml or
+pyproject.toml [tool.grade] found from nbgrader's directory) and installed packages'.
+Inputs: each student's own when a course secret is configured (c.GradeTasks.secret_file
+or $GRADE_SECRET; variants.py), else the public inputs of c.GradeTasks.seed, logged once.
+
 Only nbgrader imports this module (grader itself never does), so `grade check`
 does not pay for importing nbgrader.
 """
 
 import re
+from pathlib import Path
 
 from nbformat.v4 import new_output
 from nbgrader import utils
 from nbgrader.preprocessors import NbGraderPreprocessor
 from traitlets import Bool, Float, Integer, Unicode
 
-from .. import defaults, exercises
+from .. import defaults, variants
 from ..checking.grading import grade, zero_report
+from ..exercises.registry import Course, Registry, find_course
 from ..report import render_task
 from ..sandbox import layers
 from ..submission import SubmissionError, UsageError, notebook_submission
@@ -40,6 +47,16 @@ class GradeTasks(NbGraderPreprocessor):
     memory_mb = Integer(defaults.MEMORY_MB, help="Memory cap of the student's process, MiB.").tag(config=True)
     seed = Integer(defaults.SEED, help="Seed of the grader's inputs (grade check --seed).").tag(config=True)
     exercise = Unicode("", help="Exercise to grade against (default: the notebook's name).").tag(config=True)
+    course = Unicode(
+        "",
+        help="Course directory whose specs/ hold exercises (default: found from a grade.toml or a "
+        "pyproject.toml with [tool.grade] in nbgrader's directory or above).",
+    ).tag(config=True)
+    secret_file = Unicode(
+        "",
+        help="File holding the course secret: each student graded on their own inputs (grade batch "
+        "--secret-file; default: $GRADE_SECRET; without either, the public inputs of `seed`).",
+    ).tag(config=True)
     trust_submissions = Bool(
         False,
         help="Grade even when this machine's sandbox lacks a layer (grade doctor; grade batch --trust-submissions).",
@@ -53,16 +70,20 @@ class GradeTasks(NbGraderPreprocessor):
         # The name comes from nbgrader (the source notebook's), never from the student's file.
         notebook = resources.get("nbgrader", {}).get("notebook") or resources.get("unique_key", "")
         try:
-            spec = exercises.load(self.exercise or notebook)
+            spec = self._registry().load(self.exercise or notebook)
+            secret = self._secret()
         except UsageError as error:  # nbgrader logs this and skips the submission
             raise ValueError(f"GradeTasks: notebook {notebook!r}: {error} (set c.GradeTasks.exercise)") from None
+        student = resources.get("nbgrader", {}).get("student", "?")
+        variant = variants.student_seed(secret, student) if secret is not None else None
         try:
             submission = notebook_submission(nb, f"{notebook}.ipynb")
         except SubmissionError as error:  # nbgrader read it, so this is unexpected: score nothing, say why
             report = zero_report(spec, f"{notebook}.ipynb", str(error), "import_error", unreadable=True)
         else:
-            report = grade(submission, spec, timeout=self.timeout, seed=self.seed, memory_mb=self.memory_mb)
-        student = resources.get("nbgrader", {}).get("student", "?")
+            report = grade(
+                submission, spec, timeout=self.timeout, seed=self.seed, memory_mb=self.memory_mb, variant=variant
+            )
         self.log.info(
             "GradeTasks: %s of %s scored %g/%g in %.2f s",
             notebook,
@@ -81,6 +102,28 @@ class GradeTasks(NbGraderPreprocessor):
                 self._write_test(cell, spec, results, count)
         self._attach_cell_errors(nb, report.cell_errors)
         return nb, resources
+
+    def _registry(self):
+        if getattr(self, "_exercises", None) is None:
+            self._exercises = Registry(Course.at(self.course) if self.course else find_course())
+        return self._exercises
+
+    def _secret(self):
+        """The course secret, read once; None (logged once) when there is none."""
+        if not hasattr(self, "_course_secret"):
+            from nbgrader.coursedir import CourseDirectory
+
+            coursedir = CourseDirectory(config=self.config)
+            submitted = Path(coursedir.root) / coursedir.submitted_directory
+            self._course_secret = variants.read_secret(self.secret_file or None, class_dir=submitted)
+            if self._course_secret is None:
+                self.log.warning(
+                    "GradeTasks: no course secret (c.GradeTasks.secret_file or $%s): every student is graded "
+                    "on the public inputs of seed %d",
+                    variants.SECRET_ENV,
+                    self.seed,
+                )
+        return self._course_secret
 
     def _write_test(self, cell, spec, results, count):
         task = task_of(cell, spec)

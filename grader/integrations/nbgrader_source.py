@@ -1,6 +1,6 @@
 """`grade nbgrader-source`: nbgrader source notebooks generated from solutions/.
 
-For every exercise of the registry that has solutions/<name>.py this writes
+For every exercise that has solutions/<name>.py (the course's first) this writes
 COURSE_DIR/source/<name>/<name>.ipynb (one assignment per exercise, named like it,
 holding one notebook named like it, so both `grade check` and grader.nbgrader find
 the exercise from the notebook's name):
@@ -47,32 +47,37 @@ class SourceError(Exception):
     pass
 
 
-def exercises_with_solutions(root, names=None):
-    """(Exercise, solution path) for each registered exercise with solutions/<name>.py."""
+def exercises_with_solutions(roots, names=None, registry=None):
+    """(Exercise, solution path) for each exercise asked for, its solution the first
+    ROOT/solutions/<name>.py of ROOTS; without NAMES, every exercise with a solution in ROOTS[0]."""
     from .. import exercises
 
-    root = Path(root)
-    wanted = (
-        list(names) if names else [name for name in exercises.NAMES if (root / "solutions" / f"{name}.py").exists()]
-    )
+    registry = registry or exercises.active()
+    roots = [Path(root) for root in roots]
+    if names:
+        wanted = list(names)
+    else:
+        wanted = [name for name in registry.names() if (roots[0] / "solutions" / f"{name}.py").exists()]
     found = []
     for name in wanted:
-        spec = exercises.load(name)  # UsageError for an unknown name
-        path = root / "solutions" / f"{name}.py"
-        if not path.exists():
-            raise SourceError(f"no solution for exercise {name!r}: {path} does not exist")
+        spec = registry.load(name)  # UsageError for an unknown name
+        paths = [root / "solutions" / f"{name}.py" for root in roots]
+        path = next((path for path in paths if path.exists()), None)
+        if path is None:
+            raise SourceError(f"no solution for exercise {name!r}: {' nor '.join(map(str, paths))} exists")
         found.append((spec, path))
     return found
 
 
-def write_course(course_dir, root=".", names=None):
-    """Write the source notebooks (and nbgrader_config.py when absent); return the paths written."""
+def write_course(course_dir, roots=(".",), names=None, registry=None):
+    """Write the source notebooks (and nbgrader_config.py when absent); return the paths written.
+    ROOTS: where solutions/ are looked for, in order (exercises_with_solutions)."""
     import nbformat
 
     course_dir = Path(course_dir)
-    found = exercises_with_solutions(root, names)
+    found = exercises_with_solutions(roots, names, registry)
     if not found:
-        raise SourceError(f"no exercise has a solution under {Path(root) / 'solutions'}")
+        raise SourceError(f"no exercise has a solution under {Path(roots[0]) / 'solutions'}")
     written = []
     for spec, solution in found:
         notebook = source_notebook(spec, solution.read_text(), solution.name)
