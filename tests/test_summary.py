@@ -3,7 +3,7 @@
 import pytest
 
 from grader import exercises
-from grader.checking.results import Report, TaskResult
+from grader.checking.results import CutShort, Report, TaskResult
 from grader.classroom import summary
 
 SOFTMAX = exercises.load("softmax")
@@ -78,3 +78,14 @@ def test_the_chart_labels_its_bars_and_draws_code_failures_apart(tmp_path, monke
     # barh draws bottom-up: the most frequent mistake on top
     assert charts["mistakes in the math"] == ["1 (2.5%)", "2 (5%)"]
     assert charts["code that did not run (or was not graded)"] == ["1 (2.5%)", "1 (2.5%)"]
+
+
+def test_students_whose_top_level_code_was_cut_short_are_named():
+    reports = class_of_40()
+    reports["s05"] = Report(
+        **{**reports["s05"].__dict__, "cut_short": CutShort("the file did not finish running within 60 s", ("x",))}
+    )
+    text = summary.render(summary.summarize(reports, SOFTMAX))
+    lines = text.splitlines()
+    at = lines.index("top-level code cut short, graded on the definitions: 1")
+    assert lines[at + 1] == "  s05: the file did not finish running within 60 s"

@@ -63,6 +63,9 @@ def summarize(reports, exercise, identical=(), missing=()):
         "grader_failures": sorted(
             (student, _failure(report)) for student, report in reports.items() if report.grader_failure
         ),
+        "cut_short": sorted(
+            (student, report.cut_short.reason) for student, report in reports.items() if report.cut_short
+        ),
         "timeout": _tasks_with(reports, "timeout"),
         "crashed": _tasks_with(reports, "crashed"),
         "identical": sorted(sorted(group) for group in identical),
@@ -150,6 +153,9 @@ def render(summary):
                 f"  {student}: {'every task' if len(names) == every > 1 else ', '.join(names)}"
                 for student, names in summary[key]
             )
+    if summary.get("cut_short"):
+        lines.append(f"top-level code cut short, graded on the definitions: {len(summary['cut_short'])}")
+        lines.extend(f"  {student}: {reason}" for student, reason in summary["cut_short"])
     if summary["unreadable"]:
         lines.append(f"unreadable files (scored 0): {len(summary['unreadable'])}")
         lines.extend(f"  {student}: {reason}" for student, reason in summary["unreadable"])
