@@ -128,3 +128,19 @@ def test_an_error_with_a_message_keeps_the_generic_hint(write):
     dw = grade_file(path, SOFTMAX, timeout=2.0).task("dW")
     assert dw.fact == "dW raised AssertionError: not yet"
     assert dw.hint == "read the error and the line it points to"
+
+
+def test_gradient_blocks_left_at_zero_are_named():
+    namespace = {}
+    exec((SUBMISSIONS / "two_layer" / "correct_layers.py").read_text(), namespace)
+    right = namespace["loss_and_grads"]
+
+    def zeros_below(X, y, params, reg):  # the backward pass stopped after the last layer
+        loss, grads = right(X, y, params, reg)
+        return loss, {**grads, "W1": np.zeros_like(params["W1"]), "b1": np.zeros_like(params["b1"])}
+
+    namespace["loss_and_grads"] = zeros_below
+    grads = {part.name: part for part in grade_one("two_layer", "loss_and_grads", namespace).parts}["grads"]
+    assert grads.diagnoses == ("wrong_value",)
+    assert grads.details[0] == "grads['W1'], grads['b1'] are all zeros"
+    assert grads.hint.startswith("the result is all zeros")

@@ -73,7 +73,10 @@ EXPECTED = {
     "not_json": (0, 0, 0, 0),
     "tamperer": (1, 0, 0, 0),
     "deleted_test_cell": (1, 1, 1, 1),
+    "experiment": (1, 1, 1, 1),
 }
+# The experiment a student left in a last cell: it outlasts the load limit, and is not run.
+EXPERIMENT = "import time\n\nfor lr in (0.01, 0.1, 1.0):\n    time.sleep(3600)\n"
 
 
 def _env(base):
@@ -125,6 +128,18 @@ def _student_notebooks(course):
     deleted = json.loads(notebooks["correct"])
     deleted["cells"] = [cell for cell in deleted["cells"] if cell is not _cells(deleted)["test_db"]]
     notebooks["deleted_test_cell"] = json.dumps(deleted)
+    experiment = json.loads(notebooks["correct"])
+    experiment["cells"].append(
+        {
+            "cell_type": "code",
+            "execution_count": None,
+            "id": "experiment",
+            "metadata": {},
+            "outputs": [],
+            "source": EXPERIMENT,
+        }
+    )
+    notebooks["experiment"] = json.dumps(experiment)
     return notebooks
 
 
@@ -232,6 +247,16 @@ def feedback(course):
     """nbgrader generate_feedback run once: the course's feedback/ directory."""
     _nbgrader("generate_feedback", "softmax", "--force", cwd=course["dir"], env=course["env"])
     return course["dir"] / "feedback"
+
+
+def test_a_cell_the_grader_did_not_run_says_so_in_the_graded_notebook(course):
+    graded = json.loads((course["dir"] / "autograded" / "experiment" / "softmax" / "softmax.ipynb").read_text())
+    last = graded["cells"][-1]
+    assert "".join(last["source"]) == EXPERIMENT
+    said = "".join("".join(output.get("text", "")) for output in last["outputs"])
+    assert said.startswith(
+        f"The grader did not run lines 3-4 of this cell: the file did not finish running within {TASK_TIMEOUT:g} s"
+    )
 
 
 def test_feedback_files_and_export(course, feedback):
