@@ -211,3 +211,19 @@ def definitions_only(submission):
     if len(skipped) > _MAX_LISTED:
         skipped = skipped[:_MAX_LISTED] + [f"... and {len(skipped) - _MAX_LISTED} more statements"]
     return replace(submission, chunks=tuple(chunks)), skipped
+
+
+def defined_functions(submission):
+    """The names the submission's top-level code binds to functions (`def`, or a lambda), in any chunk."""
+    names = set()
+    for chunk in submission.chunks:
+        try:
+            tree = ast.parse(chunk.code, chunk.filename)
+        except (SyntaxError, ValueError, RecursionError, MemoryError):
+            continue
+        for node in tree.body:
+            if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)):
+                names.add(node.name)
+            elif isinstance(node, ast.Assign) and isinstance(node.value, ast.Lambda):
+                names.update(target.id for target in node.targets if isinstance(target, ast.Name))
+    return names

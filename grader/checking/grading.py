@@ -12,7 +12,7 @@ from dataclasses import asdict, replace
 import numpy as np
 
 from .. import defaults, forbidden_imports
-from ..definitions_only import definitions_only
+from ..definitions_only import defined_functions, definitions_only
 from ..sandbox import Sandbox, wire
 from ..sandbox.layers import describe as describe_layers
 from ..submission import SubmissionError, read_submission
@@ -59,7 +59,8 @@ def grade(submission, exercise, timeout=defaults.TIMEOUT, seed=defaults.SEED, me
     status = failure.status if failure else None
     if status == "timeout" or (imported and status in ("import_error", "exited")):
         definitions, skipped = definitions_only(runnable)
-        if skipped:
+        # Worth it only when something was left out and a task's function is still there to grade.
+        if skipped and defined_functions(definitions) & {task.name for task in exercise.tasks}:
             if status == "timeout":
                 reason = failure.detail
             else:
