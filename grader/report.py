@@ -93,6 +93,8 @@ def text_lines(report, verbose=False):
 
 def _text_lines(report, verbose=False):
     lines = [("", f"{report.exercise}: {report.title} ({report.path})")]
+    if report.cut_short is not None:
+        lines += [("fail", "  CUT SHORT")] + [("", line) for line in cut_short_lines(report.cut_short, " " * 8)]
     width = max((len(task.name) for task in report.tasks), default=0)
     failure = shared_failure(report)
     if failure is not None:
@@ -111,6 +113,24 @@ def _text_lines(report, verbose=False):
         lines.extend(("", line) for line in _printed(report.output))
     style = "pass" if report.full_marks else "fail"
     lines.append((style, f"{report.exercise}: {points(report.score)}/{points(report.max_score)} points"))
+    return lines
+
+
+SHOWN_SKIPPED = 10  # skipped statements listed in the text; JSON has them all
+
+
+def cut_short_lines(cut, indent):
+    """Say that the top-level code was cut short, and which statements did not run."""
+    lines = wrap(
+        f"{cut.reason}, so its top-level code was cut short: the functions were graded after running "
+        "only its imports, definitions and simple assignments. Not run:",
+        indent,
+        hang=0,
+    )
+    for where in cut.skipped[:SHOWN_SKIPPED]:
+        lines += wrap(where, indent + "  ", hang=4)
+    if len(cut.skipped) > SHOWN_SKIPPED:
+        lines += wrap(f"... and {len(cut.skipped) - SHOWN_SKIPPED} more", indent + "  ")
     return lines
 
 

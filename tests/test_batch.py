@@ -80,8 +80,9 @@ class TestBatchOutputs:
         root, _ = graded
         with open(root / "out" / "grades.csv", newline="") as handle:
             rows = list(csv.reader(handle))
-        assert rows[0] == ["student", "forward", "dZ", "dW", "db", "total"]
-        table = {row[0]: row[1:] for row in rows[1:]}
+        tasks = ["forward", "dZ", "dW", "db"]
+        assert rows[0] == ["student", *tasks, "total", *(f"{task}_codes" for task in tasks)]
+        table = {row[0]: row[1:6] for row in rows[1:]}
         assert table == {
             "broken": ["0", "0", "0", "0", "0"],
             "correct_vectorized": ["1", "1", "1", "1", "4"],
@@ -92,6 +93,13 @@ class TestBatchOutputs:
             "latin": ["0", "0", "0", "0", "0"],
             "nb_correct": ["1", "1", "1", "1", "4"],
         }
+        # Each task's diagnosis codes, so that a spreadsheet can filter who made which mistake.
+        codes = {row[0]: row[6:] for row in rows[1:]}
+        assert codes["correct_vectorized"] == ["", "", "", ""]
+        assert codes["db_missing_keepdims"] == ["", "", "", "missing_keepdims"]
+        assert codes["dw_timeout"] == ["", "", "timeout", ""]
+        assert codes["db_crash"] == ["", "", "", "crashed"]
+        assert codes["latin"] == ["import_error"] * 4
 
     def test_feedback_is_the_text_grade_check_prints(self, graded):
         root, _ = graded
@@ -126,8 +134,9 @@ class TestBatchOutputs:
         db_line = next(line for line in text.splitlines() if line.strip().startswith("db:"))
         # 8 students, db passed by 3, missing_keepdims in 1; the hostile file's code depends on
         # whether the sandbox could stop it (import_error) or it took its worker down (crashed).
-        assert "passed 38%" in db_line and "missing_keepdims 12%" in db_line
-        assert "import_error 25%" in db_line or "import_error 38%" in db_line
+        # Shares are not rounded to whole numbers they are not: 3 of 8 is 37.5%, 1 of 8 is 12.5%.
+        assert "passed 37.5%; missing_keepdims 12.5%; did not run: " in db_line
+        assert "import_error 25%" in db_line or "import_error 37.5%" in db_line
         assert "unreadable files (scored 0): 2" in text
         assert "broken: broken.ipynb is not a valid notebook" in text
         assert "latin: latin.py is not UTF-8 text" in text
@@ -146,9 +155,9 @@ class TestBatchOutputs:
         summary = json.loads((root / "out" / "summary.json").read_text())
         assert summary["timeout"] == [["dw_timeout", ["dW"]]]
         assert ["db_crash", ["db"]] in summary["crashed"]
-        # shares stay of all 8 submissions: one timeout in dW is 12%
+        # shares stay of all 8 submissions: one timeout in dW is 12.5%
         dw_line = next(line for line in lines if line.strip().startswith("dW:"))
-        assert "timeout 12%" in dw_line
+        assert "did not run: " in dw_line and "timeout 12.5%" in dw_line
 
     def test_every_result_file_is_complete_json_keyed_by_content(self, graded):
         root, _ = graded
@@ -208,7 +217,11 @@ def test_nbgrader_layout_uses_the_student_directory_names(tmp_path):
     result = run_grade("batch", tmp_path / "course", "-e", "softmax", "--out", tmp_path / "out", "--timeout", "1")
     assert result.returncode == 0, result.stderr
     lines = (tmp_path / "out" / "grades.csv").read_text().splitlines()
-    assert lines == ["student,forward,dZ,dW,db,total", "alice,1,1,1,1,4", "bob,1,1,1,0,3"]
+    assert lines == [
+        "student,forward,dZ,dW,db,total,forward_codes,dZ_codes,dW_codes,db_codes",
+        "alice,1,1,1,1,4,,,,",
+        "bob,1,1,1,0,3,,,,missing_keepdims",
+    ]
     (tmp_path / "course" / "submitted" / "alice" / "ps2").mkdir()
     shutil.copy(
         tmp_path / "course" / "submitted" / "alice" / "ps1" / "softmax.ipynb",
@@ -313,7 +326,9 @@ def test_ctrl_c_keeps_finished_results_and_writes_grades_and_summary_marked_inco
     for student in finished:
         assert json.loads((results / f"{student}.json").read_text())["row"]["score"] == 4
     lines = (out / "grades.csv").read_text().splitlines()
-    assert lines == ["student,forward,dZ,dW,db,total"] + [f"{student},1,1,1,1,4" for student in finished]
+    assert lines == ["student,forward,dZ,dW,db,total,forward_codes,dZ_codes,dW_codes,db_codes"] + [
+        f"{student},1,1,1,1,4,,,," for student in finished
+    ]
     summary = (out / "summary.txt").read_text()
     assert summary in stdout
     assert f"incomplete: {missing} of 12 submissions not graded yet; rerun to finish" in summary

@@ -42,6 +42,7 @@ def test_json_has_exactly_the_documented_keys(write):
         "max_score",
         "tasks",
         "cell_errors",
+        "cut_short",
         "seconds",
         "unreadable",
         "grader_failure",

@@ -238,7 +238,7 @@ def test_without_scheduler_nothing_from_dask_is_imported(tmp_path):
     )
     assert done.returncode == 0, done.stderr
     assert done.stdout.strip().splitlines()[-1] == "[]"
-    assert (tmp_path / "out" / "grades.csv").read_text().splitlines()[1] == "bob,1,1,1,0,3"
+    assert (tmp_path / "out" / "grades.csv").read_text().splitlines()[1] == "bob,1,1,1,0,3,,,,missing_keepdims"
 
 
 @pytest.mark.parametrize(

@@ -37,6 +37,8 @@ def test_the_corpus_covers_every_task_and_the_issue_mutants():
         "low_accuracy",
         "input_mutated",
         "wrong_keys",
+        "half_penalty",
+        "autodiff_used",
     } <= codes
     assert all(set(expectations(path)) == TASKS for _, path in FILES)
     # Partial credit: a right loss with wrong gradients, one wrong gradient of three, a train that

@@ -73,7 +73,10 @@ EXPECTED = {
     "not_json": (0, 0, 0, 0),
     "tamperer": (1, 0, 0, 0),
     "deleted_test_cell": (1, 1, 1, 1),
+    "experiment": (1, 1, 1, 1),
 }
+# The experiment a student left in a last cell: it outlasts the load limit, and is not run.
+EXPERIMENT = "import time\n\nfor lr in (0.01, 0.1, 1.0):\n    time.sleep(3600)\n"
 
 
 def _env(base):
@@ -125,6 +128,18 @@ def _student_notebooks(course):
     deleted = json.loads(notebooks["correct"])
     deleted["cells"] = [cell for cell in deleted["cells"] if cell is not _cells(deleted)["test_db"]]
     notebooks["deleted_test_cell"] = json.dumps(deleted)
+    experiment = json.loads(notebooks["correct"])
+    experiment["cells"].append(
+        {
+            "cell_type": "code",
+            "execution_count": None,
+            "id": "experiment",
+            "metadata": {},
+            "outputs": [],
+            "source": EXPERIMENT,
+        }
+    )
+    notebooks["experiment"] = json.dumps(experiment)
     return notebooks
 
 
@@ -227,10 +242,26 @@ def test_test_cells_hold_feedback_and_points(course):
     assert "did not return within 1 s" in "".join(_cells(loops)["test_dW"]["outputs"][0]["text"])
 
 
-def test_feedback_files_and_export(course):
+@pytest.fixture(scope="module")
+def feedback(course):
+    """nbgrader generate_feedback run once: the course's feedback/ directory."""
+    _nbgrader("generate_feedback", "softmax", "--force", cwd=course["dir"], env=course["env"])
+    return course["dir"] / "feedback"
+
+
+def test_a_cell_the_grader_did_not_run_says_so_in_the_graded_notebook(course):
+    graded = json.loads((course["dir"] / "autograded" / "experiment" / "softmax" / "softmax.ipynb").read_text())
+    last = graded["cells"][-1]
+    assert "".join(last["source"]) == EXPERIMENT
+    said = "".join("".join(output.get("text", "")) for output in last["outputs"])
+    assert said.startswith(
+        f"The grader did not run lines 3-4 of this cell: the file did not finish running within {TASK_TIMEOUT:g} s"
+    )
+
+
+def test_feedback_files_and_export(course, feedback):
     course_dir, env = course["dir"], course["env"]
-    _nbgrader("generate_feedback", "softmax", "--force", cwd=course_dir, env=env)
-    html = (course_dir / "feedback" / "bug_db" / "softmax" / "softmax.html").read_text()
+    html = (feedback / "bug_db" / "softmax" / "softmax.html").read_text()
     assert "missing_keepdims" in html and "np.sum(dZ, axis=0, keepdims=True)" in html
     _nbgrader("export", cwd=course_dir, env=env)
     rows = (course_dir / "grades.csv").read_text().splitlines()
@@ -258,3 +289,89 @@ def test_under_execute_honest_students_score_alike_but_a_tamperer_gets_full_mark
     assert executed["bug_db"] == {"forward": 1.0, "dZ": 1.0, "dW": 1.0, "db": 0.0}
     # ... and a solution cell can patch them: three wrong tasks, full marks (1/4 with GradeTasks).
     assert executed["tamperer"] == {"forward": 1.0, "dZ": 1.0, "dW": 1.0, "db": 1.0}
+
+
+# -- the feedback HTML in a real browser ---------------------------------------------------
+BROWSER_WIDTH = 1024  # px: a small laptop's window; nbgrader's page is Bootstrap's 970 px container there
+# Run in the page after it is laid out: every <pre> whose text is wider than its box (a line cut off at the
+# right edge, behind a sideways scroll bar), and whether the page itself scrolls sideways.
+MEASURE = """<script>
+(() => {
+  const root = document.documentElement;
+  const pres = [...document.querySelectorAll("pre")];
+  const wide = pres.filter(pre => pre.scrollWidth > pre.clientWidth)
+    .map(pre => pre.textContent.trim().split("\\n")[0].slice(0, 60));
+  document.body.setAttribute("data-measured", JSON.stringify(
+    {pres: pres.length, wide: wide, page_fits: root.scrollWidth <= root.clientWidth}));
+})();
+</script>"""
+
+
+def _chromium():
+    """Debian's Chromium; missing: a failure where a browser is required (.ci/run sets GRADE_REQUIRE_BROWSER),
+    a skip elsewhere."""
+    found = shutil.which("chromium") or shutil.which("chromium-browser")
+    if found:
+        return found
+    if os.environ.get("GRADE_REQUIRE_BROWSER"):
+        pytest.fail("chromium is not installed, and GRADE_REQUIRE_BROWSER is set (.ci/run installs it)")
+    pytest.skip("chromium is not installed (apt-get install chromium): the feedback HTML is not checked in a browser")
+
+
+def _browse(chromium, page, *args):
+    done = subprocess.run(
+        [
+            chromium,
+            "--headless",
+            "--no-sandbox",  # as root (CI), Chromium refuses to start with its sandbox
+            "--disable-gpu",
+            "--hide-scrollbars",
+            "--no-first-run",
+            f"--user-data-dir={page.parent / 'chromium-profile'}",
+            f"--window-size={BROWSER_WIDTH},900",
+            *args,
+            page.as_uri(),
+        ],
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert done.returncode == 0, done.stderr[-2000:]
+    return done.stdout
+
+
+def _measured(chromium, html, page):
+    """What MEASURE found in `html`, opened from `page` in headless Chromium."""
+    import html as markup
+    import re
+
+    page.write_text(html.replace("</body>", MEASURE + "</body>"))
+    dom = _browse(chromium, page, "--dump-dom")
+    found = re.search(r'data-measured="([^"]*)"', dom)
+    assert found, dom[-2000:]
+    return json.loads(markup.unescape(found.group(1)))
+
+
+@pytest.mark.parametrize("student", ["bug_db", "loops", "tamperer"])
+def test_no_feedback_line_is_wider_than_the_page_in_a_browser(feedback, student, tmp_path):
+    chromium = _chromium()
+    html = (feedback / student / "softmax" / "softmax.html").read_text()
+    measured = _measured(chromium, html, tmp_path / "feedback.html")
+    assert measured["pres"] >= 8  # the code cells and every test cell's output
+    assert measured["wide"] == [] and measured["page_fits"], measured
+    # The same check sees a line that is too wide: a feedback line of 140 columns, unwrapped.
+    long_line = "        hint: " + "keepdims=True " * 9
+    control = html.replace("<pre>", f"<pre>{long_line}\n", 1)
+    assert _measured(chromium, control, tmp_path / "control.html")["wide"] == [long_line.strip()[:60]]
+
+
+def test_a_screenshot_of_the_feedback_shows_the_whole_hint(feedback, tmp_path):
+    chromium = _chromium()
+    page = tmp_path / "feedback.html"
+    shutil.copy(feedback / "bug_db" / "softmax" / "softmax.html", page)
+    picture = tmp_path / "feedback.png"
+    _browse(chromium, page, f"--screenshot={picture}")
+    data = picture.read_bytes()
+    assert data[:8] == b"\x89PNG\r\n\x1a\n"
+    width, height = int.from_bytes(data[16:20], "big"), int.from_bytes(data[20:24], "big")
+    assert (width, height) == (BROWSER_WIDTH, 900)

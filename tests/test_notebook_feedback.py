@@ -115,6 +115,11 @@ def test_nbgrader_source_writes_notebook_and_config(tmp_path):
     ids = [cell["metadata"].get("nbgrader", {}).get("grade_id") for cell in notebook["cells"]]
     assert ids == [None, "setup"] + [f"{kind}_{task}" for task in TASKS for kind in ("solution", "test")]
     assert notebook["metadata"]["kernelspec"]["name"] == "python3"
+    # The solution's docstring says how to check a .py file; the notebook says what fits a notebook.
+    assert "grade check softmax.py" in (ROOT / "solutions" / "softmax.py").read_text()
+    text = "".join("".join(cell["source"]) for cell in notebook["cells"] if cell["cell_type"] == "markdown")
+    assert "grade check" not in text
+    assert "Check your work by running the test cell below each function" in text
     config = (tmp_path / "course" / "nbgrader_config.py").read_text()
     assert '"grader.integrations.nbgrader.GradeTasks"' in config and "Execute" not in config.split("Autograde")[1]
     # An existing config is left alone; the lines it needs are printed instead.

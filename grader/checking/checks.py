@@ -38,36 +38,95 @@ SAYS = {
     "wrong_mask": "lets gradient through where it should not: the ReLU mask comes from the wrong array",
 }
 
-# What a named mistake of a whole set of gradients looks like, completing "<blocks> ..." (several blocks).
+# What a named mistake of a set of gradient blocks looks like, completing "<blocks> ...": (one block, several).
 GRADIENTS_SAY = {
-    "missing_regularization": "lack the penalty's gradient reg * W",
-    "double_regularization": "hold the penalty's gradient twice (2 reg * W instead of reg * W)",
-    "regularized_bias": "include reg * b, but the biases are not penalised",
-    "not_averaged": "are m times too large in their data part: the 1/m of the mean is missing",
-    "wrong_mask": "went back through a ReLU with the wrong mask",
-    "wrong_layer_order": "went back through the ReLUs with their masks in forward order",
-    "transposed": "is the transpose of the right gradient",
+    "missing_regularization": ("lacks the penalty's gradient reg * W", "lack the penalty's gradient reg * W"),
+    "double_regularization": (
+        "holds the penalty's gradient twice (2 reg * W instead of reg * W)",
+        "hold the penalty's gradient twice (2 reg * W instead of reg * W)",
+    ),
+    "half_penalty": (
+        "holds 2 reg * W, the gradient of reg * sum(W**2), but the loss has the penalty 0.5 * reg * sum(W**2): "
+        "the loss and its gradient use two conventions",
+        "hold 2 reg * W, the gradient of reg * sum(W**2), but the loss has the penalty 0.5 * reg * sum(W**2): "
+        "the loss and its gradients use two conventions",
+    ),
+    "regularized_bias": (
+        "includes reg * b, but the biases are not penalised",
+        "include reg * b, but the biases are not penalised",
+    ),
+    "not_averaged": (
+        "is m times too large in its data part: the 1/m of the mean is missing",
+        "are m times too large in their data part: the 1/m of the mean is missing",
+    ),
+    "wrong_mask": ("went back through a ReLU with the wrong mask",) * 2,
+    "wrong_layer_order": ("went back through the ReLUs with their masks in forward order",) * 2,
+    "transposed": ("is the transpose of the right gradient", "are the transposes of the right gradients"),
 }
+
+
+def gradients_say(code: str, blocks: Sequence[str]) -> str:
+    """What `code` did to the named blocks, in agreement with their number."""
+    one, several = GRADIENTS_SAY[code]
+    return one if len(blocks) == 1 else several
+
+
+ZEROS_HINT = (
+    "the result is all zeros: return what you computed, not the array you started from "
+    "(e.g. np.zeros_like), and check that no factor or mask in the formula is always 0"
+)
 
 
 def shape_text(shape: Sequence[int]) -> str:
     return "(" + ",".join(str(n) for n in shape) + ("," if len(shape) == 1 else "") + ")"
 
 
+def with_article(noun: str) -> str:
+    """'a list', 'an array of dtype complex128'."""
+    return f"{'an' if noun[:1].lower() in 'aeiou' else 'a'} {noun}"
+
+
 def type_text(value: object) -> str:
     if value is None:
         return "None"
     if isinstance(value, Other):
-        return f"a {value.type_name}"
-    return f"a {type(value).__name__}"
+        return with_article(value.type_name)
+    return with_article(type(value).__name__)
+
+
+# What a result that is an array but not of real numbers was most likely made by (numpy's dtype kinds).
+_DTYPE_HINTS = {
+    "c": "the result holds complex numbers, but a gradient of a real loss is real: look for np.emath / "
+    "np.lib.scimath, np.fft, a 1j, or an array created with dtype=complex, and compute with real floats",
+    "O": "the result is an array of Python objects: np.array of a ragged list, of arrays of different "
+    "shapes, or of None; build one float array, e.g. with np.stack or a preallocated np.zeros",
+    "U": "the result is an array of strings: compute the numbers (float64) instead of formatting them",
+    "S": "the result is an array of bytes: compute the numbers (float64) instead of formatting them",
+    "M": "the result is an array of dates or times: compute the numbers (float64)",
+    "m": "the result is an array of time spans: compute the numbers (float64)",
+    "V": "the result is a structured array: return one plain float array",
+}
+
+
+def _dtype_hint(value: object) -> str | None:
+    """A hint for an array whose entries are not real numbers (wire.encode names its dtype), else None."""
+    if not isinstance(value, Other) or not value.type_name.startswith("array of dtype "):
+        return None
+    try:
+        kind = np.dtype(value.type_name.removeprefix("array of dtype ")).kind
+    except (TypeError, ValueError):
+        kind = "O"
+    return _DTYPE_HINTS.get(kind, _DTYPE_HINTS["O"])
 
 
 def is_array(value: object, name: str, shape: Sequence[int] | None = None) -> Verdict | None:
     """The result must be a numpy array (of any numeric dtype)."""
     if isinstance(value, np.ndarray):
         return None
-    want = f"a numpy array of shape {shape_text(shape)}" if shape is not None else "a numpy array"
-    return Verdict(f"{name} returned {type_text(value)}, expected {want}", ("wrong_type",))
+    hint = _dtype_hint(value)
+    want = "a numpy array" + (" of real numbers" if hint else "")
+    want += f" of shape {shape_text(shape)}" if shape is not None else ""
+    return Verdict(f"{name} returned {type_text(value)}, expected {want}", ("wrong_type",), hint=hint)
 
 
 def is_number(value: object, name: str) -> Verdict | None:
@@ -76,7 +135,7 @@ def is_number(value: object, name: str) -> Verdict | None:
         return None
     if isinstance(value, np.ndarray) and value.size == 1:
         return None
-    return Verdict(f"{name} returned {type_text(value)}, expected a number", ("wrong_type",))
+    return Verdict(f"{name} returned {type_text(value)}, expected a number", ("wrong_type",), hint=_dtype_hint(value))
 
 
 def is_tuple(value: object, name: str, n: int, what: str) -> Verdict | None:
@@ -152,6 +211,8 @@ def matches(
     named = name_mistake(got, alternatives, tolerance)
     if named is not None:
         return Verdict(f"{name} {SAYS.get(named, 'is wrong')}", (named,), details)
+    if not np.any(got) and np.any(expected):
+        return Verdict(f"{name} is all zeros, expected {what or 'the right values'}", (code,), details, hint=ZEROS_HINT)
     factor = _constant_factor(got, expected, tolerance)
     if factor is not None:
         details += (f"it is {factor:.4g} times the right result: a wrong constant factor",)

@@ -25,6 +25,9 @@ HINTS = {
     "dW gets + reg * W (and the loss gets the penalty)",
     "double_regularization": "add the penalty once: 0.5 * reg * sum(W**2) in the loss, + reg * W in each dW "
     "(the 0.5 cancels the 2 of the derivative)",
+    "half_penalty": "courses write the L2 penalty two ways: 0.5 * reg * sum(W**2) with gradient reg * W, or "
+    "reg * sum(W**2) with gradient 2 * reg * W; the loss and its gradients must use the same one, and here it is "
+    "the first: 0.5 * reg * sum(W**2) in the loss, + reg * W in each dW",
     "regularized_bias": "only the weights are penalised: no reg * b in db, no b**2 in the loss",
     "low_accuracy": "train longer or with a larger learning rate, and check the initialisation "
     "(W ~ standard_normal * sqrt(2 / n_in), biases 0); loss_and_grads must pass first",
@@ -44,6 +47,8 @@ HINTS = {
     "out_of_memory": "the process passed its memory limit (--memory): look for an array far larger than the "
     "inputs, such as an (m, m) matrix, a copy in a loop, or a huge broadcast view returned",
     "killed": "this is not a mistake in your code: grade it again (grade batch does so on its next run)",
+    "autodiff_used": "backpropagation is the exercise: write each gradient with numpy, applying the chain rule "
+    "step by step as the docstrings say, and remove the import (an autodiff library computes them for you)",
     "import_error": "the file must run from top to bottom without error before any function can be graded",
 }
 

@@ -7,17 +7,18 @@ case, and keeps checking the others on the next cases.
 """
 
 import time
-from dataclasses import asdict
+from dataclasses import asdict, replace
 
 import numpy as np
 
-from .. import defaults
+from .. import defaults, forbidden_imports
+from ..definitions_only import defined_functions, definitions_only
 from ..sandbox import Sandbox, wire
 from ..sandbox.layers import describe as describe_layers
 from ..submission import SubmissionError, read_submission
 from . import diagnoses
 from .checks import unchanged_inputs
-from .results import CellError, PartResult, Report, TaskResult
+from .results import CellError, CutShort, PartResult, Report, TaskResult
 from .spec import Verdict
 
 
@@ -51,15 +52,62 @@ def zero_report(exercise, path, reason, code, unreadable=False, grader_failure=F
 def grade(
     submission, exercise, timeout=defaults.TIMEOUT, seed=defaults.SEED, memory_mb=defaults.MEMORY_MB, variant=None
 ):
-    """Grade a Submission on the inputs of SEED, or of a student's VARIANT of them (seeded_cases)."""
+    """Grade a Submission on the inputs of SEED, or of a student's VARIANT of them (seeded_cases).
+    Its source is read first: a task whose forbidden modules it imports scores 0
+    (autodiff_used) and is not called, and those imports are removed so that the other tasks can load.
+    When running the file times out, it is run again with only its definitions (cut_short)."""
     start = time.perf_counter()
+    imported = forbidden_imports.find(submission, {m for task in exercise.tasks for m in task.forbidden_imports})
+    runnable = forbidden_imports.without_imports(submission, imported) if imported else submission
+    report, failure = _grade_in_sandbox(runnable, exercise, timeout, seed, memory_mb, imported, variant)
+    # A file that runs too long, or that needed a removed import at its top level: its definitions are graded.
+    status = failure.status if failure else None
+    if status == "timeout" or (imported and status in ("import_error", "exited")):
+        definitions, skipped = definitions_only(runnable)
+        # Worth it only when something was left out and a task's function is still there to grade.
+        if skipped and defined_functions(definitions) & {task.name for task in exercise.tasks}:
+            if status == "timeout":
+                reason = failure.detail
+            else:
+                cause = _error_text(failure.error or {}) if status == "import_error" else "it called sys.exit"
+                reason = f"the file does not run without its import of {_and(list(imported))} ({cause})"
+            report, _ = _grade_in_sandbox(definitions, exercise, timeout, seed, memory_mb, imported, variant)
+            report = replace(report, cut_short=CutShort(reason, tuple(skipped)))
+    return replace(report, path=submission.path, seconds=time.perf_counter() - start)
+
+
+def _and(items):
+    return items[0] if len(items) == 1 else f"{', '.join(items[:-1])} and {items[-1]}"
+
+
+class _LoadWatch:
+    """The sandbox, keeping the Outcome of a file that failed to run (then no task could be called)."""
+
+    def __init__(self, box):
+        self.box, self.load_failure = box, None
+
+    def call(self, *args, **kwargs):
+        outcome = self.box.call(*args, **kwargs)
+        if outcome.at_load:
+            self.load_failure = outcome
+        return outcome
+
+
+def _grade_in_sandbox(submission, exercise, timeout, seed, memory_mb, imported, variant=None):
+    """(Report, the Outcome of running the file when that failed, else None).
+
+    Tasks forbidding a module in `imported` are not called: they score 0 (autodiff_used)."""
     plans = seeded_cases(exercise, seed, variant)
     load_timeout = max([timeout] + [task.timeout for task in exercise.tasks if task.timeout is not None])
     with Sandbox(
         submission, timeout=timeout, memory_mb=memory_mb, shared_bytes=_shared_bytes(plans), load_timeout=load_timeout
     ) as box:
         artifacts = {}
-        results = tuple(grade_task(box, task, cases, timeout, artifacts) for task, cases in plans)
+        watch = _LoadWatch(box)
+        results = tuple(
+            forbidden_result(task, imported) or grade_task(watch, task, cases, timeout, artifacts)
+            for task, cases in plans
+        )
         output = box.output
         cell_errors = tuple(CellError.from_dict(record) for record in box.cell_errors)
         sandbox = {
@@ -67,7 +115,7 @@ def grade(
             "layers": [asdict(layer) for layer in describe_layers(box.layers, box.backend)],
         }
     score = sum(result.score for result in results)
-    return Report(
+    report = Report(
         exercise.name,
         exercise.title,
         submission.path,
@@ -76,10 +124,25 @@ def grade(
         results,
         output,
         cell_errors,
-        time.perf_counter() - start,
         artifacts=artifacts,
         sandbox=sandbox,
     )
+    return report, watch.load_failure
+
+
+def forbidden_result(task, imported):
+    """The TaskResult of a task whose forbidden modules the submission imports (0, autodiff_used), else None.
+
+    imported: {module: [where it is imported]} (forbidden_imports.find)."""
+    used = [module for module in task.forbidden_imports if module in imported]
+    if not used:
+        return None
+    where = _and([f"{module} ({', '.join(imported[module])})" for module in used])
+    verdict = Verdict(
+        f"the file imports {where}: {task.name} must compute its gradients by hand, so it was not graded",
+        ("autodiff_used",),
+    )
+    return _result(task, dict.fromkeys(_part_names(task), (verdict, "", False)))
 
 
 def grade_task(box, task, cases, timeout, artifacts=None):
@@ -184,7 +247,7 @@ def outcome_verdict(task, outcome, budget):
         said = outcome.detail if outcome.at_load else f"{name} did not return within {budget:g} s"
         return Verdict(said, ("timeout",))
     if status == "exception":
-        return Verdict(f"{name} raised {_error_text(error)}", ("exception",), _where(error))
+        return Verdict(f"{name} raised {_error_text(error)}", ("exception",), _where(error), _assert_hint(error))
     if status == "import_error":
         return Verdict(f"the file does not run: {_error_text(error)}", ("import_error",), _where(error))
     if status == "exited":
@@ -211,7 +274,23 @@ def outcome_verdict(task, outcome, budget):
 
 def _error_text(error):
     message = error.get("message") or ""
+    if not message and _bare_assert(error):
+        message = error["text"]  # `assert x.shape == y.shape` says nothing else: show the line itself
     return f"{error.get('type', 'an error')}: {message}" if message else str(error.get("type", "an error"))
+
+
+def _bare_assert(error):
+    """An AssertionError without a message, raised at the learner's line `text`."""
+    return error.get("type") == "AssertionError" and not error.get("message") and bool(error.get("text"))
+
+
+def _assert_hint(error):
+    if not _bare_assert(error):
+        return None  # the code's own hint
+    return (
+        "an assert in your code failed on the grader's input: its condition does not hold for every input the "
+        "docstring allows; check what it assumes (shapes, sizes, values) against the docstring"
+    )
 
 
 def _where(error):

@@ -35,6 +35,22 @@ class CellError:
 
 
 @dataclass(frozen=True)
+class CutShort:
+    """Loading the file did not finish in time, so it was loaded again with only its definitions
+    (grader/definitions_only.py) and graded on that."""
+
+    reason: str  # e.g. "the file did not finish running within 60 s"
+    skipped: tuple[str, ...]  # each top-level statement not run: "two_layer.ipynb, cell 9, lines 1-6: for lr in ..."
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"reason": self.reason, "skipped": list(self.skipped)}
+
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any]) -> CutShort:
+        return cls(data["reason"], tuple(data["skipped"]))
+
+
+@dataclass(frozen=True)
 class PartResult:
     """One named share of a task's points, graded on its own (spec.Part)."""
 
@@ -144,6 +160,7 @@ class Report:
     grader_failure: bool = False  # `grade batch`: the grading process failed, not the code (regraded next run)
     # The sandbox it ran in: {"backend": name, "layers": [{"name", "active", "how"}, ...]} (sandbox.layers).
     sandbox: Mapping[str, Any] = field(default_factory=dict)
+    cut_short: CutShort | None = None  # the top-level code ran too long and only the definitions were run
     # Things the grader made while checking (Task.artifacts), e.g. "boundary": in memory only, never in to_dict.
     artifacts: Mapping[str, Any] = field(default_factory=dict, compare=False)
 
@@ -168,6 +185,7 @@ class Report:
             "unreadable": self.unreadable,
             "grader_failure": self.grader_failure,
             "sandbox": dict(self.sandbox),
+            "cut_short": self.cut_short.to_dict() if self.cut_short else None,
         }
 
     @classmethod
@@ -186,4 +204,5 @@ class Report:
             data["unreadable"],
             data["grader_failure"],
             dict(data.get("sandbox") or {}),
+            CutShort.from_dict(data["cut_short"]) if data.get("cut_short") else None,
         )

@@ -52,6 +52,10 @@ class Verdict:
 CheckResult = Verdict | Mapping[str, Verdict | None] | None
 
 
+# Automatic differentiation libraries: a backprop task done by hand forbids them (Task.forbidden_imports).
+AUTODIFF = ("torch", "jax", "autograd", "tensorflow", "keras", "mxnet", "theano", "chainer")
+
+
 @dataclass(frozen=True)
 class Case:
     """One input set. `args` go to the learner; `data` stays in the grader (e.g. Z for dZ)."""
@@ -100,6 +104,9 @@ class Task:
     # (case, returned value) -> things to keep that are not verdicts, e.g. train's decision boundary for
     # `grade check --plot`; called after each call that returned a value, whatever the check said.
     artifacts: Callable[[Case, Any], Mapping[str, Any]] | None = None
+    # Top-level modules the submission may not import, anywhere, for this task (e.g. AUTODIFF): read from its
+    # source by the grader; the task then scores 0 (autodiff_used) and is not called.
+    forbidden_imports: tuple[str, ...] = ()
 
     def __post_init__(self) -> None:
         if not self.parts:

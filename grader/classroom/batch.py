@@ -226,18 +226,26 @@ def _write_student_files(outdir, student, result, only_if_missing=False):
 
 
 def write_grades(path, reports, exercise):
-    """grades.csv: student, one column per task (its score, a part's points included), total."""
+    """grades.csv: student, one column per task (its score, a part's points included), total, then one
+    column per task with its diagnosis codes (`db_codes`: "missing_keepdims", space-separated; empty when
+    it passed), so that a spreadsheet can filter who made which mistake."""
     buffer = io.StringIO()
     writer = csv.writer(buffer, lineterminator="\n")
     # csv quotes a cell holding the line terminator (\n) but not one holding \r, which readers
     # take for a line break: such a row is written with every cell quoted.
     quoted = csv.writer(buffer, lineterminator="\n", quoting=csv.QUOTE_ALL)
     names = [task.name for task in exercise.tasks]
-    writer.writerow(["student", *names, "total"])
+    writer.writerow(["student", *names, "total", *(f"{name}_codes" for name in names)])
     for student, result in reports.items():
         scores = {task.name: task.score for task in result.tasks}
+        codes = {task.name: " ".join(task.diagnoses) for task in result.tasks}
         cells = inert_cells(
-            [student, *(report.points(scores.get(name, 0)) for name in names), report.points(result.score)]
+            [
+                student,
+                *(report.points(scores.get(name, 0)) for name in names),
+                report.points(result.score),
+                *(codes.get(name, "") for name in names),
+            ]
         )
         (quoted if any("\r" in cell for cell in cells) else writer).writerow(cells)
     write_atomic(path, buffer.getvalue())

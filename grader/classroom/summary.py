@@ -2,16 +2,34 @@
 
 Percentages are of all graded submissions, so "db: missing_keepdims 41%" reads as
 "41% of the class lost db to missing keepdims" (after an interrupted run, of the rows
-graded so far, and the summary says how many are missing). The students whose tasks
+graded so far, and the summary says how many are missing). A share is never rounded
+to a whole number it is not: 1 of 40 is 2.5%, 1 of 3 is 33.3%. Per task, mistakes in
+the math come first, then the code that did not run (CODE_FAILURES). The students whose tasks
 timed out or crashed, whose files could not be read, and whose files are identical are
 named. The chart is drawn with matplotlib's Agg backend, imported only here (it
 costs half a second).
 """
 
 from collections import Counter
+from decimal import ROUND_HALF_UP, Decimal
+from fractions import Fraction
 from statistics import mean, median
 
 from ..report import points
+
+# Codes that say the code gave no value to check (it did not load, hung, raised, died, or was not graded),
+# kept apart from the mistakes in the math in the text and the chart.
+CODE_FAILURES = (
+    "timeout",
+    "crashed",
+    "import_error",
+    "out_of_memory",
+    "killed",
+    "not_implemented",
+    "missing_function",
+    "exception",
+    "autodiff_used",
+)
 
 
 def _failure(report):
@@ -46,6 +64,9 @@ def summarize(reports, exercise, identical=(), missing=(), inputs=None):
         "grader_failures": sorted(
             (student, _failure(report)) for student, report in reports.items() if report.grader_failure
         ),
+        "cut_short": sorted(
+            (student, report.cut_short.reason) for student, report in reports.items() if report.cut_short
+        ),
         "timeout": _tasks_with(reports, "timeout"),
         "crashed": _tasks_with(reports, "crashed"),
         "identical": sorted(sorted(group) for group in identical),
@@ -76,7 +97,27 @@ def _distribution(scores, max_score):
 
 
 def percent(count, total):
-    return f"{100 * count / total:.0f}%" if total else "0%"
+    """count of total as a share, exact when whole, else to one decimal rounded half up ("2.5%" for 1 of 40),
+    and never shown as 0% or 100% when it is not."""
+    if not total:
+        return "0%"
+    share = Fraction(100 * count, total)
+    if share.denominator == 1:
+        return f"{share.numerator}%"
+    tenths = Decimal(share.numerator) / Decimal(share.denominator)
+    shown = tenths.quantize(Decimal("0.1"), rounding=ROUND_HALF_UP)
+    if shown == 0:
+        return "<0.1%"
+    if shown == 100:
+        return ">99.9%"
+    return f"{shown.normalize():f}%"
+
+
+def split_codes(counts):
+    """(mistakes in the math, code failures): the (code, count) pairs of one task, each in its order."""
+    return [pair for pair in counts if pair[0] not in CODE_FAILURES], [
+        pair for pair in counts if pair[0] in CODE_FAILURES
+    ]
 
 
 def render(summary):
@@ -106,9 +147,13 @@ def render(summary):
         else "diagnoses per task (share of all submissions):"
     )
     for task, counts in summary["diagnoses"].items():
-        passed = f"passed {percent(summary['passed'].get(task, 0), n)}"
-        mistakes = ", ".join(f"{code} {percent(count, n)}" for code, count in counts)
-        lines.append(f"  {task}: {passed}" + (f"; {mistakes}" if mistakes else ""))
+        said = [f"passed {percent(summary['passed'].get(task, 0), n)}"]
+        mistakes, failures = split_codes(counts)
+        if mistakes:
+            said.append(", ".join(f"{code} {percent(count, n)}" for code, count in mistakes))
+        if failures:
+            said.append("did not run: " + ", ".join(f"{code} {percent(count, n)}" for code, count in failures))
+        lines.append(f"  {task}: " + "; ".join(said))
     every = len(summary["passed"])
     for key, heading in (("timeout", "timed out"), ("crashed", "crashed")):
         if summary[key]:
@@ -117,6 +162,9 @@ def render(summary):
                 f"  {student}: {'every task' if len(names) == every > 1 else ', '.join(names)}"
                 for student, names in summary[key]
             )
+    if summary.get("cut_short"):
+        lines.append(f"top-level code cut short, graded on the definitions: {len(summary['cut_short'])}")
+        lines.extend(f"  {student}: {reason}" for student, reason in summary["cut_short"])
     if summary["unreadable"]:
         lines.append(f"unreadable files (scored 0): {len(summary['unreadable'])}")
         lines.extend(f"  {student}: {reason}" for student, reason in summary["unreadable"])
@@ -134,30 +182,46 @@ def render(summary):
 
 
 def plot(summary, path):
-    """Save the chart: score histogram on the left, mistake frequencies per task on the right."""
+    """Save the chart: the score histogram on the left; on the right, per task, the mistakes in the math
+    and, below them, the code that did not run; every bar labelled with its count (and share)."""
     import matplotlib
 
     matplotlib.use("Agg")
     from matplotlib.figure import Figure
 
-    n = summary["count"] or 1
-    bars = [
-        (f"{task}: {code}", 100 * count / n) for task, counts in summary["diagnoses"].items() for code, count in counts
-    ]
-    figure = Figure(figsize=(11, max(4, 0.3 * len(bars) + 1.5)), layout="constrained")
-    left, right = figure.subplots(1, 2, width_ratios=(1, 1.4))
+    n = summary["count"]
+    groups = [[], []]  # (label, count) of the mistakes in the math, of the code failures
+    for task, counts in summary["diagnoses"].items():
+        for group, pairs in zip(groups, split_codes(counts)):
+            group.extend((f"{task}: {code}", count) for code, count in pairs)
+    titles = ("mistakes in the math", "code that did not run (or was not graded)")
+    shown = [(title, group) for title, group in zip(titles, groups) if group]
+    rows = sum(len(group) for _, group in shown)
+    figure = Figure(figsize=(12, max(4, 0.32 * rows + 2)), layout="constrained")
+    grid = figure.add_gridspec(
+        max(len(shown), 1), 2, width_ratios=(1, 1.4), height_ratios=[len(group) + 1.5 for _, group in shown] or [1]
+    )
+    left = figure.add_subplot(grid[:, 0])
     values = [points(value) for value, _ in summary["distribution"]]
-    left.bar(values, [count for _, count in summary["distribution"]], color="#4878a8")
+    counts = [count for _, count in summary["distribution"]]
+    missing = f" ({len(summary['missing'])} not graded yet)" if summary["missing"] else ""
+    left.set_title(f"{summary['exercise']}: scores of {n} submissions{missing}")
     left.set_xlabel(f"score (out of {points(summary['max_score'])})")
     left.set_ylabel("submissions")
-    missing = f" ({len(summary['missing'])} not graded yet)" if summary["missing"] else ""
-    left.set_title(f"{summary['exercise']}: scores of {summary['count']} submissions{missing}")
-    if bars:
-        labels, shares = zip(*reversed(bars))
-        right.barh(labels, shares, color="#c8553d")
-        right.set_xlabel("% of submissions")
-        right.set_title("diagnoses per task")
-    else:
+    bars = left.bar(values, counts, color="#4878a8")
+    left.bar_label(bars, labels=[str(count) if count else "" for count in counts], padding=2)
+    left.margins(y=0.12)
+    if not shown:
+        right = figure.add_subplot(grid[0, 1])
         right.set_axis_off()
         right.set_title("no mistakes")
+    for row, ((title, group), colour) in enumerate(zip(shown, ("#c8553d", "#8c8c8c"))):
+        right = figure.add_subplot(grid[row, 1])
+        right.set_title(title)
+        right.set_xlabel(f"submissions (of {n})")
+        labels, counts = zip(*reversed(group))
+        bars = right.barh(labels, counts, color=colour)
+        right.bar_label(bars, labels=[f"{count} ({percent(count, n)})" for count in counts], padding=3)
+        right.set_xlim(0, max(counts) * 1.3)
+        right.xaxis.get_major_locator().set_params(integer=True)
     figure.savefig(path, dpi=100, format="png")

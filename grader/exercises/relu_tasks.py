@@ -18,8 +18,9 @@ import numpy as np
 
 from ..boundary import Boundary
 from ..checking.checks import (
-    GRADIENTS_SAY,
+    ZEROS_HINT,
     combine,
+    gradients_say,
     has_shape,
     is_array,
     is_close_array,
@@ -32,7 +33,7 @@ from ..checking.checks import (
 )
 from ..checking.directional import check_directional
 from ..checking.gradcheck import TOLERANCE, numerical_gradient, relative_error
-from ..checking.spec import Case, Part, Size, Task, Verdict
+from ..checking.spec import AUTODIFF, Case, Part, Size, Task, Verdict
 from ..data import spiral
 from . import relu_net as net
 
@@ -203,10 +204,23 @@ def check_loss_and_grads(case, value):
     if wrong:
         return wrong
     loss, grads = value
-    return {
-        "loss": check_loss(loss, params, X, y, reg),
-        "grads": check_grads(grads, params, X, y, reg, case.data["seed"]),
-    }
+    loss_verdict = check_loss(loss, params, X, y, reg)
+    grads_verdict = check_grads(grads, params, X, y, reg, case.data["seed"], loss_right=loss_verdict is None)
+    if grads_verdict is None and loss_verdict is not None and loss_verdict.diagnoses == ("double_regularization",):
+        # The gradients are those of 0.5 reg sum(W**2), the loss has reg sum(W**2): two conventions mixed.
+        fact = (
+            "loss has the penalty reg * sum(W**2), but the gradients hold reg * W, the gradient of "
+            "0.5 * reg * sum(W**2): the loss and its gradients use two conventions"
+        )
+        loss_verdict = Verdict(fact, ("half_penalty",), (loss_verdict.fact,))
+    return {"loss": loss_verdict, "grads": grads_verdict}
+
+
+LOSS_HINT = (
+    "no common mistake matches: compute the loss as the docstring defines it, term by term: the mean over "
+    "the m examples of -log(softmax(scores)[y]), plus 0.5 * reg * the sum of every W**2 (no biases); "
+    "the line above gives the right value of each term"
+)
 
 
 def check_loss(loss, params, X, y, reg):
@@ -230,10 +244,20 @@ def check_loss(loss, params, X, y, reg):
     }
     named = name_mistake(np.asarray(got), alternatives)
     fact = f"loss is {got:.6g}, expected {expected:.6g} (mean cross-entropy {data:.6g} + penalty {penalty:.6g})"
-    return Verdict(fact, (named or "wrong_value",))
+    return Verdict(fact, (named,)) if named else Verdict(fact, ("wrong_value",), hint=LOSS_HINT)
 
 
-def check_grads(grads, params, X, y, reg, seed):
+# When some blocks, not all, lack the 1/m: the mean's factor was applied gradient by gradient.
+PARTLY_AVERAGED_HINT = (
+    "the loss is a mean over m examples, so every gradient carries its 1/m: divide dscores by m once, "
+    "right after subtracting the one-hot labels, and every gradient computed from it has it "
+    "(dividing each gradient afterwards is easy to forget for one of them)"
+)
+
+
+def check_grads(grads, params, X, y, reg, seed, loss_right=False):
+    """None or a Verdict; loss_right: the learner's loss is right, so gradients with the penalty
+    twice (2 reg * W) mix two conventions of the penalty (half_penalty) rather than double it."""
     upstream = {}
     right = net.backprop(params, X, y, reg, upstream=upstream)
     wrong = _grads_structure(grads, params, right, upstream)
@@ -242,12 +266,23 @@ def check_grads(grads, params, X, y, reg, seed):
     result = check_directional(net.loss_with_kinks(X, y, reg), params, grads, seed=seed)
     if result.passed:
         return None
-    code = _name_gradient_mistake(grads, params, X, y, reg, right)
-    if code is None:
-        return Verdict(result.message, ("wrong_value",), result.details)
-    blocks = result.wrong_blocks or tuple(params)
-    where = ", ".join(f"grads[{k!r}]" for k in blocks)
-    return Verdict(f"{where} {GRADIENTS_SAY[code]}", (code,), (result.message, *result.details))
+    named = name_gradient_mistakes(grads, params, X, y, reg, right)
+    if not named:
+        zeros = [key for key in params if not np.any(grads[key]) and np.any(right[key])]
+        if not zeros:
+            return Verdict(result.message, ("wrong_value",), result.details)
+        said = f"{_blocks_text(zeros)} {'is' if len(zeros) == 1 else 'are'} all zeros"
+        return Verdict(result.message, ("wrong_value",), (said, *result.details), hint=ZEROS_HINT)
+    if loss_right and [code for code, _ in named] == ["double_regularization"]:
+        named = [("half_penalty", named[0][1])]
+    fact = "; ".join(f"{_blocks_text(blocks)} {gradients_say(code, blocks)}" for code, blocks in named)
+    codes = tuple(code for code, _ in named)
+    hint = PARTLY_AVERAGED_HINT if codes == ("not_averaged",) and len(named[0][1]) < len(params) else None
+    return Verdict(fact, codes, (result.message, *result.details), hint=hint)
+
+
+def _blocks_text(blocks):
+    return ", ".join(f"grads[{key!r}]" for key in blocks)
 
 
 def _grads_structure(grads, params, right, upstream):
@@ -285,18 +320,41 @@ def _grads_structure(grads, params, right, upstream):
     return combine(verdicts)
 
 
-def _name_gradient_mistake(grads, params, X, y, reg, right):
-    """The one known mistake whose gradients equal the learner's in every block, else None."""
+def name_gradient_mistakes(grads, params, X, y, reg, right):
+    """[(code, blocks)]: the known mistakes that explain every wrong block, else [].
 
-    def same(alt):
-        return alt is not None and all(relative_error(grads[k], alt[k]) <= TOLERANCE for k in params)
+    Each block is compared on its own with the grader's right gradient and with the same
+    block of each known wrong backward pass (relu_net.VARIANTS) and, when square, its
+    transpose. A mistake made in every block (a missing 1/m) and one made in a single
+    block (only db2 left without its 1/m, only W2 without reg * W) are both named, with
+    the blocks it touched. One code must explain every wrong block; failing that, each
+    wrong block must have exactly one; otherwise nothing is named.
+    """
 
-    found = {code for variant, code in net.VARIANTS.items() if same(net.backprop(params, X, y, reg, variant))}
+    def close(got, want):
+        return want is not None and relative_error(got, want) <= TOLERANCE
+
+    variants = [(code, net.backprop(params, X, y, reg, variant)) for variant, code in net.VARIANTS.items()]
+    explained = {}
     for key in params:
-        if right[key].shape[0] == right[key].shape[-1] and right[key].ndim == 2 and right[key].shape[0] > 1:
-            if same({**right, key: right[key].T}):
-                found.add("transposed")
-    return found.pop() if len(found) == 1 else None
+        if close(grads[key], right[key]):
+            continue
+        codes = {code for code, alt in variants if alt is not None and close(grads[key], alt[key])}
+        shape = right[key].shape
+        if len(shape) == 2 and shape[0] == shape[1] > 1 and close(grads[key], right[key].T):
+            codes.add("transposed")
+        explained[key] = codes
+    if not explained or not all(explained.values()):
+        return []
+    common = set.intersection(*explained.values())
+    if len(common) == 1:
+        return [(common.pop(), list(explained))]
+    if any(len(codes) != 1 for codes in explained.values()):
+        return []
+    grouped = {}
+    for key, (code,) in explained.items():
+        grouped.setdefault(code, []).append(key)
+    return list(grouped.items())
 
 
 # -- train ------------------------------------------------------------------------------
@@ -429,6 +487,7 @@ def tasks(nets, hidden_doc, probe_hidden):
                 "sign_flipped": "no minus signs: the chain rule multiplies, dA_prev = dZ @ W.T, dW = A_prev.T @ dZ",
                 "wrong_type": "return the three gradients, each a numpy array: return dA_prev, dW, db",
             },
+            forbidden_imports=AUTODIFF,
         ),
         Task(
             "relu_backward",
@@ -440,6 +499,7 @@ def tasks(nets, hidden_doc, probe_hidden):
             hints={
                 "input_mutated": "do not zero dA in place: return dA * (Z > 0), a new array",
             },
+            forbidden_imports=AUTODIFF,
         ),
         Task(
             "loss_and_grads",
@@ -458,6 +518,7 @@ def tasks(nets, hidden_doc, probe_hidden):
                 "input_mutated": "do not update params or modify X inside loss_and_grads: compute new arrays",
                 "wrong_type": "return loss, grads: loss a float, grads a dict of numpy arrays, one per key of params",
             },
+            forbidden_imports=AUTODIFF,
         ),
         Task(
             "train",
@@ -476,5 +537,6 @@ def tasks(nets, hidden_doc, probe_hidden):
                 "timeout": f"train must finish within {TRAIN_SECONDS:g} s: vectorise the forward and backward "
                 "passes (no Python loop over examples), a few thousand full-batch steps suffice",
             },
+            forbidden_imports=AUTODIFF,
         ),
     )

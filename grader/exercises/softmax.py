@@ -14,7 +14,7 @@ import numpy as np
 
 from ..checking.checks import has_shape, is_array, is_close_array, is_finite, matches, nonnegative, rows_sum_to_one
 from ..checking.gradcheck import STEP, numerical_gradient
-from ..checking.spec import Case, Exercise, Size, Task, answer
+from ..checking.spec import AUTODIFF, Case, Exercise, Size, Task, answer
 from ..data import spiral
 from .cross_entropy import cross_entropies, softmax
 
@@ -214,6 +214,7 @@ EXERCISE = Exercise(
                 "transposed": "dZ has the shape of P, (m,k): one row per example",
                 "input_mutated": "P[range(m), y] -= 1 changes the grader's P: copy first, G = P.copy()",
             },
+            forbidden_imports=AUTODIFF,
         ),
         Task(
             "dW",
@@ -228,6 +229,7 @@ EXERCISE = Exercise(
                 "not_averaged": "dW = X.T @ dZ, no extra factor of m: the 1/m is already in dZ",
                 "sign_flipped": "dW = X.T @ dZ with no minus sign: the sign lives in dZ already",
             },
+            forbidden_imports=AUTODIFF,
         ),
         Task(
             "db",
@@ -244,6 +246,7 @@ EXERCISE = Exercise(
                 "not_averaged": "db is the column sum of dZ, no extra factor of m",
                 "sign_flipped": "db = np.sum(dZ, axis=0, keepdims=True), with no minus sign",
             },
+            forbidden_imports=AUTODIFF,
         ),
     ),
 )

@@ -37,6 +37,7 @@ from ..submission import SubmissionError, UsageError, notebook_submission
 
 # The task a generated test cell checks, from its grade_id or its feedback call.
 _GRADE_ID = re.compile(r"^test_(\w+)$")
+_SKIPPED = re.compile(r"^.*?, cell (\d+), (lines? [\d-]+): ")
 _CALL = re.compile(r"""feedback\(\s*['"](\w+)['"]\s*,\s*['"](\w+)['"]""")
 
 
@@ -101,6 +102,7 @@ class GradeTasks(NbGraderPreprocessor):
             if utils.is_grade(cell) and not utils.is_solution(cell):
                 self._write_test(cell, spec, results, count)
         self._attach_cell_errors(nb, report.cell_errors)
+        self._attach_cut_short(nb, report.cut_short)
         return nb, resources
 
     def _registry(self):
@@ -158,6 +160,28 @@ class GradeTasks(NbGraderPreprocessor):
                 cell.outputs.append(
                     new_output(
                         "error", ename=error.type, evalue=error.message, traceback=[f"{error.type}: {error.message}"]
+                    )
+                )
+
+    def _attach_cut_short(self, nb, cut_short):
+        """Under each student cell whose top-level code the grader did not run (Report.cut_short), say so."""
+        if cut_short is None:
+            return
+        spans = {}
+        for where in cut_short.skipped:  # "softmax.ipynb, cell 9, lines 2-4: for lr in ..."
+            found = _SKIPPED.match(where)
+            if found:
+                spans.setdefault(int(found.group(1)), []).append(found.group(2))
+        for number, lines in spans.items():
+            cell = nb.cells[number - 1] if 0 < number <= len(nb.cells) else None
+            if cell is not None and cell.cell_type == "code" and not utils.is_grade(cell):
+                cell.outputs.append(
+                    new_output(
+                        "stream",
+                        name="stdout",
+                        text=f"The grader did not run {', '.join(lines)} of this cell: {cut_short.reason}, so the "
+                        "functions were graded after running only the notebook's imports, definitions and simple "
+                        "assignments.\n",
                     )
                 )
 

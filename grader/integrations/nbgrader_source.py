@@ -15,6 +15,7 @@ the exercise from the notebook's name):
 """
 
 import ast
+import re
 from pathlib import Path
 
 from .. import defaults
@@ -98,6 +99,7 @@ def source_notebook(spec, text, filename):
     from nbformat import v4
 
     docstring, pieces = split_solution(text, filename)
+    docstring = for_a_notebook(docstring)
     tasks = {task.name: task for task in spec.tasks}
     missing = [name for name in tasks if name not in {name for name, _ in pieces}]
     if missing:
@@ -137,6 +139,16 @@ def source_notebook(spec, text, filename):
     )
     nbformat.validate(notebook)
     return notebook
+
+
+# A .py file is checked on the command line; in the notebook each function has its test cell.
+_COMMAND_LINE = re.compile(r"^(\s*)Check your work with:?\s*`?grade check [^`\n]*`?\s*$", re.MULTILINE)
+IN_A_NOTEBOOK = "Check your work by running the test cell below each function."
+
+
+def for_a_notebook(text):
+    """The solution's docstring as a notebook's introduction: `grade check FILE` becomes the test cells."""
+    return _COMMAND_LINE.sub(lambda match: match.group(1) + IN_A_NOTEBOOK, text)
 
 
 def feedback_source(spec, task):

@@ -16,6 +16,7 @@ scores come from grader.integrations.nbgrader.GradeTasks, which runs the sandbox
 
 import contextlib
 import sys
+import types
 import warnings
 
 import numpy as np
@@ -45,8 +46,22 @@ def feedback(exercise, task, namespace, seed=defaults.SEED, timeout=defaults.TIM
 def grade_one(exercise, task, namespace, seed=defaults.SEED, timeout=defaults.TIMEOUT):
     """One task's TaskResult, on the same seeded inputs as `grade check --seed` (grading.seeded_cases)."""
     from .. import exercises
-    from ..checking.grading import grade_task, seeded_cases
+    from ..checking.grading import forbidden_result, grade_task, seeded_cases
     from ..sandbox.inprocess import InProcess
 
     chosen, cases = dict((t.name, (t, c)) for t, c in seeded_cases(exercises.load(exercise), seed))[task]
-    return grade_task(InProcess(namespace, timeout), chosen, cases, timeout)
+    return forbidden_result(chosen, _modules_in(namespace, chosen.forbidden_imports)) or grade_task(
+        InProcess(namespace, timeout), chosen, cases, timeout
+    )
+
+
+def _modules_in(namespace, modules):
+    """{module: ["this notebook"]} for each of `modules` whose module, or something from it, the kernel holds
+    (the kernel has no source to read: GradeTasks reads the notebook's, and decides the score)."""
+    found = {}
+    for value in list(namespace.values()):
+        name = value.__name__ if isinstance(value, types.ModuleType) else getattr(value, "__module__", None)
+        top = name.split(".")[0] if isinstance(name, str) else None
+        if top in modules:
+            found[top] = ["this notebook"]
+    return found

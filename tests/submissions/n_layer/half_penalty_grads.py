@@ -2,9 +2,9 @@
 # expect relu_forward: pass
 # expect affine_backward: pass
 # expect relu_backward: pass
-# expect loss_and_grads: fail double_regularization; score 1
+# expect loss_and_grads: fail half_penalty; score 1
 # expect train: pass
-# bug: the gradients add the penalty's gradient twice, 2 * reg * W; the loss is right.
+# bug: the loss has the penalty 0.5 * reg * sum(W**2), but the gradients add 2 * reg * W, the gradient of reg * sum(W**2) (two conventions mixed).
 import numpy as np
 
 
