@@ -117,7 +117,7 @@ def test_batch_grades_a_class_on_the_course_exercise(course, tmp_path):
     )
     assert result.returncode == 0, result.stderr
     rows = (tmp_path / "out" / "grades.csv").read_text().splitlines()
-    assert rows == ["student,grads,total", "alice,2,2", "bob,0,0"]
+    assert rows == ["student,grads,total,grads_codes", "alice,2,2,", "bob,0,0,wrong_value"]
     assert "[wrong_value]" in (tmp_path / "out" / "feedback" / "bob.txt").read_text()
 
 

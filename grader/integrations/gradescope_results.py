@@ -28,6 +28,9 @@ def results(report, visibility="visible", stdout_visibility="hidden"):
         else:
             tests.append(_test(task.name, str(number), task))
     summary = [f"**{_escape(report.exercise)}: {points(report.score)}/{points(report.max_score)} points**"]
+    if report.cut_short is not None:  # a long top-level experiment: the functions were graded without it
+        summary.append(f"**Cut short:** {_escape(report.cut_short.reason)}")
+        summary.append("\n".join(f"- not run: {_escape(where)}" for where in report.cut_short.skipped))
     if report.cell_errors:
         summary.append("Notebook cells that raised (the other cells still ran):")
         summary += [f"- {_escape(cell_error_text(error))}" for error in report.cell_errors]
