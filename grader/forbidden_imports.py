@@ -50,6 +50,8 @@ def find(submission, modules):
     if not modules:
         return found
     for chunk in submission.chunks:
+        if not any(module in chunk.code for module in modules):  # the name is not in the text: nothing to parse
+            continue
         tree = _parsed(chunk)
         for node, module, _ in sorted(_imports(tree, modules), key=lambda found: found[0].lineno) if tree else ():
             found.setdefault(module, []).append(f"{chunk.filename}, line {node.lineno}")

@@ -11,10 +11,8 @@ from dataclasses import asdict, replace
 
 import numpy as np
 
-from .. import defaults, forbidden_imports
-from ..definitions_only import defined_functions, definitions_only
+from .. import defaults
 from ..sandbox import Sandbox, wire
-from ..sandbox.layers import describe as describe_layers
 from ..submission import SubmissionError, read_submission
 from . import diagnoses
 from .checks import unchanged_inputs
@@ -57,12 +55,19 @@ def grade(
     (autodiff_used) and is not called, and those imports are removed so that the other tasks can load.
     When running the file times out, it is run again with only its definitions (cut_short)."""
     start = time.perf_counter()
-    imported = forbidden_imports.find(submission, {m for task in exercise.tasks for m in task.forbidden_imports})
-    runnable = forbidden_imports.without_imports(submission, imported) if imported else submission
+    forbidden = {module for task in exercise.tasks for module in task.forbidden_imports}
+    imported = {}
+    if any(module in chunk.code for module in forbidden for chunk in submission.chunks):
+        from .. import forbidden_imports  # (ast: only for a file that names a forbidden module at all)
+
+        imported = forbidden_imports.find(submission, forbidden)
+    runnable = _without(submission, imported) if imported else submission
     report, failure = _grade_in_sandbox(runnable, exercise, timeout, seed, memory_mb, imported, variant)
     # A file that runs too long, or that needed a removed import at its top level: its definitions are graded.
     status = failure.status if failure else None
     if status == "timeout" or (imported and status in ("import_error", "exited")):
+        from ..definitions_only import defined_functions, definitions_only
+
         definitions, skipped = definitions_only(runnable)
         # Worth it only when something was left out and a task's function is still there to grade.
         if skipped and defined_functions(definitions) & {task.name for task in exercise.tasks}:
@@ -74,6 +79,12 @@ def grade(
             report, _ = _grade_in_sandbox(definitions, exercise, timeout, seed, memory_mb, imported, variant)
             report = replace(report, cut_short=CutShort(reason, tuple(skipped)))
     return replace(report, path=submission.path, seconds=time.perf_counter() - start)
+
+
+def _without(submission, imported):
+    from .. import forbidden_imports
+
+    return forbidden_imports.without_imports(submission, imported)
 
 
 def _and(items):
@@ -110,6 +121,8 @@ def _grade_in_sandbox(submission, exercise, timeout, seed, memory_mb, imported, 
         )
         output = box.output
         cell_errors = tuple(CellError.from_dict(record) for record in box.cell_errors)
+        from ..sandbox.layers import describe as describe_layers
+
         sandbox = {
             "backend": box.backend,
             "layers": [asdict(layer) for layer in describe_layers(box.layers, box.backend)],

@@ -16,12 +16,9 @@ the file. Specs are imported only when asked for, as the built-ins are.
 
 from __future__ import annotations
 
-import hashlib
 import importlib
 import importlib.machinery
-import importlib.metadata
 import sys
-import tempfile
 import types
 from dataclasses import dataclass
 from pathlib import Path
@@ -65,7 +62,8 @@ def _course_from_config(directory):
     if path.is_file():
         return _course(path, _read_toml(path))
     path = directory / "pyproject.toml"
-    if path.is_file():
+    # Most projects have no grade table: look for its name before paying for a TOML parser.
+    if path.is_file() and "tool.grade" in path.read_text(encoding="utf-8", errors="replace"):
         table = _read_toml(path).get("tool", {}).get("grade")
         if table is not None:
             return _course(path, table)
@@ -107,6 +105,8 @@ class Shipped:
 
     @property
     def digest(self):
+        import hashlib
+
         text = "\0".join(f"{name}\0{source}" for name, source in self.files)
         return hashlib.sha256(text.encode()).hexdigest()
 
@@ -118,12 +118,21 @@ class Registry:
         self.course = course
         self._loaded = {}
         self._origins = {name: ("built-in", None) for name in BUILTIN}
-        if entry_points:
-            for point in importlib.metadata.entry_points(group=ENTRY_POINTS):
-                where = f"entry point {point.name} = {point.value} ({_distribution(point)})"
-                self._add(point.name, ("package", point), where)
         for path in course_spec_files(course):
             self._add(path.stem, ("course", path), str(path))
+        # The installed packages' exercises are looked up only when a name is not found here, or every
+        # exercise is asked for: reading every package's metadata costs more than grading a file.
+        self._scan_pending = entry_points
+
+    def _scan_entry_points(self):
+        if not self._scan_pending:
+            return
+        self._scan_pending = False
+        import importlib.metadata
+
+        for point in importlib.metadata.entry_points(group=ENTRY_POINTS):
+            where = f"entry point {point.name} = {point.value} ({_distribution(point)})"
+            self._add(point.name, ("package", point), where)
 
     def _add(self, name, origin, where):
         if name in self._origins:
@@ -135,6 +144,7 @@ class Registry:
         self._origins[name] = origin
 
     def names(self):
+        self._scan_entry_points()
         return list(self._origins)
 
     def origin(self, name):
@@ -143,6 +153,8 @@ class Registry:
 
     def load(self, name):
         """The Exercise called NAME, or a UsageError that lists the known ones."""
+        if name not in self._origins:
+            self._scan_entry_points()
         if name not in self._origins:
             raise UsageError(f"unknown exercise {name!r}; known exercises: {', '.join(self._origins)}")
         if name not in self._loaded:
@@ -170,7 +182,7 @@ class Registry:
         return exercise
 
     def all(self):
-        return [self.load(name) for name in self._origins]
+        return [self.load(name) for name in self.names()]
 
     def shippable(self, name):
         """What a grading worker needs to load NAME: the name itself, or the course's spec files."""
@@ -220,6 +232,8 @@ def _guarded(label, load):
 
 def _package(specs):
     """A package for the course's spec folder, so specs import each other (from . import _common)."""
+    import hashlib
+
     name = "grader_course_" + hashlib.sha256(str(specs.resolve()).encode()).hexdigest()[:12]
     if name not in sys.modules:
         package = types.ModuleType(name)
@@ -240,6 +254,8 @@ def resolve(ref, default):
         return default.load(ref)
     registry = _RECEIVED.get(ref.digest)
     if registry is None:
+        import tempfile
+
         where = Path(tempfile.mkdtemp(prefix="grade-course-")) / "specs"
         where.mkdir()
         for name, source in ref.files:

@@ -183,12 +183,14 @@ class Sandbox:
         each process, not a submission that forks (and elsewhere than Linux it is not honoured)."""
         cap = self.memory_mb << 20
         while self._live:
+            time.sleep(WATCH_SECONDS)  # first: a submission graded within it is never measured (nor psutil loaded)
+            if not self._live:
+                return
             used = self._memory_in_use()
             if used is not None and used > cap:
                 self._over_memory.set()
                 self._kill_now()
                 return
-            time.sleep(WATCH_SECONDS)
 
     def _locked(self, deadline):
         """The jail's first word, before any of the learner's code runs: what it is (its layers),

@@ -26,6 +26,7 @@ import os
 import select
 import signal
 import socket
+import stat
 import struct
 import sys
 import tempfile
@@ -61,14 +62,8 @@ class Server:
         self.pid = os.getpid()
         self.as_root = os.getuid() == 0
         self.abi = 0 if "landlock" in self.disabled else landlock.abi()
-        self.rules = []
         packages = readable.package_paths(config["packages"])
-        for path, rights in readable.rules(config["python_dirs"], packages, config["hidden"]):
-            try:
-                fd = os.open(path, os.O_PATH | os.O_CLOEXEC)
-            except OSError:
-                continue
-            self.rules.append((fd, rights, os.path.isdir(path)))
+        self.rules = _opened(readable.rules(config["python_dirs"], packages, config["hidden"]))
         # What each jail's own root holds; and what a root grader's jail could not reach without one.
         self.root_plan = readable.root_plan(config["python_dirs"], packages, config["hidden"])
         self.unreachable = readable.unreachable([*config["python_dirs"], *packages]) if self.as_root else []
@@ -308,6 +303,33 @@ class Server:
                 process_tree.forget(pid)
                 self.ended[pid] = status  # until the grader's kill request asks how it ended
         process_tree.reap_orphans()
+
+
+def _opened(rules):
+    """[(O_PATH descriptor, rights, is a directory)] for [(path, rights)]: each opened from its
+    parent's descriptor, so a path is walked once per directory rather than once per entry."""
+    parents, opened = {}, []
+    try:
+        for path, rights in rules:
+            parent, name = os.path.split(path)
+            if parent not in parents:
+                try:
+                    parents[parent] = os.open(parent, os.O_PATH | os.O_DIRECTORY | os.O_CLOEXEC)
+                except OSError:
+                    parents[parent] = None
+            try:
+                if parents[parent] is None or not name:
+                    fd = os.open(path, os.O_PATH | os.O_CLOEXEC)
+                else:
+                    fd = os.open(name, os.O_PATH | os.O_CLOEXEC | os.O_NOFOLLOW, dir_fd=parents[parent])
+            except OSError:
+                continue
+            opened.append((fd, rights, stat.S_ISDIR(os.fstat(fd).st_mode)))
+    finally:
+        for fd in parents.values():
+            if fd is not None:
+                os.close(fd)
+    return opened
 
 
 def _wait_for(pid, reap_others=False):

@@ -68,20 +68,19 @@ def rules(python_dirs, package_paths, hidden):
     hidden: paths that must not be readable even where a root above them is granted.
     """
     hidden = {os.path.realpath(path) for path in hidden}
-    granted = []
+    granted = []  # the walks give real paths already (a real root, no link followed beneath it)
     for root in SYSTEM_DIRECTORIES:  # another Python's library there is not ours to read
         granted.extend((path, READ) for path in grant_except(root, hidden, other_pythons=True))
     for root in python_dirs:
         granted.extend((path, READ) for path in grant_except(root, hidden))
-    granted.extend((path, READ) for path in package_paths if os.path.exists(path))
-    granted.extend((path, READ_FILE) for path in SYSTEM_FILES if os.path.exists(path))
-    granted.extend((path, rights) for path, rights in DEVICES.items() if os.path.exists(path))
+    granted.extend((os.path.realpath(path), READ) for path in package_paths if os.path.exists(path))
+    granted.extend((os.path.realpath(path), READ_FILE) for path in SYSTEM_FILES if os.path.exists(path))
+    granted.extend((os.path.realpath(path), rights) for path, rights in DEVICES.items() if os.path.exists(path))
     seen, unique = set(), []
     for path, rights in granted:
-        real = os.path.realpath(path)
-        if real not in seen:
-            seen.add(real)
-            unique.append((real, rights))
+        if path not in seen:
+            seen.add(path)
+            unique.append((path, rights))
     return unique
 
 
@@ -96,28 +95,37 @@ def masked(root, hidden, other_pythons=False):
     return [path for path in _split(root, hidden, other_pythons)[1] if os.path.isdir(path)]
 
 
+_WALKS = {}  # (root, hidden, other_pythons) -> (granted, left out): rules and root_plan walk the same trees
+
+
 def _split(root, hidden, other_pythons):
     """(granted, left out): the walk behind grant_except and masked."""
-    root = os.path.realpath(root)
-    if not os.path.exists(root):
-        return [], []
-    if _is_hidden(root, hidden):
-        return [], [root]
-    if not os.path.isdir(root) or not _holds_hidden(root, hidden):
-        return [root], []
-    granted, left = [], []
+    key = (root, frozenset(hidden), other_pythons)
+    if key not in _WALKS:
+        real = os.path.realpath(root)
+        _WALKS[key] = _walk(real, hidden, other_pythons, os.path.isdir(real)) if os.path.exists(real) else ([], [])
+    return _WALKS[key]
+
+
+def _walk(path, hidden, other_pythons, is_dir):
+    if _is_hidden(path, hidden):
+        return [], [path]
+    if not is_dir:
+        return [path], []
     try:
-        entries = sorted(os.listdir(root))
+        entries = sorted(os.scandir(path), key=lambda entry: entry.name)  # d_type: no stat per entry
     except OSError:
         return [], []
-    for name in entries:
-        path = os.path.join(root, name)
-        if os.path.islink(path):
+    if not _holds_hidden(path, hidden, [entry.name for entry in entries]):
+        return [path], []
+    granted, left = [], []
+    for entry in entries:
+        if entry.is_symlink():
             continue  # a link is followed to its target, which may be anything: only what is here counts
-        if other_pythons and _PYTHON_DIRECTORY.match(name):
-            left.append(path)
+        if other_pythons and _PYTHON_DIRECTORY.match(entry.name):
+            left.append(entry.path)
             continue
-        more, less = _split(path, hidden, other_pythons)
+        more, less = _walk(entry.path, hidden, other_pythons, entry.is_dir(follow_symlinks=False))
         granted += more
         left += less
     return granted, left
@@ -127,18 +135,15 @@ def _is_hidden(path, hidden):
     return path in hidden or os.path.basename(path) in _PACKAGE_DIRECTORIES
 
 
-def _holds_hidden(directory, hidden):
-    """Whether a hidden path or a package directory lies beneath `directory`."""
+def _holds_hidden(directory, hidden, names):
+    """Whether a hidden path or a package directory lies beneath `directory` (whose entries are `names`)."""
     prefix = directory.rstrip("/") + "/"
     if any(path.startswith(prefix) for path in hidden):
         return True
     # Python installations keep their package directories a level down: lib/python3.X/site-packages.
     if _PYTHON_DIRECTORY.match(os.path.basename(directory)):
         return True
-    try:
-        return any(name in _PACKAGE_DIRECTORIES or _PYTHON_DIRECTORY.match(name) for name in os.listdir(directory))
-    except OSError:
-        return False
+    return any(name in _PACKAGE_DIRECTORIES or _PYTHON_DIRECTORY.match(name) for name in names)
 
 
 def root_plan(python_dirs, package_paths, hidden):

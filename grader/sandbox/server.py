@@ -6,6 +6,7 @@ so that both import it at once on two cores). A forked grading process (a batch
 worker) starts its own: a socket is never shared. This module imports no numpy.
 """
 
+import atexit
 import json
 import os
 import socket
@@ -148,7 +149,14 @@ def server(disable=None):
             _server = None
         if _server is None:
             _server = ForkServer(disable)
+            atexit.register(_stop, _server)
         return _server
+
+
+def _stop(forked):
+    """At exit: the server sees the end of its socket, kills what it holds and exits; reap it (no zombie)."""
+    if forked.owner == os.getpid() and forked.process.poll() is None:
+        forked.close()
 
 
 def prestart(disable=None):
