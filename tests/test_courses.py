@@ -152,7 +152,7 @@ def test_batch_on_a_dask_cluster_whose_workers_have_no_course(course, tmp_path):
         timeout=300,
     )
     assert result.returncode == 0, result.stderr
-    assert (tmp_path / "dask" / "grades.csv").read_text().splitlines()[1:] == ["alice,2,2", "bob,0,0"]
+    assert (tmp_path / "dask" / "grades.csv").read_text().splitlines()[1:] == ["alice,2,2,", "bob,0,0,wrong_value"]
     local = run_grade("batch", course / "submissions", *args, "--out", tmp_path / "local", cwd=tmp_path)
     assert local.returncode == 0, local.stderr
     for student in ("alice", "bob"):

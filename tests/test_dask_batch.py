@@ -82,7 +82,12 @@ def test_a_dask_cluster_grades_exactly_as_one_machine(tmp_path, cluster):
     for folder in ("feedback", "gradescope"):
         for name, data in files(tmp_path / "local" / folder).items():
             if not any(student in name for student in failed):
-                assert (tmp_path / "dask" / folder / name).read_bytes() == data, name
+                theirs = (tmp_path / "dask" / folder / name).read_bytes()
+                if folder == "gradescope":  # the time each grading took differs, the rest may not
+                    data, theirs = (
+                        {k: v for k, v in json.loads(d).items() if k != "execution_time"} for d in (data, theirs)
+                    )
+                assert theirs == data, name
 
 
 def test_a_killed_worker_costs_no_row(tmp_path, cluster):
