@@ -185,10 +185,16 @@ def test_what_one_sandbox_leaves_in_tmp_or_dev_shm_is_gone_for_the_next(runner):
         f"attempt('write_shm', lambda: open('/dev/shm/{token}', 'w').write('answers'))\n"
     )
     run_probe(runner, leave)
+    # A Python installed under /tmp (a virtual environment made there) is bound into the jail's own /tmp,
+    # read-only: the directories leading to it are the only entries a fresh /tmp may show.
+    import numpy
+
+    leading = {p.split("/")[2] for p in (sys.prefix, sys.base_prefix, numpy.__file__) if p.startswith("/tmp/")}
     take = (
         f"attempt('read_tmp', lambda: open('/tmp/{token}').read())\n"
         f"attempt('read_shm', lambda: open('/dev/shm/{token}').read())\n"
-        f"attempt('list_tmp', lambda: [n for n in os.listdir('/tmp') if n != '.matplotlib'] or 1/0)\n"
+        f"attempt('list_tmp', lambda: [n for n in os.listdir('/tmp') if n not in {sorted(leading)!r} + "
+        f"['.matplotlib']] or 1/0)\n"
     )
     assert findings(run_probe(runner, take), ["read_tmp", "read_shm", "list_tmp"]) == []
 

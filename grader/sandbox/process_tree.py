@@ -26,17 +26,8 @@ def forget(pid):
 def kill_descendants():
     """SIGKILL every descendant of this process (stopped first, so none can fork meanwhile)."""
     me = os.getpid()
-    stopped = set()
-    for _ in range(50):
-        found = _with_descendants({me}, _processes()) - {me} - stopped
-        if not found:
-            break
-        for victim in found:
-            _signal(victim, signal.SIGSTOP)
-        stopped |= found
-    for victim in stopped:
-        _signal(victim, signal.SIGKILL)
-    _wait_gone(stopped)
+    stopped = _stop_all(lambda: _with_descendants({me}, _processes()) - {me})
+    _kill_all(stopped)
     for victim in stopped:
         _reap(victim)
 
@@ -50,29 +41,36 @@ def reap_orphans():
 
 
 def kill_tree(pid):
-    """SIGKILL the child, its session, its descendants and the orphans they left.
-
-    Everything found is stopped first (a stopped process cannot fork), the scan
-    repeats until it finds nothing new, and only then is everything killed.
-    """
+    """SIGKILL the child, its session, its descendants and the orphans they left."""
     _forked.discard(pid)
+    stopped = _stop_all(lambda: _tree_members(pid) | _adopted_orphans())
+    _kill_all(stopped, group=pid)
+    for victim in stopped - {pid}:
+        _reap(victim)
+
+
+def _stop_all(scan):
+    """SIGSTOP what `scan()` finds, again until it finds nothing new (a stopped process cannot fork)."""
     stopped = set()
     for _ in range(50):
-        found = (_tree_members(pid) | _adopted_orphans()) - stopped
+        found = scan() - stopped
         if not found:
             break
         for victim in found:
             _signal(victim, signal.SIGSTOP)
         stopped |= found
+    return stopped
+
+
+def _kill_all(stopped, group=None):
     for victim in stopped:
         _signal(victim, signal.SIGKILL)
-    try:
-        os.killpg(pid, signal.SIGKILL)
-    except (ProcessLookupError, PermissionError):
-        pass
+    if group is not None:
+        try:
+            os.killpg(group, signal.SIGKILL)
+        except (ProcessLookupError, PermissionError):
+            pass
     _wait_gone(stopped)
-    for victim in stopped - {pid}:
-        _reap(victim)
 
 
 def _wait_gone(pids, seconds=2.0):
