@@ -280,8 +280,8 @@ def batch(
         sys.exit(130)
     click.echo(
         f"graded {len(outcome.graded)}, reused {len(outcome.reused)} unchanged since the last run "
-        f"({_where(scheduler, jobs)}); wrote {outdir}/grades.csv, feedback/, gradescope/, "
-        f"summary.txt, summary.png"
+        f"({_where(scheduler, jobs)}); wrote {outdir}/grades.csv, feedback/, gradescope/, results/, "
+        f"summary.txt, summary.json, summary.png"
     )
 
 
@@ -544,9 +544,12 @@ def nbgrader_source(course_dir, names, root, course):
             click.echo(f"wrote {path}")
     except (source.SourceError, OSError) as error:
         raise UsageError(str(error)) from None
-    if config_existed:
-        click.echo(f"{course_dir / 'nbgrader_config.py'} exists, left unchanged; to grade with the sandbox it needs:")
+    config = course_dir / "nbgrader_config.py"
+    if config_existed and "grader.integrations.nbgrader.GradeTasks" not in config.read_text(errors="replace"):
+        click.echo(f"{config} exists, left unchanged; to grade with the sandbox it needs:")
         click.echo(source.CONFIG_LINES, nl=False)
+    elif config_existed:
+        click.echo(f"{config} exists and grades with the sandbox (GradeTasks): left unchanged")
 
 
 def _solutions_root(root):

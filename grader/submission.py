@@ -6,6 +6,7 @@ importing nbformat costs over a second (schema validation), more than grading.
 """
 
 import json
+import re
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -114,9 +115,21 @@ def parsed_notebook_chunks(notebook, name):
                 f"{name} is not a valid notebook: the source of cell {number} is not text (a {type(source).__name__})"
             )
         code = strip_magics(source)
-        if code.strip():
+        if code.strip() and not _only_feedback(code):
             chunks.append(Chunk(f"{name}, cell {number}", code, number))
     return tuple(chunks)
+
+
+_FEEDBACK_CELL = re.compile(r"(?:from\s+grader\s+import\s+feedback|import\s+grader|(?:grader\.)?feedback\(.*\))$")
+
+
+def _only_feedback(code):
+    """A cell that only calls the grader's feedback (a student's own test cell, as nbgrader's are):
+    it asks the grader in the student's kernel, not something to grade, and the sandbox could not
+    import the grader anyway."""
+    lines = [line.split("#", 1)[0].strip() for line in code.split("\n")]
+    lines = [line for line in lines if line]
+    return bool(lines) and all(_FEEDBACK_CELL.match(line) for line in lines)
 
 
 def _is_autograder_test(cell):

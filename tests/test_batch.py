@@ -137,7 +137,7 @@ class TestBatchOutputs:
         # Shares are not rounded to whole numbers they are not: 3 of 8 is 37.5%, 1 of 8 is 12.5%.
         assert "passed 37.5%; missing_keepdims 12.5%; did not run: " in db_line
         assert "import_error 25%" in db_line or "import_error 37.5%" in db_line
-        assert "unreadable files (scored 0): 2" in text
+        assert "unreadable or refused files (scored 0, looked at again each run): 2" in text
         assert "broken: broken.ipynb is not a valid notebook" in text
         assert "latin: latin.py is not UTF-8 text" in text
         summary = json.loads((root / "out" / "summary.json").read_text())

@@ -48,6 +48,8 @@ def test_json_has_exactly_the_documented_keys(write):
         "grader_failure",
         "sandbox",
     }
+    assert set(report["sandbox"]) == {"backend", "layers"} and report["sandbox"]["backend"] in {"linux", "portable"}
+    assert [set(layer) for layer in report["sandbox"]["layers"]] == [{"name", "active", "how"}] * 6
     assert [task["name"] for task in report["tasks"]] == ["forward", "dZ", "dW", "db"]
     db = report["tasks"][3]
     assert set(db) == TASK_KEYS

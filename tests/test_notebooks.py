@@ -100,3 +100,25 @@ def test_a_notebook_whose_assert_message_continues_with_percent_gets_full_marks(
     assert forward != solution_text()
     result, report = run_json("check", notebook(tmp_path / "softmax.ipynb", forward))
     assert result.returncode == 0 and report["score"] == 4
+
+
+def test_a_students_feedback_cells_are_not_graded(tmp_path):
+    # The student asks for feedback in their own kernel; in the sandbox `import grader` would fail
+    # and show a cell error that is not theirs.
+    path = notebook(
+        tmp_path / "softmax.ipynb",
+        solution_text(),
+        "from grader import feedback\nfeedback('softmax', 'db', globals())  # check my db",
+        "import grader\ngrader.feedback('softmax', 'dW', globals())",
+    )
+    result = run_grade("check", path)
+    assert result.returncode == 0, result.stdout
+    assert "cell 3" not in result.stdout and "cell 4" not in result.stdout
+    assert result.stdout.strip().endswith("softmax: 4/4 points")
+
+
+def test_a_cell_that_does_more_than_ask_for_feedback_is_graded():
+    ask = "from grader import feedback\nfeedback('softmax', 'db', globals())"
+    cells = [nbformat.v4.new_code_cell(ask), nbformat.v4.new_code_cell(ask.replace("\n", "\nW = 1\n"))]
+    chunks = notebook_chunks(nbformat.writes(nbformat.v4.new_notebook(cells=cells)), "softmax.ipynb")
+    assert [chunk.cell for chunk in chunks] == [2]

@@ -50,6 +50,7 @@ HINTS = {
     "autodiff_used": "backpropagation is the exercise: write each gradient with numpy, applying the chain rule "
     "step by step as the docstrings say, and remove the import (an autodiff library computes them for you)",
     "import_error": "the file must run from top to bottom without error before any function can be graded",
+    "refused": "the file was not read: a submission must be a regular file in the class directory, not a link",
 }
 
 # While the file itself runs (before any function is called), a timeout means the top-level code.

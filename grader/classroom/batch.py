@@ -150,7 +150,7 @@ def _grade(items, exercise, shipped, outdir, options, jobs, progress, work, pool
         try:
             data = item.read()
         except NotRegularFile as refused:  # never read: a zero row with the reason, looked at again next run
-            result = zero_report(exercise, str(item.path), str(refused), "import_error", unreadable=True)
+            result = zero_report(exercise, str(item.path), str(refused), "refused", unreadable=True)
             _finish(store, outdir, item, None, result, outcome)
             continue
         except OSError as error:  # unreadable on disk: a zero row, regraded next time

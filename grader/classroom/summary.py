@@ -23,6 +23,7 @@ CODE_FAILURES = (
     "timeout",
     "crashed",
     "import_error",
+    "refused",
     "out_of_memory",
     "killed",
     "not_implemented",
@@ -142,11 +143,13 @@ def render(summary):
         bar = "#" * (round(30 * count / widest) if widest else 0)
         lines.append(f"  {points(value):>4}/{points(top)}  {count:>4}  {percent(count, n):>4}  {bar}")
     lines.append(
-        f"diagnoses per task (share of the {n} graded submissions):"
+        "diagnoses per task: none yet, no submission is graded"
+        if not n
+        else f"diagnoses per task (share of the {n} graded submissions):"
         if missing
         else "diagnoses per task (share of all submissions):"
     )
-    for task, counts in summary["diagnoses"].items():
+    for task, counts in summary["diagnoses"].items() if n else ():
         said = [f"passed {percent(summary['passed'].get(task, 0), n)}"]
         mistakes, failures = split_codes(counts)
         if mistakes:
@@ -166,7 +169,7 @@ def render(summary):
         lines.append(f"top-level code cut short, graded on the definitions: {len(summary['cut_short'])}")
         lines.extend(f"  {student}: {reason}" for student, reason in summary["cut_short"])
     if summary["unreadable"]:
-        lines.append(f"unreadable files (scored 0): {len(summary['unreadable'])}")
+        lines.append(f"unreadable or refused files (scored 0, looked at again each run): {len(summary['unreadable'])}")
         lines.extend(f"  {student}: {reason}" for student, reason in summary["unreadable"])
     if summary["grader_failures"]:
         lines.append(
