@@ -25,6 +25,8 @@ from grader.classroom.batch import Item, discover, run
 from grader.classroom.job import grade_bytes
 from grader.submission import SubmissionError, UsageError, read_submission, submission_from_bytes
 
+pytestmark = pytest.mark.slow  # whole classes on worker pools: the full suite runs them
+
 CORPUS = SUBMISSIONS / "softmax"
 EXERCISE = exercises.load("softmax")
 OPTIONS = {"timeout": 1.0, "seed": 0, "memory_mb": 1024}
@@ -193,7 +195,7 @@ class TestBatchOutputs:
         assert "graded 8, reused 0" in retimed.stdout
 
 
-@pytest.mark.slow  # the whole softmax corpus graded twice, by grade batch and by grade check
+# the whole softmax corpus graded twice, by grade batch and by grade check
 def test_batch_rows_match_grade_check_on_the_whole_corpus(tmp_path):
     result = run_grade("batch", CORPUS, "-e", "softmax", "--out", tmp_path, "--timeout", "1")
     assert result.returncode == 0, result.stderr
@@ -285,7 +287,6 @@ def forward(X, W, b):
 """
 
 
-@pytest.mark.slow
 def test_ctrl_c_keeps_finished_results_and_writes_grades_and_summary_marked_incomplete(tmp_path):
     # Two quick submissions, then ten that each take --timeout (30 s): the first result file
     # appears long before any slow one can finish, so the interrupt always lands mid-run.

@@ -17,6 +17,8 @@ from pathlib import Path
 import pytest
 from conftest import SUBMISSIONS, grade_command, run_grade
 
+pytestmark = pytest.mark.slow  # whole classes on worker pools: the full suite runs them
+
 CORPUS = SUBMISSIONS / "softmax"
 SLEEPER = """\
 import time

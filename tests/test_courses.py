@@ -21,6 +21,8 @@ from grader import report as report_text
 from grader.checking.results import TaskResult
 from grader.stubs import strip_markers
 
+pytestmark = pytest.mark.slow  # many jails and subprocesses: the full suite runs them
+
 README = (ROOT / "README.md").read_text()
 
 
@@ -131,7 +133,6 @@ def test_an_edited_spec_regrades_the_class(tmp_path):
     assert "graded 2, reused 0" in run_grade(*args, cwd=made).stdout
 
 
-@pytest.mark.slow
 def test_batch_on_a_dask_cluster_whose_workers_have_no_course(course, tmp_path):
     pytest.importorskip("distributed")
     # Run from a directory with no config above it, the course given by --course: the
@@ -277,7 +278,6 @@ def _nbgrader(*args, cwd, env):
     return done
 
 
-@pytest.mark.slow
 def test_nbgrader_source_and_a_real_autograde(tmp_path):
     pytest.importorskip("nbgrader")
     from nbgrader.api import Gradebook

@@ -12,6 +12,8 @@ import sys
 import pytest
 from conftest import SUBMISSIONS, run_grade
 
+pytestmark = pytest.mark.slow  # many jails and subprocesses: the full suite runs them
+
 CORRECT = SUBMISSIONS / "softmax" / "correct_vectorized.py"
 
 

@@ -22,6 +22,8 @@ import uuid
 import pytest
 from conftest import ROOT
 
+pytestmark = pytest.mark.slow  # many jails and subprocesses: the full suite runs them
+
 PROBE = ROOT / "tests" / "jail_probe.py"
 AS_USER = ROOT / "tests" / "as_user.py"
 USER = "gradetest"

@@ -26,6 +26,8 @@ import uuid
 import pytest
 from test_jail import PRELUDE, PROBE, USER, _runners, command, environment, findings
 
+pytestmark = pytest.mark.slow  # many jails and subprocesses: the full suite runs them
+
 # Finds the jail's reply pipe (the write end of a pipe) and writes a frame on it, as child.py would.
 FORGE = """
 import os, json

@@ -108,6 +108,7 @@ def test_inputs_are_copies_and_mutation_is_reported(capsys):
 
 
 # -- grade nbgrader-source ------------------------------------------------------------------
+@pytest.mark.slow  # nbgrader's config is loaded to check it
 def test_nbgrader_source_writes_notebook_and_config(tmp_path):
     result = run_grade("nbgrader-source", tmp_path / "course", "-e", "softmax", "--root", ROOT)
     assert result.returncode == 0, result.stderr

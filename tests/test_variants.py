@@ -18,6 +18,8 @@ from grader import exercises, variants
 from grader.checking.grading import grade_file, seeded_cases
 from grader.submission import UsageError
 
+pytestmark = pytest.mark.slow  # whole classes on worker pools: the full suite runs them
+
 SECRET = "0f1e2d3c4b5a69788796a5b4c3d2e1f0-course-ml101"
 SOFTMAX = exercises.load("softmax")
 STUDENTS = [f"student{i:02d}" for i in range(10)] + ["alice", "bob", "=odd id", "ünï"]
@@ -115,7 +117,6 @@ def test_the_same_code_gets_the_same_verdict_under_every_students_inputs(name):
         assert_verdicts(report, expectations(path))
 
 
-@pytest.mark.slow
 @pytest.mark.parametrize(
     "path",
     sorted((SUBMISSIONS / "softmax").glob("*.py")),
@@ -126,7 +127,6 @@ def test_every_softmax_mutant_keeps_its_verdict_under_students_inputs(path):
         assert_verdicts(grade_file(path, SOFTMAX, timeout=5.0, variant=seed_of(student)), expectations(path))
 
 
-@pytest.mark.slow
 @pytest.mark.parametrize(
     "exercise, name",
     [

@@ -73,12 +73,12 @@ def exercises_with_solutions(roots, names=None, registry=None):
 def write_course(course_dir, roots=(".",), names=None, registry=None):
     """Write the source notebooks (and nbgrader_config.py when absent); return the paths written.
     ROOTS: where solutions/ are looked for, in order (exercises_with_solutions)."""
-    import nbformat
-
     course_dir = Path(course_dir)
     found = exercises_with_solutions(roots, names, registry)
     if not found:
         raise SourceError(f"no exercise has a solution under {Path(roots[0]) / 'solutions'}")
+    import nbformat  # after the names are checked: importing it takes over a second
+
     written = []
     for spec, solution in found:
         notebook = source_notebook(spec, solution.read_text(), solution.name)
