@@ -53,6 +53,15 @@ def descendants(root):
     return found - {root}
 
 
+def is_worker(pid):
+    """A batch worker runs the grade command; a fork server runs `python -I -S -c ...`."""
+    try:
+        with open(f"/proc/{pid}/cmdline", "rb") as handle:
+            return b"-I\0-S\0" not in handle.read()
+    except OSError:
+        return False
+
+
 def alive(pids):
     """The pids still running (a zombie is dead: it only waits to be reaped)."""
     table = processes()
@@ -78,14 +87,16 @@ def test_workers_and_their_sandboxes_die_with_a_killed_batch(tmp_path):
     batch = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
     tree = set()
     try:
-        # Wait until both workers are grading: each has a sandboxed child of its own.
+        # Wait until both workers are grading: each has a fork server, a keeper and a jail.
+        # (The batch's other child is its own fork server, which checked the jail's layers.)
+        workers = set()
         for _ in range(600):
             tree = descendants(batch.pid)
-            workers = {pid for pid, (ppid, _) in processes().items() if ppid == batch.pid}
-            if len(workers) == 2 and len(tree) >= 4 or batch.poll() is not None:
+            workers = {pid for pid, (ppid, _) in processes().items() if ppid == batch.pid and is_worker(pid)}
+            if len(workers) == 2 and all(len(descendants(pid)) >= 3 for pid in workers) or batch.poll() is not None:
                 break
             time.sleep(0.1)
-        assert batch.poll() is None and len(tree) >= 4, batch.stderr.read()
+        assert batch.poll() is None and len(workers) == 2 and len(tree) >= 8, batch.stderr.read()
         os.kill(batch.pid, signal.SIGKILL)
         batch.wait()
         for _ in range(100):  # a few seconds for the kernel and the workers' handlers to act
