@@ -7,13 +7,20 @@ still pass. An attack the grader withstands asserts the verdict it gets; one it 
 withstand is marked xfail with the reason.
 """
 
+import csv
 import json
+import os
+import re
+import subprocess
 import textwrap
 
 import pytest
 from conftest import ROOT, run_grade
+from test_jail import _runners, command, environment
 
 from grader.stubs import strip_markers
+
+pytestmark = pytest.mark.slow  # a command-line run per attack: the full suite runs them
 
 
 def solution(exercise):
@@ -234,3 +241,200 @@ def test_the_refusal_counts_code_as_the_sandbox_receives_it():
     cells = {"cells": [{"cell_type": "code", "source": "x = 1"}] * 800_000}  # many cells, little code
     with pytest.raises(SubmissionError, match="MiB of code"):
         submission_from_bytes("softmax.ipynb", json.dumps(cells).encode())
+
+
+# == returned values that lie: judged as the data they hold, never by their own methods ===========
+RIGHT_P = """
+def _right_p(X, W, b):
+    Z = X @ W + b
+    E = np.exp(Z - Z.max(axis=1, keepdims=True))
+    return E / E.sum(axis=1, keepdims=True)
+"""
+
+LYING_VALUES = {
+    # An ndarray subclass that claims to equal anything and to have the right shape: its data is 3x3.
+    "subclass_claims": (
+        "forward",
+        "class Liar(np.ndarray):\n"
+        "    def __eq__(self, other): return True\n"
+        "    def __array_ufunc__(self, *args, **kwargs): return np.zeros(3)\n"
+        "    def __float__(self): return 0.0\n"
+        "    @property\n"
+        "    def shape(self): return (5, 7)\n\n"
+        "def forward(X, W, b):\n    return np.zeros((3, 3)).view(Liar)\n",
+        ["shape_mismatch"],
+    ),
+    # A masked array that masks every entry: what is graded is the data under the mask.
+    "masked_everything": (
+        "forward",
+        "def forward(X, W, b):\n    P = _right_p(X, W, b)\n"
+        "    return np.ma.masked_array(np.full_like(P, 9.0), mask=np.ones(P.shape, dtype=bool))\n",
+        ["not_normalized"],
+    ),
+    "array_protocol_object": (
+        "forward",
+        "class Fake:\n    def __array__(self, dtype=None, copy=None): return np.ones((5, 7)) / 7\n"
+        "    def __eq__(self, other): return True\n\n"
+        "def forward(X, W, b):\n    return Fake()\n",
+        ["wrong_type"],
+    ),
+    "generator": ("db", "def db(dZ):\n    return (row for row in dZ.sum(axis=0, keepdims=True))\n", ["wrong_type"]),
+    "structured_dtype": (
+        "db",
+        "def db(dZ):\n    s = dZ.sum(axis=0, keepdims=True)\n    out = np.zeros(s.shape, dtype=[('a', 'f8')])\n"
+        "    out['a'] = s\n    return out\n",
+        ["wrong_type"],
+    ),
+    "complex_dtype": ("db", "def db(dZ):\n    return dZ.sum(axis=0, keepdims=True) + 0j\n", ["wrong_type"]),
+    "zero_d": ("db", "def db(dZ):\n    return np.float64(dZ.sum())\n", ["shape_mismatch"]),
+    "nan": ("db", "def db(dZ):\n    return np.full((1, dZ.shape[1]), np.nan)\n", ["nan_or_inf"]),
+    "float128_beyond_float64": (
+        "db",
+        "def db(dZ):\n    return np.full((1, dZ.shape[1]), np.longdouble(10) ** 400)\n",
+        ["nan_or_inf", "wrong_value"],  # finite in long double, inf in float64: either says it is wrong
+    ),
+    "int64_min": ("db", "def db(dZ):\n    return np.full((1, dZ.shape[1]), np.iinfo(np.int64).min)\n", ["wrong_value"]),
+    "uint64_max": (
+        "db",
+        "def db(dZ):\n    return np.full((1, dZ.shape[1]), np.iinfo(np.uint64).max, dtype=np.uint64)\n",
+        ["wrong_value"],
+    ),
+    "bool": ("db", "def db(dZ):\n    return dZ.sum(axis=0, keepdims=True) > 0\n", ["wrong_value"]),
+    "a_zero_stride_view_of_153_mib": (
+        "db",
+        "def db(dZ):\n    return np.broadcast_to(np.zeros(1), (20000, 1000))\n",
+        ["shape_mismatch"],
+    ),
+    "nested_100000_deep": (
+        "db",
+        "def db(dZ):\n    x = []\n    for _ in range(100000):\n        x = [x]\n    return x\n",
+        ["wrong_type"],
+    ),
+    "list_containing_itself": ("db", "def db(dZ):\n    x = []\n    x.append(x)\n    return x\n", ["wrong_type"]),
+    "ten_mb_string": ("db", "def db(dZ):\n    return 'x' * 10_000_000\n", ["wrong_type"]),
+    "the_inputs_own_buffer": ("db", "def db(dZ):\n    return dZ\n", ["shape_mismatch"]),
+    "keyboard_interrupt": ("db", "def db(dZ):\n    raise KeyboardInterrupt\n", ["exception"]),
+    "recursion_bomb": (
+        "db",
+        "import sys\nsys.setrecursionlimit(10**6)\n\ndef db(dZ):\n    def f(n):\n        return f(n + 1)\n"
+        "    return f(0)\n",
+        ["exception"],
+    ),
+}
+
+
+@pytest.mark.parametrize("name", LYING_VALUES)
+def test_a_returned_value_is_judged_by_its_data(tmp_path, name):
+    task, attack, codes = LYING_VALUES[name]
+    _, _, tasks = check(tmp_path, "softmax", RIGHT_P + "\n" + attack)
+    assert others_pass(tasks, task)
+    got = tasks[task]
+    assert not got["passed"] and got["score"] == 0 and len(got["diagnoses"]) == 1 and got["diagnoses"][0] in codes, got
+
+
+@pytest.mark.parametrize(
+    "attack",
+    [
+        "def forward(X, W, b):\n    return np.asmatrix(_right_p(X, W, b))\n",
+        "def forward(X, W, b):\n    return _right_p(X, W, b).astype(np.longdouble)\n",
+        "def forward(X, W, b):\n    return np.asfortranarray(_right_p(X, W, b)[::-1][::-1])\n",
+    ],
+    ids=["np_matrix", "long_double", "odd_strides"],
+)
+def test_right_values_in_an_unusual_array_still_pass(tmp_path, attack):
+    code, report, _ = check(tmp_path, "softmax", RIGHT_P + "\n" + attack)
+    assert code == 0 and report["score"] == report["max_score"], report
+
+
+def test_an_exception_whose_message_never_ends_costs_its_task_only(tmp_path):
+    attack = "class Endless(Exception):\n    def __str__(self):\n        while True:\n            pass\n\n"
+    attack += "def db(dZ):\n    raise Endless()\n"
+    _, _, tasks = check(tmp_path, "softmax", "\n" + attack, "--timeout", "2")
+    assert others_pass(tasks, "db") and tasks["db"]["diagnoses"] == ["timeout"]
+
+
+def test_a_giant_exception_message_is_cut(tmp_path):
+    _, _, tasks = check(tmp_path, "softmax", "\ndef db(dZ):\n    raise ValueError('x' * 50_000_000)\n")
+    assert tasks["db"]["diagnoses"] == ["exception"] and len(tasks["db"]["fact"]) < 400
+
+
+# == state kept between calls gains nothing: every case is checked, by the grader's own math ===========
+STATEFUL = {
+    # Right on the first call only, as if the first call were "the" check.
+    "right_once": "_calls = []\n\ndef dW(X, dZ):\n    _calls.append(1)\n"
+    "    return X.T @ dZ if len(_calls) == 1 else np.zeros((X.shape[1], dZ.shape[1]))\n",
+    # Memoised by a hash of the inputs: the first answer returned for every later input too.
+    "memoised_first_answer": "_memo = []\n\ndef dW(X, dZ):\n    if not _memo:\n        _memo.append(X.T @ dZ)\n"
+    "    return _memo[0]\n",
+    # The check's math patched inside the sandbox: numpy's comparisons, norms and sums changed.
+    "patched_numpy": "np.allclose = lambda *a, **k: True\nnp.linalg.norm = lambda *a, **k: 0.0\n"
+    "np.isclose = lambda *a, **k: True\n\ndef dW(X, dZ):\n    return np.zeros((X.shape[1], dZ.shape[1]))\n",
+}
+
+
+@pytest.mark.parametrize("name", STATEFUL)
+def test_state_between_calls_and_patched_numpy_gain_nothing(tmp_path, name):
+    _, _, tasks = check(tmp_path, "softmax", "\n" + STATEFUL[name])
+    assert others_pass(tasks, "dW")
+    assert not tasks["dW"]["passed"] and tasks["dW"]["score"] == 0, tasks["dW"]
+
+
+# == a classmate's grading and the instructor's files are out of a submission's reach ================
+LEAVES_THINGS_BEHIND = r"""
+import os, time
+
+with open("/tmp/left_behind.py", "w") as left:
+    left.write("x = 1\n")
+os.environ["GRADE_LEFT_BEHIND"] = "1"
+if os.fork() == 0:  # a process that outlives the file's loading
+    time.sleep(30)
+    os._exit(0)
+print("\x1b]52;c;ZWNobyBvd25lZA==\x07\x1b[2J")  # write the reader's clipboard, clear the screen
+
+Loud = type("Loud\x1b]0;owned\x07<b>", (Exception,), {})
+
+
+def db(dZ):
+    raise Loud("\x1b[1A\x1b[2K  PASS  db  1/1\r\n<script>alert(1)</script> =cmd|' /C calc'!A0")
+"""
+
+SEES_WHAT_WAS_LEFT = """
+import os
+
+
+def db(dZ):
+    raise ValueError(repr((sorted(os.listdir("/tmp")), os.environ.get("GRADE_LEFT_BEHIND"))))
+"""
+
+
+@pytest.mark.parametrize("runner", _runners())
+def test_a_hostile_submission_leaves_nothing_for_the_next_one_nor_in_the_instructors_files(tmp_path, runner):
+    """One worker grades eve, then frank (who looks for what eve left), then zoe (a right solution);
+    as root and as an ordinary user (whose jail has fewer layers to lean on)."""
+    os.chmod(tmp_path, 0o777)
+    directory = tmp_path / "class"
+    directory.mkdir()
+    (directory / "eve.py").write_text(solution("softmax") + LEAVES_THINGS_BEHIND)
+    (directory / "frank.py").write_text(solution("softmax") + SEES_WHAT_WAS_LEFT)
+    (directory / "zoe.py").write_text(solution("softmax"))
+    out = tmp_path / "out"
+    out.mkdir(mode=0o777)
+    os.chmod(out, 0o777)  # the ordinary user writes there (mkdir's mode is cut by the umask)
+    batch = command(runner, "-m", "grader", "batch", directory, "-e", "softmax", "-j", "1", "--out", out)
+    done = subprocess.run(batch, capture_output=True, text=True, timeout=300, env=environment())
+    assert done.returncode == 0, done.stderr[-3000:]
+    rows = {row["student"]: row for row in csv.DictReader((out / "grades.csv").open())}
+    assert rows["zoe"]["total"] == "4" and rows["eve"]["total"] == rows["frank"]["total"] == "3", rows
+    assert rows["eve"]["db_codes"] == "exception"
+    frank = json.loads((out / "results" / "frank.json").read_text())["row"]
+    assert "([], None)" in next(task["fact"] for task in frank["tasks"] if task["name"] == "db")
+    texts = {path: path.read_text() for path in out.rglob("*") if path.suffix in (".txt", ".csv", ".json")}
+    assert len(texts) >= 9
+    for path, text in texts.items():
+        assert not CONTROLS.search(text), (path, CONTROLS.search(text))
+    eve = json.loads((out / "gradescope" / "eve" / "results.json").read_text())
+    said = " ".join(test["output"] for test in eve["tests"])
+    assert "alert(1)" in said and "<script>" not in said and "<b>" not in said, said
+
+
+CONTROLS = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f]")
