@@ -11,6 +11,10 @@ from dataclasses import dataclass
 from pathlib import Path
 
 # Cell magics whose body is still Python: drop the magic line, keep the code.
+# Code a submission may hold, measured as the sandbox receives it (its chunks as JSON): well under the
+# largest submission the sandbox reads (sandbox/child.py SUBMISSION_BYTES), so a larger file is
+# refused here with its size rather than lost on the way to the sandbox.
+MAX_CODE_BYTES = 32 << 20
 _PYTHON_CELL_MAGICS = {"time", "timeit", "capture", "prun"}
 
 
@@ -77,7 +81,7 @@ def submission_from_bytes(name, data):
     except UnicodeDecodeError as error:
         raise SubmissionError(f"{short} is not UTF-8 text ({error.reason} at byte {error.start})") from None
     if kind == "py":
-        return Submission(str(name), "py", (Chunk(short, text),))
+        return Submission(str(name), "py", _bounded((Chunk(short, text),), short))
     return Submission(str(name), "ipynb", notebook_chunks(text, short))
 
 
@@ -117,7 +121,18 @@ def parsed_notebook_chunks(notebook, name):
         code = strip_magics(source)
         if code.strip() and not _only_feedback(code):
             chunks.append(Chunk(f"{name}, cell {number}", code, number))
-    return tuple(chunks)
+    return _bounded(tuple(chunks), name)
+
+
+def _bounded(chunks, name):
+    """The chunks, or SubmissionError when they hold more code than a submission may (MAX_CODE_BYTES)."""
+    size = len(json.dumps([[chunk.filename, chunk.code, chunk.cell] for chunk in chunks]))
+    if size > MAX_CODE_BYTES:
+        raise SubmissionError(
+            f"{name} holds {size / 2**20:.0f} MiB of code, more than the {MAX_CODE_BYTES >> 20} MiB a submission "
+            "may hold"
+        )
+    return chunks
 
 
 _FEEDBACK_CELL = re.compile(r"(?:from\s+grader\s+import\s+feedback|import\s+grader|(?:grader\.)?feedback\(.*\))$")

@@ -69,6 +69,16 @@ def test_nan_in_the_gradient_fails(point):
     assert not result.passed and "x" in result.wrong_blocks
 
 
+@pytest.mark.parametrize("huge", [1e155, 1e200, 1e307])
+def test_a_finite_entry_whose_square_overflows_fails(point, huge):
+    """Zeros but one such entry: a floor of the probes' denominator built from the gradient's squares
+    was inf, and every probe agreed with anything."""
+    grads = {key: np.zeros_like(value) for key, value in point.items()}
+    grads["w"][0] = huge
+    result = check_directional(smooth, point, grads, seed=4)
+    assert not result.passed and "w" in result.wrong_blocks
+
+
 def test_keys_and_shapes_must_match(point):
     with pytest.raises(ValueError, match="keys"):
         check_directional(smooth, point, {"x": point["x"]})

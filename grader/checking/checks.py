@@ -150,8 +150,15 @@ def _close(got: np.ndarray, candidate: np.ndarray, tolerance: float, scale: floa
     """got equals candidate within tolerance, relative to the larger of the two (and of `scale`)."""
     if scale <= 0.0:
         return relative_error(got, candidate) <= tolerance
-    difference = float(np.linalg.norm(np.asarray(got, dtype=np.float64) - candidate))
-    return difference <= tolerance * max(float(np.linalg.norm(got)), float(np.linalg.norm(candidate)), scale)
+    a, b = np.asarray(got, dtype=np.float64), np.asarray(candidate, dtype=np.float64)
+    # Divided by the largest magnitude first (as relative_error does): entries whose squares overflow
+    # would make every norm inf, and then any candidate would match.
+    largest = max(float(np.max(np.abs(a), initial=0.0)), float(np.max(np.abs(b), initial=0.0)), scale)
+    if not np.isfinite(largest):
+        return False
+    a, b = a / largest, b / largest
+    difference = float(np.linalg.norm(a - b))
+    return difference <= tolerance * max(float(np.linalg.norm(a)), float(np.linalg.norm(b)), scale / largest)
 
 
 def name_mistake(

@@ -235,7 +235,9 @@ def check_directional(
     names = list(theta)
     # |<g, v>| of a typical direction: the floor of the relative error's denominator, so
     # that a direction nearly orthogonal to g does not turn rounding noise into a failure.
-    scale = float(np.sqrt(sum(np.vdot(g[k], g[k]) / max(g[k].size, 1) for k in names) / len(names)))
+    # Measured without squaring the entries: a finite gradient whose square overflows would make the floor
+    # inf, and every probe would agree with it.
+    scale = _rms(np.array([_rms(g[k]) for k in names]))
 
     usable, errors, failing = 0, [], 0
     wanted, tries = probes, 0
@@ -268,6 +270,14 @@ def check_directional(
         label,
         inconclusive=usable < probes,
     )
+
+
+def _rms(a: Array) -> float:
+    """The root mean square of a's entries (0 when it has none), with no overflow for finite entries."""
+    largest = float(np.max(np.abs(a), initial=0.0))
+    if largest == 0.0 or not np.isfinite(largest):
+        return largest
+    return largest * float(np.sqrt(np.mean(np.square(a / largest))))
 
 
 def _blocks(value: Mapping[str, ArrayLike] | ArrayLike) -> Blocks:
@@ -319,7 +329,7 @@ def _sample_entries(
     count = min(entries, block.size)
     flat = rng.choice(block.size, size=count, replace=False)
     got_block = probe.grads[name]
-    typical = float(np.sqrt(np.mean(got_block * got_block))) if got_block.size else 0.0
+    typical = _rms(got_block)
     wrong, sampled = [], 0
     for i in sorted(flat):
         index = np.unravel_index(int(i), block.shape)

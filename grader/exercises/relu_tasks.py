@@ -285,6 +285,19 @@ def _blocks_text(blocks):
     return ", ".join(f"grads[{key!r}]" for key in blocks)
 
 
+SHOWN_KEYS = 12  # of a learner's dict, named in a message
+KEY_CHARACTERS = 40  # of each
+
+
+def keys_text(keys):
+    """A learner's dict keys for a message: the first SHOWN_KEYS, each cut at KEY_CHARACTERS (a key is any
+    text the submission chose, as long as it likes, and there may be thousands)."""
+    keys = list(keys)
+    shown = [key if len(key) <= KEY_CHARACTERS else key[: KEY_CHARACTERS - 3] + "..." for key in keys[:SHOWN_KEYS]]
+    more = len(keys) - len(shown)
+    return ", ".join(shown) + (f" and {more} more" if more else "")
+
+
 def _grads_structure(grads, params, right, upstream):
     if not isinstance(grads, dict):
         return Verdict(f"grads is {type_text(grads)}, expected a dict with keys {', '.join(params)}", ("wrong_type",))
@@ -295,7 +308,7 @@ def _grads_structure(grads, params, right, upstream):
             part
             for part in (
                 f"missing {', '.join(missing)}" if missing else "",
-                f"unexpected {', '.join(extra)}" if extra else "",
+                f"unexpected {keys_text(extra)}" if extra else "",
             )
             if part
         )
@@ -394,7 +407,7 @@ def _params_structure(params, X, y, hidden):
         return Verdict(f"train returned {type_text(params)}, expected the params dict", ("wrong_type",))
     if set(params) != set(want):
         return Verdict(
-            f"train returned keys {', '.join(sorted(params))}, expected {', '.join(want)} for layer sizes {sizes}",
+            f"train returned keys {keys_text(sorted(params))}, expected {', '.join(want)} for layer sizes {sizes}",
             ("wrong_keys",),
         )
     return combine(
