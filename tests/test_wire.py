@@ -33,6 +33,52 @@ def test_objects_arrive_as_an_inert_description():
     assert isinstance(value, wire.Other) and value.type_name == "Sneaky"
 
 
+class _Ints(list):
+    def __iter__(self):
+        raise ValueError("no")
+
+
+class _Items(dict):
+    def items(self):
+        raise ValueError("no")
+
+
+class _Float(float):
+    def __float__(self):
+        raise ValueError("no")
+
+
+class _Rows(list):
+    pass
+
+
+@pytest.mark.parametrize(
+    "value, described",
+    [
+        (10**400, "int too large for a float"),
+        (_Ints([1, 2]), "_Ints"),
+        (_Items(a=1), "_Items"),
+        ([np.zeros(2), _Ints([1])], None),  # the good half of a list survives
+        ([0.0] * (wire.MAX_NODES + 1), f"structure of more than {wire.MAX_NODES} values"),
+        ([np.zeros(1)] * (wire.MAX_NODES + 1), f"structure of more than {wire.MAX_NODES} values"),
+    ],
+    ids=["huge_int", "iter_raises", "items_raise", "half_readable", "too_many_values", "too_many_arrays"],
+)
+def test_encode_never_raises_and_what_it_sends_the_grader_reads(value, described):
+    # Whatever a learner returns, the reply must decode: a value the child cannot send is the
+    # learner's wrong type, never a crash of the sandbox's side (it used to end the process with 70).
+    rebuilt = round_trip(value)
+    if described is None:
+        assert isinstance(rebuilt[0], np.ndarray) and isinstance(rebuilt[1], wire.Other)
+    else:
+        assert isinstance(rebuilt, wire.Other) and rebuilt.type_name == described
+
+
+def test_subclasses_of_plain_types_arrive_as_their_plain_values():
+    assert round_trip(_Float(2.5)) == 2.5 and type(round_trip(_Float(2.5))) is float
+    assert round_trip(_Rows([1, 2])) == [1, 2]  # a list subclass's kind is "list", which decode reads
+
+
 @pytest.mark.parametrize(
     "spec, payload, reason",
     [

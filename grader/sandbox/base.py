@@ -303,5 +303,8 @@ def describe_ending(ending):
     if code == wire.EXIT_REPLY_MEMORY:
         return "it ran out of memory while sending its result back"
     if code == wire.EXIT_PROTOCOL:
-        return "the process ended while talking to the grader (the sandbox's side failed, not a sys.exit call)"
+        return (
+            "the process ended while talking to the grader (exit code 70): its channel to the grader failed, "
+            "or the code closed that channel or called os._exit(70)"
+        )
     return f"the process exited with code {code}"

@@ -120,38 +120,80 @@ def arrays_in(value, path=""):
             yield from arrays_in(item, f"{path}[{key!r}]")
 
 
-def encode(value, _depth=0, _arrays=None):
+def encode(value):
     """Split a value into a JSON-able tree and the list of arrays it refers to.
 
     Anything that is not a number, array, str-keyed dict, list, tuple or None
     becomes an `other` node naming its type, so the grader can say what came back.
+    Total on a learner's value: a part that cannot be read (an __iter__ or __float__
+    that raises, an int no float holds) becomes an `other` node, and a tree of more
+    nodes than decode reads becomes one `other` node, never an error of the sandbox.
     """
-    arrays = [] if _arrays is None else _arrays
-    if _depth > MAX_DEPTH:
-        return {"kind": "other", "type": "structure nested too deeply"}, arrays
+    arrays = []
+    try:
+        return _encode(value, 0, arrays, [MAX_NODES]), arrays
+    except _TooManyNodes:
+        return {"kind": "other", "type": f"structure of more than {MAX_NODES} values"}, []
+
+
+class _TooManyNodes(Exception):
+    pass
+
+
+def _encode(value, depth, arrays, budget):
+    budget[0] -= 1
+    if budget[0] < 0:
+        raise _TooManyNodes()
+    if depth > MAX_DEPTH:
+        return {"kind": "other", "type": "structure nested too deeply"}
+    mark = len(arrays)
+    try:
+        return _node(value, depth, arrays, budget)
+    except (_TooManyNodes, MemoryError):
+        raise
+    except Exception:  # the learner's type misbehaved: say what it was, and drop its half-sent arrays
+        del arrays[mark:]
+        return {"kind": "other", "type": _type_name(value)}
+
+
+def _node(value, depth, arrays, budget):
     if isinstance(value, np.generic):
         value = np.asarray(value)
     if isinstance(value, np.ndarray):
         array = np.asarray(value)  # drops subclasses such as np.matrix
         if array.dtype.kind not in _NUMERIC_KINDS:
-            return {"kind": "other", "type": f"array of dtype {array.dtype}"}, arrays
+            return {"kind": "other", "type": f"array of dtype {array.dtype}"}
         arrays.append(array)
-        node = {"kind": "array", "ref": len(arrays) - 1, "dtype": array.dtype.str, "shape": list(array.shape)}
-        return node, arrays
+        return {"kind": "array", "ref": len(arrays) - 1, "dtype": array.dtype.str, "shape": list(array.shape)}
     if isinstance(value, bool):
-        return {"kind": "bool", "value": value}, arrays
-    if isinstance(value, (int, float)):
-        number = float(value) if isinstance(value, float) or abs(value) >= 2**53 else int(value)
-        return {"kind": "number", "value": number}, arrays
+        return {"kind": "bool", "value": bool.__bool__(value)}
+    if isinstance(value, float):
+        return {"kind": "number", "value": float.__float__(value)}  # the value itself, not an overridden __float__
+    if isinstance(value, int):
+        number = int.__int__(value)
+        if abs(number) >= 2**53:
+            try:
+                number = float(number)
+            except OverflowError:
+                return {"kind": "other", "type": "int too large for a float"}
+        return {"kind": "number", "value": number}
     if value is None:
-        return {"kind": "none"}, arrays
+        return {"kind": "none"}
     if isinstance(value, (list, tuple)):
-        items = [encode(item, _depth + 1, arrays)[0] for item in value]
-        return {"kind": type(value).__name__, "items": items}, arrays
-    if isinstance(value, dict) and all(isinstance(key, str) for key in value):
-        items = [[key, encode(item, _depth + 1, arrays)[0]] for key, item in value.items()]
-        return {"kind": "dict", "items": items}, arrays
-    return {"kind": "other", "type": type(value).__name__}, arrays
+        items = [_encode(item, depth + 1, arrays, budget) for item in value]
+        return {"kind": "tuple" if isinstance(value, tuple) else "list", "items": items}
+    if isinstance(value, dict):
+        pairs = list(value.items())
+        if not all(isinstance(key, str) for key, _ in pairs):
+            return {"kind": "other", "type": _type_name(value)}
+        items = [[str.__str__(key), _encode(item, depth + 1, arrays, budget)] for key, item in pairs]
+        return {"kind": "dict", "items": items}
+    return {"kind": "other", "type": _type_name(value)}
+
+
+def _type_name(value):
+    name = type(value).__name__
+    return name if type(name) is str else "object"
 
 
 class Other:
