@@ -6,7 +6,6 @@ importing nbformat costs over a second (schema validation), more than grading.
 """
 
 import json
-import re
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -135,16 +134,48 @@ def _bounded(chunks, name):
     return chunks
 
 
-_FEEDBACK_CELL = re.compile(r"(?:from\s+grader\s+import\s+feedback|import\s+grader|(?:grader\.)?feedback\(.*\))$")
-
-
 def _only_feedback(code):
     """A cell that only calls the grader's feedback (a student's own test cell, as nbgrader's are):
     it asks the grader in the student's kernel, not something to grade, and the sandbox could not
-    import the grader anyway."""
-    lines = [line.split("#", 1)[0].strip() for line in code.split("\n")]
-    lines = [line for line in lines if line]
-    return bool(lines) and all(_FEEDBACK_CELL.match(line) for line in lines)
+    import the grader anyway. Judged on the parsed cell, statement by statement: anything that could
+    define or change a name (`feedback(x); dZ = ...`, a walrus in the arguments) keeps the cell graded."""
+    import ast
+
+    try:
+        statements = ast.parse(code).body
+    except (SyntaxError, ValueError, RecursionError, MemoryError):
+        return False
+    return bool(statements) and all(_asks_feedback(statement) for statement in statements)
+
+
+def _asks_feedback(statement):
+    import ast
+
+    if isinstance(statement, ast.Import):
+        return all(alias.name == "grader" and alias.asname is None for alias in statement.names)
+    if isinstance(statement, ast.ImportFrom):
+        return statement.module == "grader" and all(
+            alias.name == "feedback" and alias.asname is None for alias in statement.names
+        )
+    if not (isinstance(statement, ast.Expr) and isinstance(statement.value, ast.Call)):
+        return False
+    call = statement.value
+    func = call.func
+    named = (isinstance(func, ast.Name) and func.id == "feedback") or (
+        isinstance(func, ast.Attribute)
+        and func.attr == "feedback"
+        and isinstance(func.value, ast.Name)
+        and func.value.id == "grader"
+    )
+    arguments = [*call.args, *(keyword.value for keyword in call.keywords)]
+    # Arguments are names and constants (globals(), an exercise's name): nothing in them runs code of the
+    # learner's or binds a name, so skipping the cell changes nothing the grader would see.
+    return named and not any(
+        isinstance(node, (ast.NamedExpr, ast.Lambda, ast.Await, ast.Yield, ast.YieldFrom))
+        or (isinstance(node, ast.Call) and not (isinstance(node.func, ast.Name) and node.func.id == "globals"))
+        for argument in arguments
+        for node in ast.walk(argument)
+    )
 
 
 def _is_autograder_test(cell):

@@ -122,3 +122,16 @@ def test_a_cell_that_does_more_than_ask_for_feedback_is_graded():
     cells = [nbformat.v4.new_code_cell(ask), nbformat.v4.new_code_cell(ask.replace("\n", "\nW = 1\n"))]
     chunks = notebook_chunks(nbformat.writes(nbformat.v4.new_notebook(cells=cells)), "softmax.ipynb")
     assert [chunk.cell for chunk in chunks] == [2]
+
+
+def test_a_feedback_line_that_also_defines_something_is_graded():
+    # Skipping it would grade a definition the student's kernel no longer has (the later, wrong one).
+    sneaky = [
+        "from grader import feedback\nfeedback('softmax', 'db', globals()); db = lambda dZ: dZ",
+        "import grader\ngrader.feedback('softmax', db := (lambda dZ: dZ))",
+        "from grader import feedback\nfeedback('softmax', print('side effect'))",
+        "from grader import feedback as fb\nfb('softmax')",
+    ]
+    cells = [nbformat.v4.new_code_cell(code) for code in sneaky]
+    chunks = notebook_chunks(nbformat.writes(nbformat.v4.new_notebook(cells=cells)), "softmax.ipynb")
+    assert [chunk.cell for chunk in chunks] == [1, 2, 3, 4]

@@ -398,7 +398,8 @@ import os
 
 
 def db(dZ):
-    raise ValueError(repr((sorted(os.listdir("/tmp")), os.environ.get("GRADE_LEFT_BEHIND"))))
+    # Only eve's file: a Python installed under /tmp (a checkout there) is bound back into /tmp, read-only.
+    raise ValueError(repr(("left_behind.py" in os.listdir("/tmp"), os.environ.get("GRADE_LEFT_BEHIND"))))
 """
 
 
@@ -422,7 +423,7 @@ def test_a_hostile_submission_leaves_nothing_for_the_next_one_nor_in_the_instruc
     assert rows["zoe"]["total"] == "4" and rows["eve"]["total"] == rows["frank"]["total"] == "3", rows
     assert rows["eve"]["db_codes"] == "exception"
     frank = json.loads((out / "results" / "frank.json").read_text())["row"]
-    assert "([], None)" in next(task["fact"] for task in frank["tasks"] if task["name"] == "db")
+    assert "(False, None)" in next(task["fact"] for task in frank["tasks"] if task["name"] == "db")
     texts = {path: path.read_text() for path in out.rglob("*") if path.suffix in (".txt", ".csv", ".json")}
     assert len(texts) >= 9
     for path, text in texts.items():
