@@ -2,9 +2,11 @@
 
 import inspect
 import json
+import os
+import subprocess
 
 import pytest
-from conftest import ROOT, SUBMISSIONS, run_grade, run_json, solution_text
+from conftest import ROOT, SUBMISSIONS, grade_command, run_grade, run_json, solution_text
 
 
 def test_reference_solution_gets_full_marks_and_exit_0():
@@ -261,3 +263,33 @@ def test_each_default_and_the_version_are_defined_once():
 
     init = inspect.signature(base.Sandbox.__init__).parameters
     assert (init["timeout"].default, init["memory_mb"].default) == (defaults.TIMEOUT, defaults.MEMORY_MB)
+
+
+def test_output_to_a_reader_that_went_away_ends_quietly_with_exit_1():
+    # grade check ... | head: the report is written at exit, into a pipe nobody reads any more.
+    read_end, write_end = os.pipe()
+    os.close(read_end)
+    try:
+        done = subprocess.run(
+            [*grade_command(), "check", str(ROOT / "solutions" / "softmax.py")],
+            stdout=write_end,
+            stderr=subprocess.PIPE,
+            text=True,
+            timeout=120,
+        )
+    finally:
+        os.close(write_end)
+    assert done.returncode == 1
+    assert done.stderr == ""
+
+
+def test_check_with_its_standard_output_closed_still_grades():
+    done = subprocess.run(
+        [*grade_command(), "check", str(ROOT / "exercises" / "softmax.py")],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+        text=True,
+        timeout=120,
+        preexec_fn=lambda: os.close(1),
+    )
+    assert (done.returncode, done.stderr) == (1, "")  # the stub: below full marks, nothing broke
