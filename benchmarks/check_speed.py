@@ -1,8 +1,11 @@
 """How long `grade check` takes on the reference solution, against bare Python + numpy.
 
 Target: a full softmax check costs at most 1.5 times `python -c "import numpy"`. Not met:
-about 2.0 times with the jail (1.7 before it); the grader's own imports (click, its modules,
-numpy) and the fork server's start take most of it. Run by hand:
+about 1.7 to 1.9 times with the jail (1.7 before it; 2.0 to 2.1 before `grade check`
+skipped the interpreter's teardown). numpy is imported twice, by the grader and by the fork server
+whose interpreter holds nothing of the grader's; on two cores both imports run at once,
+but with click, the grader's modules, the jail's rules and the grading the command
+needs about 0.3 s of CPU (user and system), so about 150 ms is its floor there. Run by hand:
 
     python benchmarks/check_speed.py [runs]
 """
