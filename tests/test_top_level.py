@@ -92,7 +92,7 @@ def test_a_py_file_whose_top_level_code_runs_too_long_is_graded_on_its_functions
     report = grade_file(SUBMISSIONS / "softmax" / "top_level_sweep.py", SOFTMAX, timeout=2.0)
     assert report.score == 4
     assert report.cut_short.reason == "the file did not finish running within 2 s"
-    assert report.cut_short.skipped == ("top_level_sweep.py, lines 33-35: for lr in (0.01, 0.1, 1.0):",)
+    assert report.cut_short.skipped == ("top_level_sweep.py, lines 34-36: for lr in (0.01, 0.1, 1.0):",)
 
 
 def test_a_main_guard_experiment_never_runs(tmp_path):

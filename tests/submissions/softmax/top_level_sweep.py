@@ -3,6 +3,7 @@
 # expect dW: pass
 # expect db: pass
 # bug: none: a correct solution followed by a top-level experiment that runs for hours; graded on its definitions.
+# slow: the load time limit runs out before it is graded
 import numpy as np
 
 
