@@ -12,6 +12,8 @@ from pathlib import Path
 import jsonschema
 import pytest
 from conftest import SUBMISSIONS, offline_env, run_grade, solution_text
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 import grader.integrations
 from grader import __version__
@@ -123,6 +125,59 @@ def test_grade_check_format_gradescope_validates(name):
     result = run_grade("check", CORPUS / name, "-e", "softmax", "--format", "gradescope")
     assert result.returncode in (0, 1), result.stderr
     assert_valid(json.loads(result.stdout))
+
+
+# Text of the learner's that CommonMark would read as HTML if a code span were kept where CommonMark sees none:
+# runs of two and three backticks that never close, a span over lines (a line starting with <script> opens an
+# HTML block), a carriage return (a line ending to CommonMark), and a comment on the line a traceback quotes.
+MARKDOWN_ATTACK = """\
+import numpy as np
+
+
+def forward(X, W, b):
+    raise ValueError("``x```<img src=x onerror=alert(1)>`")
+
+
+def dZ(P, y):
+    raise ValueError("`a\\n<script>alert(2)</script>\\n`")
+
+
+def dW(X, dZ):
+    raise ValueError("`a\\r<script>alert(3)</script>\\r`")
+
+
+def db(dZ):
+    raise ValueError("db")  # ``x```<img src=x onerror=alert(4)>`
+"""
+
+
+def _html_in_markdown(text):
+    """The raw HTML CommonMark finds in TEXT (markdown-it-py, the reference's behaviour)."""
+    from markdown_it import MarkdownIt
+
+    tokens = MarkdownIt("commonmark").parse(text)
+    return [t.content for token in tokens for t in (token, *(token.children or ())) if t.type.startswith("html")]
+
+
+def test_the_learners_text_never_becomes_html_in_gradescopes_markdown(write):
+    path = write("softmax.py", MARKDOWN_ATTACK)
+    result = run_grade("check", path, "-e", "softmax", "--format", "gradescope")
+    results = json.loads(result.stdout)
+    assert_valid(results)
+    outputs = [test["output"] for test in results["tests"]]
+    assert [("alert(" in output) for output in outputs] == [True] * 4  # the learner's text is shown...
+    assert [_html_in_markdown(output) for output in outputs] == [[]] * 4  # ... as text
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.text(alphabet="`<>\\\r\n x*", max_size=24))
+def test_escaped_text_holds_no_html_and_the_hints_code_spans_stay(text):
+    from grader.integrations.gradescope_results import _escape
+
+    text = text.replace("<", "<b ")  # every < starts a tag, if it is left as one
+    assert _html_in_markdown(f"**{_escape(text)}**") == []
+    hint = "sum with keepdims=True: `np.sum(dZ, axis=0, keepdims=True)` is (1,k)"
+    assert _escape(hint) == hint  # the code span kept: Gradescope shows it as code
 
 
 def test_grade_batch_gradescope_files_validate(tmp_path):

@@ -6,16 +6,20 @@
   numbered "5.1"), each with number, status, tags (its diagnosis codes) and a
   markdown output: the fact in bold, the hint on its own line, the details and the
   input as a list; text that reads as markdown is escaped, math the hints already
-  hold in `code spans` is kept.
+  hold in `code spans` is kept. Much of that text is the learner's (an exception's
+  message, a line of their file): a code span is kept only where CommonMark sees the
+  same one, on one line, so none of it becomes HTML.
 """
 
+import bisect
 import re
 
 from ..report import cell_error_text, points
 
 VISIBILITIES = ("visible", "after_due_date", "after_published", "hidden")
 _SPECIAL = re.compile(r"([\\*_\[\]<>#|~])")
-_CODE = re.compile(r"(`[^`]*`)")
+_RUN = re.compile(r"`+")
+_LINE_END = re.compile(r"(\r\n|\r|\n)")  # CommonMark's three line endings
 
 
 def results(report, visibility="visible", stdout_visibility="hidden"):
@@ -74,4 +78,30 @@ def _failure(item):
 
 def _escape(text):
     """Markdown-escape prose, leaving `code spans` (the hints' math) as they are."""
-    return "".join(part if part.startswith("`") else _SPECIAL.sub(r"\\\1", part) for part in _CODE.split(text))
+    return "".join(part if _LINE_END.fullmatch(part) else _escape_line(part) for part in _LINE_END.split(text))
+
+
+def _escape_line(line):
+    """One line: a code span is a run of backticks closed by the next run of the same length (CommonMark's
+    rule), kept as it is; every other run is escaped, and so is the text between spans. On one line only: a
+    span over several lines would keep a later line's start, where CommonMark starts an HTML block."""
+    runs = [(found.start(), found.end()) for found in _RUN.finditer(line)]
+    by_length = {}
+    for index, (start, end) in enumerate(runs):
+        by_length.setdefault(end - start, []).append(index)
+    pieces, done, index = [], 0, 0
+    while index < len(runs):
+        start, end = runs[index]
+        same = by_length[end - start]
+        after = bisect.bisect_right(same, index)
+        pieces.append(_SPECIAL.sub(r"\\\1", line[done:start]))
+        if after < len(same):  # closed: a code span, its text as it is
+            index = same[after]
+            done = runs[index][1]
+            pieces.append(line[start:done])
+        else:  # never closed: literal backticks
+            done = end
+            pieces.append("\\`" * (end - start))
+        index += 1
+    pieces.append(_SPECIAL.sub(r"\\\1", line[done:]))
+    return "".join(pieces)
