@@ -3,10 +3,12 @@ the zip at work in a simulated Gradescope root (unzipped, setup.sh run without n
 run_autograder on correct, buggy, notebook, oddly named, missing and doubled submissions)."""
 
 import json
+import os
 import shutil
 import subprocess
 import sys
 import zipfile
+from dataclasses import asdict
 from pathlib import Path
 
 import jsonschema
@@ -18,6 +20,7 @@ from hypothesis import strategies as st
 import grader.integrations
 from grader import __version__
 from grader.integrations import gradescope_run
+from grader.integrations.gradescope import Settings
 
 CORPUS = SUBMISSIONS / "softmax"
 SCHEMA = json.loads((Path(grader.integrations.__file__).parent / "gradescope_results.schema.json").read_text())
@@ -281,6 +284,35 @@ def test_two_submissions_score_zero_and_are_named(gs_root):
         "cannot tell which one to grade. Upload exactly one file, your softmax.py or "
         "softmax.ipynb (any name), and submit again."
     )
+
+
+def test_a_symbolic_link_is_refused_and_its_target_never_read(gs_root, capsys):
+    # grade check runs as root: a link named softmax.py would have it read the settings (seed, secret),
+    # run them as the learner's code and quote the line that failed in results.json.
+    # As the zip writes it, the first line that fails is '"trust_submissions": false,', quoted escaped.
+    settings = Settings("softmax", 10.0, 1024, 1234567, 300.0, secret="s3cret-" * 4)
+    (gs_root / "source" / "grade.json").write_text(json.dumps(asdict(settings), indent=2) + "\n")
+    (gs_root / "submission" / "softmax.py").symlink_to("../source/grade.json")
+    results = run_in_process(gs_root)
+    assert results["score"] == 0
+    (test,) = results["tests"]
+    assert (test["name"], test["visibility"]) == ("Submission", "visible")
+    assert test["output"].startswith("softmax.py is a symbolic link: upload the file itself")
+    said = json.dumps(results) + capsys.readouterr().out
+    assert not [word for word in ("trust", "1234567", "s3cret") if word in said]
+
+
+def test_a_file_name_that_is_not_utf8_is_graded_and_shown_readably(gs_root, capsys):
+    name = os.fsdecode(b"\xff\n-hw.py")  # bytes of another encoding, a newline, a leading dash
+    shutil.copy(CORPUS / "correct_vectorized.py", gs_root / "submission" / name)
+    results = run_in_process(gs_root)  # capsys's stdout is strict UTF-8, as a UTF-8 locale's is
+    assert results["score"] == 4
+    assert "grading \ufffd\n-hw.py as softmax" in capsys.readouterr().out
+    (gs_root / "submission" / "two.py").write_text("")
+    results = run_in_process(gs_root)
+    assert results["score"] == 0 and "(two.py, \ufffd\n-hw.py)" in results["tests"][0]["output"]
+    text = (gs_root / "results" / "results.json").read_text()
+    json.loads(text, object_pairs_hook=lambda pairs: [str(v).encode() for _, v in pairs])  # no lone surrogate
 
 
 def test_a_grader_failure_still_writes_results_saying_so(gs_root, capsys):

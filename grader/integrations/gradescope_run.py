@@ -52,9 +52,18 @@ def grade(root, settings):
     if len(found) != 1:
         return wrong_file_count(root / "submission", found, exercise)
     path = found[0]
+    if path.is_symlink():
+        # Never followed: grade check runs as root, so a link would have it read, run and quote
+        # (a syntax error shows its line) any file, /autograder/source/grade.json included.
+        message = (
+            f"{_shown(path.relative_to(root / 'submission'))} is a symbolic link: upload the file itself, "
+            "not a link to it, and submit again."
+        )
+        print(message)
+        return _zero("Submission", message)
     course = root / "source" / settings["course"] if settings.get("course") else None
     command = check_command(path, settings, student_id(root / "submission_metadata.json"), course)
-    print(f"grading {path.relative_to(root / 'submission')} as {exercise}")
+    print(f"grading {_shown(path.relative_to(root / 'submission'))} as {exercise}")
     env = {key: value for key, value in os.environ.items() if key != SECRET_ENV}
     if settings.get("secret"):
         env[SECRET_ENV] = settings["secret"]
@@ -76,7 +85,8 @@ def grade(root, settings):
 
 def find_submissions(directory):
     """Every .py and .ipynb file under DIRECTORY, at any depth, whatever its name, except hidden
-    files and folders (.ipynb_checkpoints/, ._name from macOS) and __MACOSX/, __pycache__/."""
+    files and folders (.ipynb_checkpoints/, ._name from macOS) and __MACOSX/, __pycache__/. A symbolic
+    link so named is listed (to be refused); linked folders are not entered (rglob follows no link)."""
     if not directory.is_dir():
         return []
     found = []
@@ -84,7 +94,7 @@ def find_submissions(directory):
         parts = path.relative_to(directory).parts
         if any(part.startswith(".") or part in _IGNORED_PARTS for part in parts):
             continue
-        if path.suffix in SUFFIXES and path.is_file():
+        if path.suffix in SUFFIXES and (path.is_symlink() or path.is_file()):
             found.append(path)
     return found
 
@@ -139,20 +149,27 @@ def wrong_file_count(directory, found, exercise):
     wanted = f"Upload exactly one file, your {exercise}.py or {exercise}.ipynb (any name), and submit again."
     if not found:
         others = (
-            sorted(str(path.relative_to(directory)) for path in directory.rglob("*") if path.is_file())
+            sorted(_shown(path.relative_to(directory)) for path in directory.rglob("*") if path.is_file())
             if directory.is_dir()
             else []
         )
         held = f" (it holds {_listing(others)})" if others else ""
         message = f"No .py or .ipynb file was found in your submission{held}. {wanted}"
     else:
-        names = [str(path.relative_to(directory)) for path in found]
+        names = [_shown(path.relative_to(directory)) for path in found]
         message = (
             f"Your submission holds {len(found)} .py or .ipynb files ({_listing(names)}): "
             f"the grader cannot tell which one to grade. {wanted}"
         )
     print(message)
     return _zero("Submission", message)
+
+
+def _shown(path):
+    """A file name as text to print and to put in results.json: bytes that are not UTF-8 (which
+    Python keeps as lone surrogates, which neither a strict UTF-8 stdout nor Gradescope would take)
+    become U+FFFD."""
+    return str(path).encode("utf-8", "surrogateescape").decode("utf-8", "replace")
 
 
 def _listing(names, shown=5):
