@@ -248,6 +248,23 @@ def test_grade_check_with_the_secret_gives_the_batch_row(graded_class, student):
     ]
 
 
+def test_neither_the_secret_nor_a_students_seed_is_in_any_output(graded_class):
+    """Whoever sees a student's feedback, results.json or the instructor's files learns no seed: with one,
+    a classmate's inputs could be computed ahead; with the secret, everyone's."""
+    root, secret, result = graded_class
+    seed = seed_of("bob")
+    secrets = (SECRET, str(seed), f"{seed:x}", f"{seed:X}")
+    said = [result.stdout, result.stderr]
+    said += [path.read_text() for path in sorted((root / "out").rglob("*")) if path.suffix in (".txt", ".json", ".csv")]
+    for fmt in (["-v"], ["--json", "-v"], ["--format", "gradescope"]):
+        done = run_grade(
+            "check", root / "class" / "bob.py", "-e", "softmax", "--student", "bob", "--secret-file", secret, *fmt
+        )
+        said += [done.stdout, done.stderr]
+    assert len(said) > 10
+    assert [word for word in secrets if any(word in text for text in said)] == []
+
+
 def test_the_summary_says_where_the_inputs_came_from(graded_class, tmp_path):
     root, secret, result = graded_class
     assert "inputs: each student's own, from the course secret" in result.stdout
