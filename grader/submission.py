@@ -6,6 +6,7 @@ importing nbformat costs over a second (schema validation), more than grading.
 """
 
 import json
+import os
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -14,6 +15,8 @@ from pathlib import Path
 # largest submission the sandbox reads (sandbox/child.py SUBMISSION_BYTES), so a larger file is
 # refused here with its size rather than lost on the way to the sandbox.
 MAX_CODE_BYTES = 32 << 20
+# A notebook also holds its outputs (plots): read whole and parsed, so bounded too, and before reading.
+MAX_NOTEBOOK_BYTES = 64 << 20
 _PYTHON_CELL_MAGICS = {"time", "timeit", "capture", "prun"}
 
 
@@ -58,11 +61,35 @@ def require_submission_path(path):
 def read_submission(path):
     """Read PATH; raise UsageError if it cannot be a submission, SubmissionError if unreadable."""
     path = require_submission_path(path)
+    limit = max_file_bytes(path)
     try:
-        data = path.read_bytes()
+        with path.open("rb") as handle:
+            size = os.fstat(handle.fileno()).st_size
+            if size > limit:  # refused unread: a file of gigabytes must not take the grader's memory
+                raise file_too_large(path.name, size)
+            data = handle.read(limit + 1)  # at most: a file may grow, or not be a file
     except OSError as error:
         raise UsageError(f"cannot read {path}: {error.strerror}") from None
     return submission_from_bytes(str(path), data)
+
+
+def max_file_bytes(name):
+    """The most bytes a submission's file may hold. A .py file is all code, and its code as the
+    sandbox receives it (JSON) is never shorter than the file; a notebook also holds its outputs."""
+    return MAX_NOTEBOOK_BYTES if Path(name).suffix == ".ipynb" else MAX_CODE_BYTES
+
+
+def file_too_large(name, size=None):
+    """SubmissionError for a file over max_file_bytes; size in bytes when known (a bounded read only
+    knows that it is over)."""
+    limit = max_file_bytes(name)
+    measured = f"{size / 2**20:.0f} MiB, " if size is not None and size > limit else ""
+    if Path(name).suffix == ".ipynb":
+        return SubmissionError(
+            f"{name} is {measured}more than the {limit >> 20} MiB a notebook may be: clear its outputs "
+            "(Jupyter: Edit > Clear All Outputs) and save it again"
+        )
+    return SubmissionError(f"{name} is {measured}more than the {limit >> 20} MiB of code a submission may hold")
 
 
 def submission_from_bytes(name, data):
@@ -75,6 +102,8 @@ def submission_from_bytes(name, data):
     kind = Path(name).suffix.lstrip(".")
     if kind not in ("py", "ipynb"):
         raise SubmissionError(f"{short}: expected a .py or .ipynb file")
+    if len(data) > max_file_bytes(name):
+        raise file_too_large(short)
     try:
         text = bytes(data).decode("utf-8-sig")  # a byte-order mark (Windows editors) is not code
     except UnicodeDecodeError as error:

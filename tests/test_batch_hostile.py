@@ -288,8 +288,8 @@ def test_read_regular_file_reads_only_regular_files_reached_without_links(tmp_pa
 
     def read(relative):
         if by_path:
-            return regular_files._read_checked_by_path(tmp_path / "class", Path(relative).parts)
-        return regular_files.read_regular_file(tmp_path / "class", relative)
+            return regular_files._read_checked_by_path(tmp_path / "class", Path(relative).parts, 1 << 20)
+        return regular_files.read_regular_file(tmp_path / "class", relative, 1 << 20)
 
     (tmp_path / "class" / "alice" / "ps1").mkdir(parents=True)
     (tmp_path / "class" / "alice" / "ps1" / "a.py").write_text("x = 1\n")

@@ -12,6 +12,7 @@ import json
 import os
 import re
 import subprocess
+import sys
 import textwrap
 
 import pytest
@@ -221,7 +222,7 @@ def test_a_file_too_large_for_the_sandbox_is_refused_with_its_size(tmp_path):
     sandbox; now it is refused, with its size, before it is run."""
     _, report, tasks = check(tmp_path, "softmax", "#" + "x" * (70 << 20) + "\n")
     assert all(task["diagnoses"] == ["import_error"] for task in tasks.values())
-    assert "holds 70 MiB of code, more than the 32 MiB a submission may hold" in report["unreadable"], report
+    assert "is 70 MiB, more than the 32 MiB of code a submission may hold" in report["unreadable"], report
 
 
 def test_the_refusal_counts_code_as_the_sandbox_receives_it():
@@ -236,6 +237,60 @@ def test_the_refusal_counts_code_as_the_sandbox_receives_it():
     cells = {"cells": [{"cell_type": "code", "source": "x = 1"}] * 800_000}  # many cells, little code
     with pytest.raises(SubmissionError, match="MiB of code"):
         submission_from_bytes("softmax.ipynb", json.dumps(cells).encode())
+
+
+def _peak_rss_mib(*grade_args):
+    """(exit code, stdout, the largest resident size in MiB of any process the command ran)."""
+    from conftest import grade_command
+
+    measure = (
+        "import resource, subprocess, sys;"
+        "done = subprocess.run(sys.argv[1:], capture_output=True, text=True);"
+        "print(done.returncode, resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss // 1024);"
+        "print(done.stdout)"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", measure, *grade_command(), *map(str, grade_args)],
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    first, _, stdout = done.stdout.partition("\n")
+    code, peak = map(int, first.split())
+    return code, stdout, peak
+
+
+@pytest.mark.parametrize(
+    "name, said",
+    [
+        ("softmax.py", "softmax.py is 300 MiB, more than the 32 MiB of code a submission may hold"),
+        ("softmax.ipynb", "softmax.ipynb is 300 MiB, more than the 64 MiB a notebook may be: clear its outputs"),
+    ],
+)
+def test_a_huge_file_is_refused_unread_and_costs_the_grader_no_memory(tmp_path, name, said):
+    """Read whole, 300 MB took over a gigabyte of the grader's memory before its refusal (a
+    Gradescope container has 768 MB; in a class, the out-of-memory killer may pick a classmate)."""
+    path = tmp_path / name
+    with path.open("wb") as handle:
+        handle.truncate(300 << 20)  # sparse: the test itself costs no disk
+    code, stdout, peak = _peak_rss_mib("check", path, "--json")
+    assert code == 1 and said in json.loads(stdout)["unreadable"], stdout[:500]
+    assert peak < 200, f"grading a refused file took {peak} MiB"
+
+
+def test_a_huge_file_in_a_class_folder_is_refused_without_reading_it_whole(tmp_path):
+    directory = tmp_path / "class"
+    directory.mkdir()
+    (directory / "ann.py").write_text(solution("softmax"))
+    with (directory / "bob.ipynb").open("wb") as handle:
+        handle.truncate(300 << 20)
+    out = tmp_path / "out"
+    code, _, peak = _peak_rss_mib("batch", directory, "-e", "softmax", "-j", "1", "--out", out)
+    rows = {row["student"]: row for row in csv.DictReader((out / "grades.csv").open())}
+    assert code == 0 and rows["ann"]["total"] == "4" and rows["bob"]["total"] == "0", rows
+    feedback = (out / "feedback" / "bob.txt").read_text()
+    assert "more than the 64 MiB a notebook may be" in feedback, feedback
+    assert peak < 200, f"grading the class took {peak} MiB"
 
 
 # == returned values that lie: judged as the data they hold, never by their own methods ===========

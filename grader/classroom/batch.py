@@ -29,7 +29,7 @@ from .. import report
 from ..checking.grading import zero_report
 from ..checking.results import Report
 from ..exercises.registry import BUILTIN
-from ..submission import UsageError
+from ..submission import UsageError, file_too_large, max_file_bytes
 from ..variants import student_seed
 from .job import grade_bytes
 from .regular_files import NotRegularFile, read_regular_file
@@ -46,7 +46,7 @@ class Item:
 
     def read(self):
         root = self.root if self.root is not None else self.path.parent
-        return read_regular_file(root, self.path.relative_to(root))
+        return read_regular_file(root, self.path.relative_to(root), max_file_bytes(self.path))
 
 
 @dataclass
@@ -155,6 +155,17 @@ def _grade(items, exercise, shipped, outdir, options, jobs, progress, work, pool
             continue
         except OSError as error:  # unreadable on disk: a zero row, regraded next time
             reason = f"cannot read {item.path.name}: {error.strerror}"
+            _finish(
+                store,
+                outdir,
+                item,
+                None,
+                zero_report(exercise, str(item.path), reason, "import_error", unreadable=True),
+                outcome,
+            )
+            continue
+        if len(data) > max_file_bytes(item.path):  # only its first bytes were read: refused here, not sent
+            reason = str(file_too_large(item.path.name))
             _finish(
                 store,
                 outdir,

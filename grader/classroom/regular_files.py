@@ -21,8 +21,9 @@ class NotRegularFile(Exception):
     """The path is a symbolic link, or leads through one, or is not a regular file: never read."""
 
 
-def read_regular_file(root, relative):
-    """The bytes of root/relative, a regular file reached from `root` through real directories only.
+def read_regular_file(root, relative, limit):
+    """The bytes of root/relative, a regular file reached from `root` through real directories only;
+    at most limit + 1 of them (more than `limit` says it is too large, without holding it all).
 
     Raises NotRegularFile (with the reason) or OSError (it could not be read).
     `root` itself is the instructor's choice and may be reached through links.
@@ -31,7 +32,7 @@ def read_regular_file(root, relative):
     if not parts or Path(relative).is_absolute() or ".." in parts:
         raise NotRegularFile(f"{relative} is not inside the class directory")
     if os.open not in os.supports_dir_fd or not _NOFOLLOW:
-        return _read_checked_by_path(Path(root), parts)
+        return _read_checked_by_path(Path(root), parts, limit)
     fd = os.open(root, os.O_RDONLY | _DIRECTORY)
     try:
         for depth, part in enumerate(parts):
@@ -49,7 +50,7 @@ def read_regular_file(root, relative):
             raise NotRegularFile(f"{Path(*parts)} is not a regular file: submissions must be regular files")
         with os.fdopen(fd, "rb") as handle:
             fd = None
-            return handle.read()
+            return handle.read(limit + 1)
     finally:
         if fd is not None:
             os.close(fd)
@@ -66,7 +67,7 @@ def _link(parts):
     return NotRegularFile(f"{Path(*parts)} is a symbolic link: submissions must be regular files")
 
 
-def _read_checked_by_path(root, parts):
+def _read_checked_by_path(root, parts, limit):
     """Where openat is missing: check each component with lstat, then open the file without following it."""
     path = root
     for depth, part in enumerate(parts):
@@ -77,4 +78,4 @@ def _read_checked_by_path(root, parts):
     with os.fdopen(fd, "rb") as handle:
         if not stat.S_ISREG(os.fstat(handle.fileno()).st_mode):
             raise NotRegularFile(f"{Path(*parts)} is not a regular file: submissions must be regular files")
-        return handle.read()
+        return handle.read(limit + 1)
