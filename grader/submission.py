@@ -132,6 +132,11 @@ def notebook_submission(notebook, name, path=None):
 def parsed_notebook_chunks(notebook, name):
     cells = notebook.get("cells") if isinstance(notebook, dict) else None
     if not isinstance(cells, list):
+        if isinstance(notebook, dict) and "worksheets" in notebook:  # nbformat 3: cells under worksheets
+            raise SubmissionError(
+                f"{name} is an nbformat 3 notebook (Jupyter before 2015): open it in Jupyter and save it, "
+                "which converts it to nbformat 4"
+            )
         raise SubmissionError(f"{name} is not a valid notebook: no list of cells")
     chunks = []
     for number, cell in enumerate(cells, start=1):

@@ -151,11 +151,5 @@ def test_metadata_lies_earn_nothing_and_cost_the_classmates_nothing(graded):
     assert not re.findall(r'File ".*[/\\]grader[/\\].*', graded["log"])  # no traceback through the grader
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="nbgrader's OverwriteCells.add_missing_grade_cells (enabled by CONFIG_LINES' add_missing_cells) "
-    "puts a missing test cell after the source cell before it; when that cell was deleted too it raises "
-    "KeyError and nbgrader drops the whole notebook",
-)
 def test_a_correct_notebook_whose_solution_and_test_cells_were_merged_away_keeps_its_points(graded):
     assert graded["scores"]["merged_cells"] == {task: 1.0 for task in TASKS}

@@ -247,6 +247,11 @@ def test_config_lines_are_nbgraders_default_with_execute_replaced():
     written = [import_item(name) for name in configured(CONFIG_LINES).Autograde.autograde_preprocessors]
     assert default[0].__name__ == "Execute"
     assert written == [GradeTasks] + default[1:]
+    from grader.integrations.nbgrader import RestoreMissingCells
+
+    sanitize = Autograde.class_traits()["sanitize_preprocessors"].default()
+    written = [import_item(name) for name in configured(CONFIG_LINES).Autograde.sanitize_preprocessors]
+    assert written == [RestoreMissingCells if pp.__name__ == "OverwriteCells" else pp for pp in sanitize]
     readme = (ROOT / "README.md").read_text().split("## Autograding with nbgrader")[1]
     block = readme.split("```python\n")[1].split("```")[0]
     assert configured(block) == configured(CONFIG_LINES)

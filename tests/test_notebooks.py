@@ -135,3 +135,9 @@ def test_a_feedback_line_that_also_defines_something_is_graded():
     cells = [nbformat.v4.new_code_cell(code) for code in sneaky]
     chunks = notebook_chunks(nbformat.writes(nbformat.v4.new_notebook(cells=cells)), "softmax.ipynb")
     assert [chunk.cell for chunk in chunks] == [1, 2, 3, 4]
+
+
+def test_an_nbformat_3_notebook_is_told_how_to_convert():
+    old = {"nbformat": 3, "worksheets": [{"cells": [{"cell_type": "code", "input": "x = 1"}]}]}
+    with pytest.raises(SubmissionError, match="nbformat 3 notebook .*open it in Jupyter and save it"):
+        notebook_chunks(json.dumps(old), "softmax.ipynb")

@@ -25,7 +25,7 @@ from pathlib import Path
 
 from nbformat.v4 import new_output
 from nbgrader import utils
-from nbgrader.preprocessors import NbGraderPreprocessor
+from nbgrader.preprocessors import NbGraderPreprocessor, OverwriteCells
 from traitlets import Bool, Float, Integer, Unicode
 
 from .. import defaults, variants
@@ -43,6 +43,8 @@ _CALL = re.compile(r"""feedback\(\s*['"](\w+)['"]\s*,\s*['"](\w+)['"]""")
 
 class GradeTasks(NbGraderPreprocessor):
     """Grade a notebook's tasks in the sandbox and write the test cells' outputs."""
+
+    _told_no_secret: set = set()  # (secret_file, submitted directory, seed) already logged
 
     timeout = Float(defaults.TIMEOUT, help="Seconds each task may run (grade check --timeout).").tag(config=True)
     memory_mb = Integer(defaults.MEMORY_MB, help="Memory cap of the student's process, MiB.").tag(config=True)
@@ -111,14 +113,17 @@ class GradeTasks(NbGraderPreprocessor):
         return self._exercises
 
     def _secret(self):
-        """The course secret, read once; None (logged once) when there is none."""
+        """The course secret; None when there is none, logged once per autograde run (nbgrader makes
+        a GradeTasks per notebook: what was said is kept on the class)."""
         if not hasattr(self, "_course_secret"):
             from nbgrader.coursedir import CourseDirectory
 
             coursedir = CourseDirectory(config=self.config)
             submitted = Path(coursedir.root) / coursedir.submitted_directory
             self._course_secret = variants.read_secret(self.secret_file or None, class_dir=submitted)
-            if self._course_secret is None:
+            told = (self.secret_file, str(submitted), self.seed)
+            if self._course_secret is None and told not in GradeTasks._told_no_secret:
+                GradeTasks._told_no_secret.add(told)
                 self.log.warning(
                     "GradeTasks: no course secret (c.GradeTasks.secret_file or $%s): every student is graded "
                     "on the public inputs of seed %d",
@@ -196,3 +201,41 @@ def task_of(cell, spec):
     if call and call.group(1) == spec.name and call.group(2) in names:
         return call.group(2)
     return None
+
+
+class RestoreMissingCells(OverwriteCells):
+    """nbgrader's OverwriteCells, except that a grade cell missing from the submission is put back
+    after the nearest earlier cell of the source notebook that the submission still has.
+
+    nbgrader's own (add_missing_cells) looks only at the cell just before it in the source; when the
+    student deleted that one too (a solution written into the cell above, its own cell and test cell
+    deleted), it raises KeyError and nbgrader drops the whole notebook: a correct notebook scored 0.
+    Named in c.Autograde.sanitize_preprocessors in place of OverwriteCells (nbgrader_source.CONFIG_LINES);
+    c.OverwriteCells settings apply to it."""
+
+    def add_missing_grade_cells(self, nb, resources):
+        source = self.gradebook.find_notebook(self.notebook_id, self.assignment_id)
+        order = [cell.name for cell in source.source_cells]
+        cells = {cell.name: cell for cell in source.source_cells}
+        solutions = {cell.name for cell in source.solution_cells}
+        for grade_cell in sorted(source.grade_cells, key=lambda cell: order.index(cell.name)):
+            present = _graded_cell_positions(nb)
+            if grade_cell.name in present:
+                continue
+            self.log.warning("Missing grade cell %s encountered, adding to notebook", grade_cell.name)
+            restored = self.missing_cell_transform(
+                cells[grade_cell.name], grade_cell.max_score, is_solution=grade_cell.name in solutions
+            )
+            earlier = [present[name] for name in order[: order.index(grade_cell.name)] if name in present]
+            nb.cells.insert(max(earlier) + 1 if earlier else 0, restored)
+        return nb, resources
+
+
+def _graded_cell_positions(nb):
+    """{grade_id: index} of the notebook's grade and solution cells."""
+    positions = {}
+    for index, cell in enumerate(nb.cells):
+        meta = cell.get("metadata", {}).get("nbgrader", {})
+        if isinstance(meta, dict) and (meta.get("grade") or meta.get("solution")) and "grade_id" in meta:
+            positions[meta["grade_id"]] = index
+    return positions

@@ -40,7 +40,15 @@ c.Autograde.autograde_preprocessors = [
 ]
 c.GradeTasks.timeout = {defaults.TIMEOUT!r}  # seconds per task (grade check --timeout)
 c.GradeTasks.memory_mb = {defaults.MEMORY_MB!r}  # memory cap (grade check --memory)
-c.OverwriteCells.add_missing_cells = True  # a deleted test cell is put back and graded
+# A deleted test cell is put back and graded, after the nearest earlier cell the notebook still has.
+c.Autograde.sanitize_preprocessors = [
+    "nbgrader.preprocessors.ClearOutput",
+    "nbgrader.preprocessors.DeduplicateIds",
+    "nbgrader.preprocessors.OverwriteKernelspec",
+    "grader.integrations.nbgrader.RestoreMissingCells",
+    "nbgrader.preprocessors.CheckCellMetadata",
+]
+c.OverwriteCells.add_missing_cells = True
 """
 
 
