@@ -153,3 +153,21 @@ def test_metadata_lies_earn_nothing_and_cost_the_classmates_nothing(graded):
 
 def test_a_correct_notebook_whose_solution_and_test_cells_were_merged_away_keeps_its_points(graded):
     assert graded["scores"]["merged_cells"] == {task: 1.0 for task in TASKS}
+
+
+def test_restoring_cells_reads_any_metadata_a_student_left():
+    from types import SimpleNamespace
+
+    from nbformat import from_dict
+
+    from grader.integrations.nbgrader import _graded_cell_positions
+
+    cells = [
+        {"cell_type": "code", "metadata": [], "source": ""},
+        {"cell_type": "code", "metadata": {"nbgrader": "grade"}, "source": ""},
+        {"cell_type": "code", "metadata": {"nbgrader": {"grade": True, "grade_id": ["x"]}}, "source": ""},
+        {"cell_type": "code", "metadata": {"nbgrader": {"solution": True, "grade_id": "solution_dW"}}, "source": ""},
+        {"cell_type": "code", "metadata": {"nbgrader": {"grade": False, "grade_id": "notes"}}, "source": ""},
+    ]
+    notebook = SimpleNamespace(cells=[from_dict(cell) for cell in cells])
+    assert _graded_cell_positions(notebook) == {"solution_dW": 3}

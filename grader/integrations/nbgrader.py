@@ -235,7 +235,10 @@ def _graded_cell_positions(nb):
     """{grade_id: index} of the notebook's grade and solution cells."""
     positions = {}
     for index, cell in enumerate(nb.cells):
-        meta = cell.get("metadata", {}).get("nbgrader", {})
-        if isinstance(meta, dict) and (meta.get("grade") or meta.get("solution")) and "grade_id" in meta:
-            positions[meta["grade_id"]] = index
+        metadata = cell.get("metadata") if isinstance(cell, dict) else None
+        meta = metadata.get("nbgrader") if isinstance(metadata, dict) else None  # a student's file: any type
+        if isinstance(meta, dict) and (meta.get("grade") or meta.get("solution")):
+            grade_id = meta.get("grade_id")
+            if isinstance(grade_id, str):
+                positions[grade_id] = index
     return positions
