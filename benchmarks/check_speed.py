@@ -2,10 +2,10 @@
 
 Target: a full softmax check costs at most 1.5 times `python -c "import numpy"`. Not met:
 about 1.7 to 1.9 times with the jail (1.7 before it; 2.0 to 2.1 before `grade check`
-skipped the interpreter's teardown). numpy is imported twice, by the grader and by the fork server
-whose interpreter holds nothing of the grader's; on two cores both imports run at once,
-but with click, the grader's modules, the jail's rules and the grading the command
-needs about 0.3 s of CPU (user and system), so about 150 ms is its floor there. Run by hand:
+skipped the interpreter's teardown). The grader's own imports (click, its modules,
+numpy, the exercise; the third line below) already take about 1.45 times `import
+numpy` before anything is graded; the fork server imports numpy on the other
+core meanwhile, and the jail (about 10 ms) and the grading (15-20 ms) come after. Run by hand:
 
     python benchmarks/check_speed.py [runs]
 """
@@ -42,17 +42,21 @@ def median_seconds(commands, runs):
 def main():
     runs = int(sys.argv[1]) if len(sys.argv) > 1 else 15
     grade = shutil.which("grade") or sys.exit("install the project first: pip install -e .")
-    numpy_start, check, stub = median_seconds(
+    imports = "import grader.cli, numpy; from grader.checking import grading; from grader import exercises;"
+    numpy_start, check, stub, grader_imports = median_seconds(
         [
             [sys.executable, "-c", "import numpy"],
             [grade, "check", str(ROOT / "solutions" / "softmax.py")],
             [grade, "check", str(ROOT / "exercises" / "softmax.py")],
+            [sys.executable, "-c", imports + "exercises.load('softmax')"],
         ],
         runs,
     )
     print(f"python -c 'import numpy'             {numpy_start * 1000:7.0f} ms (median of {runs})")
     print(f"grade check solutions/softmax.py     {check * 1000:7.0f} ms  ({check / numpy_start:.2f}x)")
     print(f"grade check exercises/softmax.py     {stub * 1000:7.0f} ms  ({stub / numpy_start:.2f}x)")
+    ratio = grader_imports / numpy_start
+    print(f"the grader's imports, nothing graded {grader_imports * 1000:7.0f} ms  ({ratio:.2f}x)")
 
 
 if __name__ == "__main__":
