@@ -5,6 +5,7 @@ Jupyter would. Notebooks are parsed with the json module rather than nbformat:
 importing nbformat costs over a second (schema validation), more than grading.
 """
 
+import ast
 import json
 import os
 from dataclasses import dataclass
@@ -173,8 +174,6 @@ def _only_feedback(code):
     it asks the grader in the student's kernel, not something to grade, and the sandbox could not
     import the grader anyway. Judged on the parsed cell, statement by statement: anything that could
     define or change a name (`feedback(x); dZ = ...`, a walrus in the arguments) keeps the cell graded."""
-    import ast
-
     try:
         statements = ast.parse(code).body
     except (SyntaxError, ValueError, RecursionError, MemoryError):
@@ -183,8 +182,6 @@ def _only_feedback(code):
 
 
 def _asks_feedback(statement):
-    import ast
-
     if isinstance(statement, ast.Import):
         return all(alias.name == "grader" and alias.asname is None for alias in statement.names)
     if isinstance(statement, ast.ImportFrom):
