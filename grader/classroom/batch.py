@@ -146,34 +146,22 @@ def run(items, exercise, outdir, options, jobs, progress=None, work=grade_bytes,
 
 def _grade(items, exercise, shipped, outdir, options, jobs, progress, work, pool, store, outcome, secret):
     todo, keys, digests = [], {}, {}
+
+    def unread(item, reason, code):  # a zero row with the reason, not stored: looked at again next run
+        result = zero_report(exercise, str(item.path), reason, code, unreadable=True)
+        _finish(store, outdir, item, None, result, outcome)
+
     for item in items:
         try:
             data = item.read()
-        except NotRegularFile as refused:  # never read: a zero row with the reason, looked at again next run
-            result = zero_report(exercise, str(item.path), str(refused), "refused", unreadable=True)
-            _finish(store, outdir, item, None, result, outcome)
+        except NotRegularFile as refused:  # never read
+            unread(item, str(refused), "refused")
             continue
-        except OSError as error:  # unreadable on disk: a zero row, regraded next time
-            reason = f"cannot read {item.path.name}: {error.strerror}"
-            _finish(
-                store,
-                outdir,
-                item,
-                None,
-                zero_report(exercise, str(item.path), reason, "import_error", unreadable=True),
-                outcome,
-            )
+        except OSError as error:  # unreadable on disk
+            unread(item, f"cannot read {item.path.name}: {error.strerror}", "import_error")
             continue
         if len(data) > max_file_bytes(item.path):  # only its first bytes were read: refused here, not sent
-            reason = str(file_too_large(item.path.name))
-            _finish(
-                store,
-                outdir,
-                item,
-                None,
-                zero_report(exercise, str(item.path), reason, "import_error", unreadable=True),
-                outcome,
-            )
+            unread(item, str(file_too_large(item.path.name)), "import_error")
             continue
         digests.setdefault(hashlib.sha256(data).hexdigest(), []).append(item.student)
         # Only the student's seed travels to the worker, never the secret; it is part of the key,
