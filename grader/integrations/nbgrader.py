@@ -216,9 +216,10 @@ class RestoreMissingCells(OverwriteCells):
     def add_missing_grade_cells(self, nb, resources):
         source = self.gradebook.find_notebook(self.notebook_id, self.assignment_id)
         order = [cell.name for cell in source.source_cells]
+        position = {name: index for index, name in enumerate(order)}
         cells = {cell.name: cell for cell in source.source_cells}
         solutions = {cell.name for cell in source.solution_cells}
-        for grade_cell in sorted(source.grade_cells, key=lambda cell: order.index(cell.name)):
+        for grade_cell in sorted(source.grade_cells, key=lambda cell: position[cell.name]):
             present = _graded_cell_positions(nb)
             if grade_cell.name in present:
                 continue
@@ -226,7 +227,7 @@ class RestoreMissingCells(OverwriteCells):
             restored = self.missing_cell_transform(
                 cells[grade_cell.name], grade_cell.max_score, is_solution=grade_cell.name in solutions
             )
-            earlier = [present[name] for name in order[: order.index(grade_cell.name)] if name in present]
+            earlier = [present[name] for name in order[: position[grade_cell.name]] if name in present]
             nb.cells.insert(max(earlier) + 1 if earlier else 0, restored)
         return nb, resources
 
