@@ -72,7 +72,8 @@ def environment(extra=None, open_dirs=()):
     return {**os.environ, **(extra or {}), "GRADE_TEST_OPEN": ":".join(str(d) for d in open_dirs)}
 
 
-def run_probe(runner, code, call=None, env=None, open_dirs=(), **options):
+def run_probe(runner, code, call=None, env=None, open_dirs=(), preexec_fn=None, **options):
+    """The probe's JSON result; fails, saying how, if the grader itself did not exit normally."""
     spec = {"code": PRELUDE + code, "call": call, **options}
     result = subprocess.run(
         command(runner, PROBE, json.dumps(spec)),
@@ -80,8 +81,10 @@ def run_probe(runner, code, call=None, env=None, open_dirs=(), **options):
         text=True,
         timeout=120,
         env=environment(env, open_dirs),
+        preexec_fn=preexec_fn,
     )
-    assert result.returncode == 0, result.stderr[-3000:]
+    died = f"killed by {signal.Signals(-result.returncode).name}" if result.returncode < 0 else result.returncode
+    assert result.returncode == 0, f"the grader ended ({died}): {result.stderr[-3000:]}"
     return json.loads(result.stdout.strip().splitlines()[-1])
 
 

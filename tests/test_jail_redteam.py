@@ -14,7 +14,6 @@ import platform
 import pwd
 import resource
 import shutil
-import signal
 import socket
 import subprocess
 import sys
@@ -24,7 +23,7 @@ import time
 import uuid
 
 import pytest
-from test_jail import PRELUDE, PROBE, USER, _runners, command, environment, findings
+from test_jail import USER, _runners, command, environment, findings, run_probe
 
 pytestmark = pytest.mark.slow  # many jails and subprocesses: the full suite runs them
 
@@ -42,22 +41,6 @@ def _pipes(mode):
 def send_frame(payload):
     os.write(next(_pipes(os.O_WRONLY)), _struct.pack("<Q", len(payload)) + payload)
 """
-
-
-def run_probe(runner, code, call=None, env=None, open_dirs=(), preexec_fn=None, **options):
-    """tests/test_jail.py's run_probe, saying how the grader died when it did."""
-    spec = {"code": PRELUDE + code, "call": call, **options}
-    result = subprocess.run(
-        command(runner, PROBE, json.dumps(spec)),
-        capture_output=True,
-        text=True,
-        timeout=120,
-        env=environment(env, open_dirs),
-        preexec_fn=preexec_fn,
-    )
-    died = f"killed by {signal.Signals(-result.returncode).name}" if result.returncode < 0 else result.returncode
-    assert result.returncode == 0, f"the grader ended ({died}): {result.stderr[-3000:]}"
-    return json.loads(result.stdout.strip().splitlines()[-1])
 
 
 @pytest.fixture(params=_runners())
