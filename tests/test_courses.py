@@ -1,7 +1,7 @@
-"""Exercises from a course directory: the README's logistic example, end to end.
+"""Exercises from a course directory: the logistic example of docs/writing-exercises.md, end to end.
 
-A temp course holds the spec and the solution printed in README's "Writing a new
-exercise" (taken from the README as printed), a grade.toml, and submissions: `grade
+A temp course holds the spec and the solution printed in docs/writing-exercises.md
+(taken from the page as printed), a grade.toml, and submissions: `grade
 list`, `grade stubs`, `grade check` of a correct and a buggy file, `grade batch` (local
 and, slow, on a Dask cluster whose workers do not see the course), `grade
 nbgrader-source` with a real nbgrader autograde (slow), an installed package's entry
@@ -23,12 +23,12 @@ from grader.stubs import strip_markers
 
 pytestmark = pytest.mark.slow  # many jails and subprocesses: the full suite runs them
 
-README = (ROOT / "README.md").read_text()
+PAGE = (ROOT / "docs" / "writing-exercises.md").read_text()
 
 
 def readme_block(marker, language="python"):
-    """The code block of README that holds MARKER."""
-    blocks = [block.split("```", 1)[0] for block in README.split(f"```{language}\n")[1:]]
+    """The code block of docs/writing-exercises.md that holds MARKER."""
+    blocks = [block.split("```", 1)[0] for block in PAGE.split(f"```{language}\n")[1:]]
     (found,) = [block for block in blocks if marker in block]
     return found
 
@@ -41,7 +41,7 @@ assert BUGGY != CORRECT
 
 
 def make_course(directory, config="pyproject"):
-    """A course directory holding the README's logistic exercise and two submissions."""
+    """A course directory holding the docs' logistic exercise and two submissions."""
     (directory / "specs").mkdir(parents=True)
     (directory / "solutions").mkdir()
     (directory / "specs" / "logistic.py").write_text(SPEC)
@@ -103,8 +103,8 @@ def test_check_grades_a_correct_and_a_buggy_submission(course):
     (task,) = [TaskResult.from_dict(task) for task in json.loads(bad.stdout)["tasks"]]
     assert (task.score, task.diagnoses) == (0, ("wrong_value",))
     assert task.fact.startswith("grads['w'], grads['b'] are not the gradient of the loss")
-    # The text README prints for this mistake.
-    shown = README.split("check above reports", 1)[1].split("```\n", 2)[1]
+    # The text docs/writing-exercises.md prints for this mistake.
+    shown = PAGE.split("check above reports", 1)[1].split("```\n", 2)[1]
     assert report_text.render_task(task) == shown
     # The file name gives the exercise, as for the built-in ones; --course from elsewhere.
     (course / "logistic.py").write_text(CORRECT)

@@ -252,8 +252,8 @@ def test_config_lines_are_nbgraders_default_with_execute_replaced():
     sanitize = Autograde.class_traits()["sanitize_preprocessors"].default()
     written = [import_item(name) for name in configured(CONFIG_LINES).Autograde.sanitize_preprocessors]
     assert written == [RestoreMissingCells if pp.__name__ == "OverwriteCells" else pp for pp in sanitize]
-    readme = (ROOT / "README.md").read_text().split("## Autograding with nbgrader")[1]
-    block = readme.split("```python\n")[1].split("```")[0]
+    page = (ROOT / "docs" / "nbgrader.md").read_text()
+    block = page.split("```python\n")[1].split("```")[0]
     assert configured(block) == configured(CONFIG_LINES)
 
 

@@ -110,7 +110,7 @@ def test_a_students_feedback_cells_are_not_graded(tmp_path):
         solution_text(),
         "from grader import feedback\nfeedback('softmax', 'db', globals())  # check my db",
         "import grader\ngrader.feedback('softmax', 'dW', globals())",
-        'from grader import feedback; feedback("softmax", "dZ", globals())',  # the README's line
+        'from grader import feedback; feedback("softmax", "dZ", globals())',  # docs/students.md's line
     )
     result = run_grade("check", path)
     assert result.returncode == 0, result.stdout

@@ -146,9 +146,9 @@ def test_the_plain_data_form_gives_back_the_same_report():
     assert "output" not in json.loads(report.render_json(original))  # what the submission printed: --verbose only
 
 
-def readme_block_after(phrase):
-    readme = (ROOT / "README.md").read_text()
-    return readme.split(phrase, 1)[1].split("```\n", 2)[1]
+def docs_block_after(phrase):
+    page = (ROOT / "docs" / "exercises.md").read_text()
+    return page.split(phrase, 1)[1].split("```\n", 2)[1]
 
 
 @pytest.mark.parametrize(
@@ -164,9 +164,9 @@ def readme_block_after(phrase):
         ),
     ],
 )
-def test_the_readme_examples_are_the_graders_output(exercise, task, width, path, phrase):
+def test_the_docs_examples_are_the_graders_output(exercise, task, width, path, phrase):
     namespace = {}
     exec((SUBMISSIONS / path).read_text(), namespace)
     result = grade_one(exercise, task, namespace)  # the inputs of grade check, in this process
     shown = "\n".join(line for _, line in report.task_lines(result, width)) + "\n"
-    assert shown == readme_block_after(phrase)
+    assert shown == docs_block_after(phrase)

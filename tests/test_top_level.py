@@ -153,6 +153,6 @@ def test_a_two_layer_notebook_sweeping_learning_rates_gets_full_marks(tmp_path):
     assert "the file did not finish running within 60 s, so its top-level code was cut short" in result.stdout
     assert "two_layer.ipynb, cell 4, lines 2-4: for lr in [0.01, 0.03, 0.1, 0.3, 1.0] * 20:" in result.stdout
     assert result.stdout.strip().endswith("two_layer: 10/10 points")
-    # README shows this output.
-    shown = (ROOT / "README.md").read_text().split("(`tests/test_top_level.py`):", 1)[1].split("```\n", 2)[1]
+    # docs/students.md shows this output.
+    shown = (ROOT / "docs" / "students.md").read_text().split("(`tests/test_top_level.py`):", 1)[1].split("```\n", 2)[1]
     assert shown in result.stdout

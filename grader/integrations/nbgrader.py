@@ -1,7 +1,7 @@
 """GradeTasks: an nbgrader autograde preprocessor that grades with the grader's sandbox.
 
 It replaces nbgrader's Execute in c.Autograde.autograde_preprocessors (the exact
-lines: grader/nbgrader_source.py CONFIG_LINES, and the README). Instead of running
+lines: grader/nbgrader_source.py CONFIG_LINES, and docs/nbgrader.md). Instead of running
 the student's cells and the test cells in one kernel, where a solution cell can
 patch whatever the test cells use, it grades the notebook's code with
 grader.grading.grade (a sandboxed child process; every verdict computed here) and
