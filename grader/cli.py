@@ -10,7 +10,7 @@ from pathlib import Path
 import click
 
 from . import DISTRIBUTION, defaults
-from .submission import UsageError, require_submission_path
+from .reading.submission import UsageError, require_submission_path
 
 EXIT_USAGE = 2
 EXIT_INTERNAL = 3

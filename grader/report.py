@@ -11,13 +11,11 @@ should not pay).
 import json
 import textwrap
 
+from .shown import cell_error_text, points
+
 VERBOSE_OUTPUT_LIMIT = 4000  # characters of the submission's printed output shown by --verbose
 WIDTH = 100  # columns of wrapped text
 BODY = " " * 8  # indent of a task's fact, hint and details, under its name
-
-
-def points(value):
-    return f"{value:g}"
 
 
 def wrap(text, indent, hang=2):
@@ -132,10 +130,6 @@ def cut_short_lines(cut, indent):
     if len(cut.skipped) > SHOWN_SKIPPED:
         lines += wrap(f"... and {len(cut.skipped) - SHOWN_SKIPPED} more", indent + "  ")
     return lines
-
-
-def cell_error_text(error):
-    return f"{error.where}: {error.type}: {error.message}"
 
 
 def shared_failure(report):

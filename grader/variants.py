@@ -13,7 +13,7 @@ import hmac
 import os
 from pathlib import Path
 
-from .submission import UsageError
+from .reading.submission import UsageError
 
 SECRET_ENV = "GRADE_SECRET"
 MIN_SECRET_BYTES = 16

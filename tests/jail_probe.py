@@ -13,8 +13,8 @@ import sys
 
 import numpy as np
 
+from grader.reading.submission import submission_from_bytes
 from grader.sandbox import Sandbox, server
-from grader.submission import submission_from_bytes
 
 
 def outcome_dict(outcome):

@@ -23,7 +23,7 @@ from grader.checking.grading import grade_file
 from grader.checking.results import Report
 from grader.classroom.batch import Item, discover, run
 from grader.classroom.job import grade_bytes
-from grader.submission import SubmissionError, UsageError, read_submission, submission_from_bytes
+from grader.reading.submission import SubmissionError, UsageError, read_submission, submission_from_bytes
 
 pytestmark = pytest.mark.slow  # whole classes on worker pools: the full suite runs them
 

@@ -408,7 +408,7 @@ def test_grade_tasks_takes_its_course_and_refuses_a_secret_under_submitted(tmp_p
     from traitlets.config import Config
 
     from grader.integrations.nbgrader import GradeTasks
-    from grader.submission import UsageError
+    from grader.reading.submission import UsageError
 
     (tmp_path / "submitted").mkdir()
     secret = tmp_path / "submitted" / "ml101.secret"

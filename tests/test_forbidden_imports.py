@@ -9,9 +9,9 @@ from conftest import SUBMISSIONS, run_json
 from grader import exercises
 from grader.checking.grading import grade_file
 from grader.checking.spec import AUTODIFF
-from grader.forbidden_imports import find, without_imports
 from grader.integrations.notebook import grade_one
-from grader.submission import Chunk, Submission
+from grader.reading.forbidden_imports import find, without_imports
+from grader.reading.submission import Chunk, Submission
 
 SOFTMAX = exercises.load("softmax")
 

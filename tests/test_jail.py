@@ -315,7 +315,7 @@ PAIR = '''
 import json, sys
 import numpy as np
 from grader.sandbox import Sandbox
-from grader.submission import submission_from_bytes
+from grader.reading.submission import submission_from_bytes
 
 classmate = submission_from_bytes("classmate.py", b"""
 import os, time
@@ -458,8 +458,8 @@ def test_a_sandbox_killed_from_outside_is_not_blamed_on_the_student(tmp_path):
     import numpy as np
     import psutil
 
+    from grader.reading.submission import submission_from_bytes
     from grader.sandbox import Sandbox, server
-    from grader.submission import submission_from_bytes
 
     submission = submission_from_bytes("waits.py", b"import time\ndef forward(X):\n    time.sleep(30)\n")
     with Sandbox(submission, timeout=20) as box:
@@ -508,8 +508,8 @@ def test_without_a_pid_namespace_an_orphan_that_reaches_the_fork_server_is_kille
     import numpy as np
     import psutil
 
+    from grader.reading.submission import submission_from_bytes
     from grader.sandbox import Sandbox, server
-    from grader.submission import submission_from_bytes
 
     code = b"""
 import os, time

@@ -318,7 +318,7 @@ CALLS = """
 import json, sys
 import numpy as np
 from grader.sandbox import Sandbox
-from grader.submission import submission_from_bytes
+from grader.reading.submission import submission_from_bytes
 
 code, calls = sys.argv[1].encode(), int(sys.argv[2])
 statuses = []
@@ -409,7 +409,7 @@ ABANDONED = """
 import sys, time
 import numpy as np
 from grader.sandbox import Sandbox
-from grader.submission import submission_from_bytes
+from grader.reading.submission import submission_from_bytes
 
 box = Sandbox(submission_from_bytes("escape.py", sys.argv[1].encode()), timeout=30, disable=sys.argv[2:])
 box.call("no_such_function", (np.zeros(1),))  # loaded: the escapee runs

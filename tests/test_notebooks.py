@@ -6,7 +6,7 @@ import nbformat
 import pytest
 from conftest import run_grade, run_json, solution_text
 
-from grader.submission import SubmissionError, notebook_chunks, strip_magics
+from grader.reading.submission import SubmissionError, notebook_chunks, strip_magics
 
 
 def notebook(path, *cells):

@@ -227,8 +227,8 @@ def test_a_file_too_large_for_the_sandbox_is_refused_with_its_size(tmp_path):
 
 def test_the_refusal_counts_code_as_the_sandbox_receives_it():
     """Escaped for the sandbox's request, a control character takes six bytes: 6 MiB of them is 36."""
+    from grader.reading.submission import MAX_CODE_BYTES, SubmissionError, submission_from_bytes
     from grader.sandbox import child
-    from grader.submission import MAX_CODE_BYTES, SubmissionError, submission_from_bytes
 
     assert MAX_CODE_BYTES + 4096 < child.SUBMISSION_BYTES  # room for the request's own keys
     submission_from_bytes("softmax.py", b"# \x01\n" * 1000)  # a few such characters are fine

@@ -12,7 +12,7 @@ from conftest import run_json
 from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
-from grader.submission import Chunk, Submission, SubmissionError, submission_from_bytes
+from grader.reading.submission import Chunk, Submission, SubmissionError, submission_from_bytes
 
 FUZZ = settings(
     max_examples=int(os.environ.get("GRADE_FUZZ_EXAMPLES", 150)),

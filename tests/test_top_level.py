@@ -6,8 +6,8 @@ from conftest import ROOT, SUBMISSIONS, run_grade, solution_text
 
 from grader import exercises
 from grader.checking.grading import grade_file
-from grader.definitions_only import definitions_only
-from grader.submission import Chunk, Submission
+from grader.reading.definitions import definitions_only
+from grader.reading.submission import Chunk, Submission
 
 SOFTMAX = exercises.load("softmax")
 EXPERIMENT = """\

@@ -16,7 +16,7 @@ from conftest import SUBMISSIONS, assert_verdicts, expectations, run_grade
 
 from grader import exercises, variants
 from grader.checking.grading import grade_file, seeded_cases
-from grader.submission import UsageError
+from grader.reading.submission import UsageError
 
 pytestmark = pytest.mark.slow  # whole classes on worker pools: the full suite runs them
 

@@ -12,8 +12,8 @@ from dataclasses import asdict, replace
 import numpy as np
 
 from .. import defaults
+from ..reading.submission import SubmissionError, read_submission
 from ..sandbox import Sandbox, wire
-from ..submission import SubmissionError, read_submission
 from . import diagnoses
 from .checks import unchanged_inputs
 from .results import CellError, CutShort, PartResult, Report, TaskResult
@@ -58,7 +58,7 @@ def grade(
     forbidden = {module for task in exercise.tasks for module in task.forbidden_imports}
     imported = {}
     if any(module in chunk.code for module in forbidden for chunk in submission.chunks):
-        from .. import forbidden_imports  # (ast: only for a file that names a forbidden module at all)
+        from ..reading import forbidden_imports  # (ast: only for a file that names a forbidden module at all)
 
         imported = forbidden_imports.find(submission, forbidden)
     runnable = _without(submission, imported) if imported else submission
@@ -66,7 +66,7 @@ def grade(
     # A file that runs too long, or that needed a removed import at its top level: its definitions are graded.
     status = failure.status if failure else None
     if status == "timeout" or (imported and status in ("import_error", "exited")):
-        from ..definitions_only import defined_functions, definitions_only
+        from ..reading.definitions import defined_functions, definitions_only
 
         definitions, skipped = definitions_only(runnable)
         # Worth it only when something was left out and a task's function is still there to grade.
@@ -82,7 +82,7 @@ def grade(
 
 
 def _without(submission, imported):
-    from .. import forbidden_imports
+    from ..reading import forbidden_imports
 
     return forbidden_imports.without_imports(submission, imported)
 

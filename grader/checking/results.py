@@ -37,7 +37,7 @@ class CellError:
 @dataclass(frozen=True)
 class CutShort:
     """Loading the file did not finish in time, so it was loaded again with only its definitions
-    (grader/definitions_only.py) and graded on that."""
+    (grader/reading/definitions.py) and graded on that."""
 
     reason: str  # e.g. "the file did not finish running within 60 s"
     skipped: tuple[str, ...]  # each top-level statement not run: "two_layer.ipynb, cell 9, lines 1-6: for lr in ..."

@@ -29,7 +29,7 @@ from .. import report
 from ..checking.grading import zero_report
 from ..checking.results import Report
 from ..exercises.registry import BUILTIN
-from ..submission import UsageError, file_too_large, max_file_bytes
+from ..reading.submission import UsageError, file_too_large, max_file_bytes
 from ..variants import student_seed
 from .job import grade_bytes
 from .regular_files import NotRegularFile, read_regular_file

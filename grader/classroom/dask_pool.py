@@ -23,7 +23,7 @@ ends with KilledWorker, reported here as "died": a crashed row, regraded next ru
 import itertools
 import logging
 
-from ..submission import UsageError
+from ..reading.submission import UsageError
 
 WORKERS_TIMEOUT = 60  # seconds to wait for a first worker to join an empty cluster
 LOST_RESULTS = 3  # times a row lost with its worker, after grading, is graded again

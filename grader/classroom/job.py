@@ -12,7 +12,7 @@ from dataclasses import replace
 
 from .. import defaults
 from ..checking.grading import grade, zero_report
-from ..submission import SubmissionError, submission_from_bytes
+from ..reading.submission import SubmissionError, submission_from_bytes
 
 # variant: the student's seed (variants.student_seed), None for the public inputs of `seed`.
 DEFAULT_OPTIONS = {"timeout": defaults.TIMEOUT, "seed": defaults.SEED, "memory_mb": defaults.MEMORY_MB, "variant": None}

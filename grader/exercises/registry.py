@@ -23,7 +23,7 @@ import types
 from dataclasses import dataclass
 from pathlib import Path
 
-from ..submission import UsageError
+from ..reading.submission import UsageError
 
 BUILTIN = ("softmax", "two_layer", "n_layer")
 ENTRY_POINTS = "grade.exercises"

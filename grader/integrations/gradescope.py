@@ -25,7 +25,7 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 
 from .. import DISTRIBUTION
-from ..submission import UsageError
+from ..reading.submission import UsageError
 from .gradescope_run import SETTINGS
 
 FILES = Path(__file__).with_name("gradescope_files")

@@ -14,7 +14,7 @@
 import bisect
 import re
 
-from ..report import cell_error_text, points
+from ..shown import cell_error_text, points
 
 VISIBILITIES = ("visible", "after_due_date", "after_published", "hidden")
 _SPECIAL = re.compile(r"([\\*_\[\]<>#|~])")

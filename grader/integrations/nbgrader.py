@@ -31,9 +31,9 @@ from traitlets import Bool, Float, Integer, Unicode
 from .. import defaults, variants
 from ..checking.grading import grade, zero_report
 from ..exercises.registry import Course, Registry, find_course
+from ..reading.submission import SubmissionError, UsageError, notebook_submission
 from ..report import render_task
 from ..sandbox import layers
-from ..submission import SubmissionError, UsageError, notebook_submission
 
 # The task a generated test cell checks, from its grade_id or its feedback call.
 _GRADE_ID = re.compile(r"^test_(\w+)$")

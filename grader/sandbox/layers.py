@@ -107,7 +107,7 @@ def missing_for_others(layers):
 
 def probe():
     """The layers a jail on this machine gets: one tiny submission is run to see. Returns (layers, report)."""
-    from ..submission import submission_from_bytes
+    from ..reading.submission import submission_from_bytes
     from . import Sandbox
 
     submission = submission_from_bytes("probe.py", b"def probe(x):\n    return x\n")
