@@ -38,6 +38,7 @@ def test_the_corpus_covers_every_task_and_the_issue_mutants():
         "input_mutated",
         "wrong_keys",
         "half_penalty",
+        "whole_columns",
         "autodiff_used",
     } <= codes
     assert all(set(expectations(path)) == TASKS for _, path in FILES)

@@ -144,3 +144,41 @@ def test_gradient_blocks_left_at_zero_are_named():
     assert grads.diagnoses == ("wrong_value",)
     assert grads.details[0] == "grads['W1'], grads['b1'] are all zeros"
     assert grads.hint.startswith("the result is all zeros")
+
+
+@pytest.mark.parametrize("exercise", ["two_layer", "n_layer"])
+def test_gradients_with_half_the_penalty_gradient_are_half_penalty(exercise):
+    # The loss's penalty is 0.5 * reg * sum(W**2), its gradient reg * W; the file adds 0.5 * reg * W.
+    parts, result = loss_and_grads(exercise, "half_penalty_halved_grads.py")
+    grads = parts["grads"]
+    assert (result.score, parts["loss"].passed, grads.diagnoses) == (1, True, ("half_penalty",))
+    assert "hold" in grads.fact and "0.5 reg * W, half the gradient of the loss's penalty" in grads.fact
+    assert "the loss and its gradients must use the same one" in grads.hint
+
+
+def test_the_other_convention_with_half_its_gradient_is_half_penalty_in_n_layer():
+    # loss reg * sum(W**2) with gradient reg * W: the gradients are the docstring's, the loss is not.
+    parts, result = loss_and_grads("n_layer", "half_penalty_loss.py")
+    assert (result.score, parts["grads"].passed, parts["loss"].diagnoses) == (2, True, ("half_penalty",))
+
+
+@pytest.mark.parametrize(
+    "exercise, blocks",
+    [("two_layer", "grads['W1'], grads['b1'], grads['W2'], grads['b2']"), ("n_layer", "grads['W1'], grads['b1']")],
+)
+def test_dscores_with_whole_columns_subtracted_are_named(exercise, blocks):
+    parts, result = loss_and_grads(exercise, "dscores_whole_columns.py")
+    grads = parts["grads"]
+    assert (result.score, parts["loss"].passed, grads.diagnoses) == (1, True, ("whole_columns",))
+    assert (
+        grads.fact == f"{blocks} come from dscores with 1 subtracted from whole columns (P[:, y] -= 1), "
+        "not from one entry per example"
+    )
+    assert "dscores[np.arange(m), y] -= 1" in grads.hint and "no common mistake" not in grads.hint
+
+
+def test_dz_with_whole_columns_subtracted_is_named():
+    dz = grade_file(SUBMISSIONS / "softmax" / "dz_fancy_index_columns.py", SOFTMAX, timeout=2.0).task("dZ")
+    assert dz.diagnoses == ("whole_columns",)
+    assert dz.fact == "dZ has 1 subtracted from whole columns (G[:, y] -= 1), not from one entry per row"
+    assert "G[np.arange(m), y] -= 1" in dz.hint

@@ -27,6 +27,7 @@ def test_the_corpus_covers_every_task_and_every_softmax_code():
         "not_averaged",
         "double_averaged",
         "missing_subtract_one",
+        "whole_columns",
         "sign_flipped",
         "unstable_softmax",
         "not_normalized",

@@ -35,10 +35,12 @@ SAYS = {
     "transposed": "is the transpose of the right result",
     "missing_keepdims": "has the right values but lost the summed axis",
     "wrong_axis": "is reduced over the wrong axis",
+    "whole_columns": "has 1 subtracted from whole columns (G[:, y] -= 1), not from one entry per row",
     "wrong_mask": "lets gradient through where it should not: the ReLU mask comes from the wrong array",
 }
 
-# What a named mistake of a set of gradient blocks looks like, completing "<blocks> ...": (one block, several).
+# What a named mistake of a set of gradient blocks looks like, completing "<blocks> ...": (one block, several);
+# keyed by code, or by a variant of the grader's backward pass whose words differ from its code's (relu_net).
 GRADIENTS_SAY = {
     "missing_regularization": ("lacks the penalty's gradient reg * W", "lack the penalty's gradient reg * W"),
     "double_regularization": (
@@ -50,6 +52,17 @@ GRADIENTS_SAY = {
         "the loss and its gradient use two conventions",
         "hold 2 reg * W, the gradient of reg * sum(W**2), but the loss has the penalty 0.5 * reg * sum(W**2): "
         "the loss and its gradients use two conventions",
+    ),
+    # half_penalty, the other way round: the gradient of the loss's own penalty halved.
+    "half_regularization": (
+        "holds 0.5 reg * W, half the gradient of the loss's penalty 0.5 * reg * sum(W**2), which is reg * W "
+        "(the 0.5 cancels the 2 of W**2)",
+        "hold 0.5 reg * W, half the gradient of the loss's penalty 0.5 * reg * sum(W**2), which is reg * W "
+        "(the 0.5 cancels the 2 of W**2)",
+    ),
+    "whole_columns": (
+        "comes from dscores with 1 subtracted from whole columns (P[:, y] -= 1), not from one entry per example",
+        "come from dscores with 1 subtracted from whole columns (P[:, y] -= 1), not from one entry per example",
     ),
     "regularized_bias": (
         "includes reg * b, but the biases are not penalised",

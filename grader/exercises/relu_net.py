@@ -73,16 +73,21 @@ def accuracy(params, X, y):
     return float(np.mean(predict(params, X) == y))
 
 
-# Known wrong ways to backpropagate (variant -> the diagnosis it earns).
+# Known wrong ways to backpropagate (variant -> the name of its words, checks.GRADIENTS_SAY, which is
+# the diagnosis it earns unless DIAGNOSIS says otherwise).
 VARIANTS = {
     "missing_regularization": "missing_regularization",
     "double_regularization": "double_regularization",
+    "half_regularization": "half_regularization",
     "regularized_bias": "regularized_bias",
     "not_averaged": "not_averaged",
     "mask_from_dA": "wrong_mask",
     "no_mask": "wrong_mask",
     "masks_first_in_first_out": "wrong_layer_order",
+    "whole_columns": "whole_columns",
 }
+# reg * W halved with the loss's 0.5 * reg * sum(W**2): the penalty's two conventions mixed, the other way round.
+DIAGNOSIS = {"half_regularization": "half_penalty"}
 
 
 def backprop(params, X, y, reg, variant=None, upstream=None):
@@ -95,7 +100,10 @@ def backprop(params, X, y, reg, variant=None, upstream=None):
     scores, pre = forward(params, X)
     m = X.shape[0]
     P = softmax(scores)
-    P[np.arange(m), y] -= 1.0
+    if variant == "whole_columns":
+        P[:, y] -= 1.0  # every row of each label's column, once (repeated indices do not add up)
+    else:
+        P[np.arange(m), y] -= 1.0
     dZ = P if variant == "not_averaged" else P / m
     inputs = [np.asarray(X, dtype=np.float64)] + [np.maximum(Z, 0.0) for Z in pre[:-1]]
     masks = list(pre[:-1])
@@ -105,7 +113,7 @@ def backprop(params, X, y, reg, variant=None, upstream=None):
         if L < 3 or any(Z.shape != masks[0].shape for Z in masks):
             return None
         masks = masks[::-1]
-    weight = {"missing_regularization": 0.0, "double_regularization": 2.0}.get(variant, 1.0)
+    weight = {"missing_regularization": 0.0, "double_regularization": 2.0, "half_regularization": 0.5}.get(variant, 1.0)
     bias = 1.0 if variant == "regularized_bias" else 0.0
     if variant in ("mask_from_dA", "no_mask") and L < 2:
         return None

@@ -276,7 +276,7 @@ def check_grads(grads, params, X, y, reg, seed, loss_right=False):
     if loss_right and [code for code, _ in named] == ["double_regularization"]:
         named = [("half_penalty", named[0][1])]
     fact = "; ".join(f"{_blocks_text(blocks)} {gradients_say(code, blocks)}" for code, blocks in named)
-    codes = tuple(code for code, _ in named)
+    codes = tuple(dict.fromkeys(net.DIAGNOSIS.get(code, code) for code, _ in named))
     hint = PARTLY_AVERAGED_HINT if codes == ("not_averaged",) and len(named[0][1]) < len(params) else None
     return Verdict(fact, codes, (result.message, *result.details), hint=hint)
 
@@ -528,6 +528,8 @@ def tasks(nets, hidden_doc, probe_hidden):
                 "transposed": "dW_l = A_{l-1}.T @ dZ_l is (n_{l-1}, n_l), the shape of W_l",
                 "wrong_axis": "db_l = dZ_l.sum(axis=0, keepdims=True): b is shared by the m examples",
                 "missing_keepdims": "db_l = dZ_l.sum(axis=0, keepdims=True) is (1, n_l), like b_l",
+                "whole_columns": "dscores[:, y] -= 1 subtracts 1 from every row of each label's column: index one "
+                "entry per example, dscores[np.arange(m), y] -= 1",
                 "input_mutated": "do not update params or modify X inside loss_and_grads: compute new arrays",
                 "wrong_type": "return loss, grads: loss a float, grads a dict of numpy arrays, one per key of params",
             },

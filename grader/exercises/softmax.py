@@ -105,8 +105,10 @@ def check_dz(case, G):
     P, y = case.args
     m = P.shape[0]
     expected = answer(case, "dZ", lambda: loss_gradient_by_differences(case.data["Z"], y))
+    labelled = np.isin(np.arange(P.shape[1]), y)  # the columns G[:, y] reaches, each once
     alternatives = {
         "missing_subtract_one": [P / m],
+        "whole_columns": [(P - labelled) / m, P / m - labelled],
         "not_averaged": [expected * m],
         "double_averaged": [expected / m],
         "sign_flipped": [-expected],
@@ -213,6 +215,8 @@ EXERCISE = Exercise(
                 "double_averaged": "divide by m once: dJ/dZ = (P - Y)/m",
                 "transposed": "dZ has the shape of P, (m,k): one row per example",
                 "input_mutated": "P[range(m), y] -= 1 changes the grader's P: copy first, G = P.copy()",
+                "whole_columns": "G[:, y] -= 1 subtracts 1 from every row of each label's column: index one entry "
+                "per row, G[np.arange(m), y] -= 1, then divide by m",
             },
             forbidden_imports=AUTODIFF,
         ),

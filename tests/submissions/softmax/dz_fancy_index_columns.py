@@ -1,5 +1,5 @@
 # expect forward: pass
-# expect dZ: fail wrong_value
+# expect dZ: fail whole_columns
 # expect dW: pass
 # expect db: pass
 # bug: dZ uses G[:, y] -= 1, which subtracts 1 from whole columns instead of one entry per row.
