@@ -92,7 +92,8 @@ _timeout_option = click.option(
     type=click.FloatRange(min=0.1),
     default=defaults.TIMEOUT,
     show_default=True,
-    help="Seconds each task may run.",
+    help="Seconds each task may run, all its calls together; train is not bound by it: each of its "
+    "calls (a training run) gets 60 s.",
 )
 
 

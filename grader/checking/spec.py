@@ -58,11 +58,17 @@ AUTODIFF = ("torch", "jax", "autograd", "tensorflow", "keras", "mxnet", "theano"
 
 @dataclass(frozen=True)
 class Case:
-    """One input set. `args` go to the learner; `data` stays in the grader (e.g. Z for dZ)."""
+    """One input set. `args` go to the learner; `data` stays in the grader (e.g. Z for dZ).
+
+    `parts`: the parts of its task this case checks (None: all of them). A call that fails
+    on it (a timeout, an exception) fails those parts only, and a case whose parts have all
+    failed already is not called.
+    """
 
     label: str
     args: tuple[Any, ...]
     data: Mapping[str, Any] = field(default_factory=dict)
+    parts: tuple[str, ...] | None = None
 
 
 @dataclass(frozen=True)
@@ -99,7 +105,9 @@ class Task:
     cases: CasesFunction
     check: Callable[[Case, Any], CheckResult]
     hints: Mapping[str, str] = field(default_factory=dict)  # code -> hint, overriding diagnoses.HINTS
-    timeout: float | None = None  # seconds; None means the grader's --timeout
+    # Seconds each call may run (train: each training run gets its own); None: the grader's --timeout, for
+    # all of the task's calls together.
+    timeout: float | None = None
     parts: tuple[Part, ...] = ()  # the points split over named parts; () means one score for the task
     # (case, returned value) -> things to keep that are not verdicts, e.g. train's decision boundary for
     # `grade check --plot`; called after each call that returned a value, whatever the check said.
