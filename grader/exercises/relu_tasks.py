@@ -551,8 +551,8 @@ def tasks(nets, hidden_doc, probe_hidden):
                 "wrong_type": "return the trained params: a dict of numpy arrays W1, b1, ..., WL, bL",
                 "shape_mismatch": "follow hidden_sizes: layer sizes [d, *hidden_sizes, k], W_l is "
                 "(sizes[l-1], sizes[l]) and b_l is (1, sizes[l])",
-                "timeout": f"each call of train must finish within {TRAIN_SECONDS:g} s: vectorise the forward and backward "
-                "passes (no Python loop over examples), a few thousand full-batch steps suffice",
+                "timeout": f"each call of train must finish within {TRAIN_SECONDS:g} s: vectorise the forward and "
+                "backward passes (no Python loop over examples), a few thousand full-batch steps suffice",
             },
             forbidden_imports=AUTODIFF,
         ),
