@@ -364,7 +364,7 @@ def _print_layers(sandbox):
     "--seed",
     type=click.IntRange(min=0),
     default=None,
-    help="Private seed of the grader's inputs  [default: a new random one, printed once]",
+    help="Private seed of the grader's inputs  [default: a new random one of 128 bits, printed once]",
 )
 @_timeout_option
 @_memory_option
@@ -419,8 +419,6 @@ def gradescope(
     secret_file,
 ):
     """Write a Gradescope autograder zip (setup.sh, run_autograder, the grader's wheel) for EXERCISE."""
-    import secrets
-
     from . import variants
     from .exercises.registry import Shipped
     from .integrations import gradescope as zipper
@@ -436,7 +434,7 @@ def gradescope(
     course_files = shipped.files if isinstance(shipped, Shipped) else ()
     secret = variants.read_secret(secret_file)
     private = seed is None
-    seed = secrets.randbelow(2**32) if private else seed
+    seed = zipper.private_seed() if private else seed
     settings = zipper.Settings(
         exercise=spec.name,
         timeout=timeout,

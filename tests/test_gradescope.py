@@ -203,7 +203,7 @@ SETTINGS = {
     "exercise": "softmax",
     "timeout": 10.0,
     "memory_mb": 1024,
-    "seed": 1234567,
+    "seed": 2**127 + 1234567,  # 128 bits, as `grade gradescope` draws them
     "time_limit": 300.0,
     "visibility": "after_due_date",
     "stdout_visibility": "hidden",
@@ -434,6 +434,7 @@ def test_without_a_seed_each_zip_gets_a_new_private_one(tmp_path):
             seeds.append(json.loads(archive.read("grade.json"))["seed"])
         assert f"a new private seed {seeds[-1]}: " in result.stdout
     assert seeds[0] != seeds[1]
+    assert all(seed.bit_length() > 64 for seed in seeds)  # 128 bits: odds of 2**-64 that one has fewer than 65
 
 
 @pytest.mark.parametrize(

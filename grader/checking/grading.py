@@ -337,6 +337,9 @@ def seeded_cases(exercise, seed, variant=None):
     (VARIANT None): task i's cases come from numpy's Generator seeded with [seed, i], and
     the exercise's sizes are their defaults. A student's variant (variants.student_seed):
     the sizes and each task's cases come from streams spawned from SeedSequence([seed, variant]).
+    A task with public_cases (train) uses them on the public inputs only: seed defaults.SEED
+    without a variant; any other seed, or any variant, gives it inputs drawn from its stream.
+    Seeds and variants are ints of any size (a Gradescope zip's seed has 128 bits).
     Made once per (exercise, seed, variant) in a process: a batch worker pays for the finite
     differences once per variant, not per call. The arrays are made read-only so that no
     check can change them for the next submission.
@@ -351,10 +354,11 @@ def seeded_cases(exercise, seed, variant=None):
             *streams, for_sizes = np.random.SeedSequence([seed, variant]).spawn(len(exercise.tasks) + 1)
             sizes = exercise.draw_sizes(np.random.default_rng(for_sizes))
             rngs = [np.random.default_rng(stream) for stream in streams]
-        plans = [
-            (task, task.cases(rng, dict(sizes)) if exercise.sizes else task.cases(rng))
-            for task, rng in zip(exercise.tasks, rngs)
-        ]
+        public = variant is None and seed == defaults.SEED
+        plans = []
+        for task, rng in zip(exercise.tasks, rngs):
+            make = task.public_cases if public and task.public_cases is not None else task.cases
+            plans.append((task, make(rng, dict(sizes)) if exercise.sizes else make(rng)))
         for _, cases in plans:
             for case in cases:
                 _freeze((case.args, case.data))

@@ -112,6 +112,9 @@ class Task:
     # (case, returned value) -> things to keep that are not verdicts, e.g. train's decision boundary for
     # `grade check --plot`; called after each call that returned a value, whatever the check said.
     artifacts: Callable[[Case, Any], Mapping[str, Any]] | None = None
+    # The cases on the public inputs (the default seed, no course secret), when they are not `cases`: train's
+    # public spiral, which students see in their plot, while every other seed draws one no one has seen.
+    public_cases: CasesFunction | None = None
     # Top-level modules the submission may not import, anywhere, for this task (e.g. AUTODIFF): read from its
     # source by the grader; the task then scores 0 (autodiff_used) and is not called.
     forbidden_imports: tuple[str, ...] = ()

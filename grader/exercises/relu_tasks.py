@@ -34,7 +34,7 @@ from ..checking.checks import (
 from ..checking.directional import check_directional
 from ..checking.gradcheck import TOLERANCE, numerical_gradient, relative_error
 from ..checking.spec import AUTODIFF, Case, Part, Size, Task, Verdict
-from ..data import spiral
+from ..data import drawn_spiral, spiral
 from . import relu_net as net
 
 # The layer cases' m, n_in, n_out; loss_and_grads' small nets: examples x n_in, [n_in, hidden, ..., classes].
@@ -371,20 +371,25 @@ def name_gradient_mistakes(grads, params, X, y, reg, right):
 
 
 # -- train ------------------------------------------------------------------------------
-def train_cases(probe_hidden):
+def train_cases(probe_hidden, public):
     """The accuracy run, then a run with other hidden sizes whose params must follow them
-    (only their shapes are checked), so a train that ignores hidden_sizes fails."""
+    (only their shapes are checked), so a train that ignores hidden_sizes fails.
+
+    PUBLIC: on the public spiral (the public inputs: students see it, and their plot);
+    else on a spiral drawn from the grading seed (and the student's variant), turned,
+    spaced and blurred so that params fitted to any other spiral fail (data.drawn_spiral)."""
 
     def cases(rng, _sizes):
-        X, y = spiral()
+        X, y = spiral() if public else drawn_spiral(rng)
+        which = "the spiral" if public else "a spiral drawn for this grading"
         return [
             Case(
-                f"the spiral (X 300x2, 3 classes), hidden_sizes={TRAIN_HIDDEN}",
+                f"{which} (X 300x2, 3 classes), hidden_sizes={TRAIN_HIDDEN}",
                 (X, y, list(TRAIN_HIDDEN), int(rng.integers(2**31))),
             ),
             # Its own part only: a call that runs out of time here leaves the first call's accuracy standing.
             Case(
-                f"the spiral, hidden_sizes={list(probe_hidden)} (only the params' shapes are checked)",
+                f"{which}, hidden_sizes={list(probe_hidden)} (only the params' shapes are checked)",
                 (X, y, list(probe_hidden), int(rng.integers(2**31))),
                 {"shapes_only": True},
                 parts=("hidden_sizes",),
@@ -542,11 +547,12 @@ def tasks(nets, hidden_doc, probe_hidden):
             2,
             ("X", "y", "hidden_sizes", "seed"),
             f"params ({hidden_doc})",
-            train_cases(probe_hidden),
+            train_cases(probe_hidden, public=False),
             check_train,
             parts=(Part("accuracy", 1), Part("hidden_sizes", 1)),
             artifacts=train_artifacts,
             timeout=TRAIN_SECONDS,
+            public_cases=train_cases(probe_hidden, public=True),
             hints={
                 "wrong_type": "return the trained params: a dict of numpy arrays W1, b1, ..., WL, bL",
                 "shape_mismatch": "follow hidden_sizes: layer sizes [d, *hidden_sizes, k], W_l is "

@@ -51,6 +51,17 @@ class Settings:
 
 COURSE = "course"  # where a course exercise's spec files go in the zip: course/specs/
 
+# A submission can print its inputs into its own feedback and search for the seed that made them offline:
+# 32 bits take a laptop minutes, 128 bits are out of anyone's reach.
+SEED_BITS = 128
+
+
+def private_seed():
+    """A new private seed for a zip's grade.json, when the instructor gives none."""
+    import secrets
+
+    return secrets.randbits(SEED_BITS)
+
 
 def write_zip(out, settings, wheel=None, course_files=()):
     """Write the autograder zip to OUT; return the wheel's file name. WHEEL: a built wheel of this
