@@ -8,7 +8,8 @@ Every expected value is computed here, in float64, from the math:
 - loss_and_grads: the loss against the grader's own loss (relu_net.loss), the
   gradients against directional finite differences of that loss, never of the
   learner's, so a wrong loss cannot hide wrong gradients;
-- train: by the training accuracy of the grader's own forward pass on the spiral.
+- train: by the training accuracy of the grader's own forward pass on the spiral it was
+  given: the public one on the public inputs, else one drawn for the grading (data.drawn_spiral).
 Small shapes have no two dimensions equal, so transposes and axes are told apart: the
 defaults of SIZES on the public inputs, drawn from its ranges per student (every
 task's cases get them; the spiral cases keep the spiral's 300x2 and 3 classes).
