@@ -46,7 +46,8 @@ def grading_options(command):
         type=click.IntRange(min=0),
         default=defaults.SEED,
         show_default=True,
-        help="Seed of the grader's random inputs.",
+        help="Seed of the grader's random inputs: 0 gives the public ones students see (train's public "
+        "spiral among them); any other, or a course secret, also draws train's spiral.",
     )(command)
     return _timeout_option(command)
 
