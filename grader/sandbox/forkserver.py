@@ -43,30 +43,33 @@ def main(sock_fd, config_text):
         os._exit(0)
     os.setsid()  # Ctrl-C in the grader's terminal is the grader's to handle
     signal.signal(signal.SIGINT, signal.SIG_IGN)
+    startup = sys.path[len(config["path"]) :]  # the interpreter's own entries: the boot put the grader's first
     import numpy  # noqa: F401  (the one import every jail inherits warm)
 
     from . import child, wire  # noqa: F401  (imported here: a jail cannot read them any more)
 
     try:
-        Server(socket.socket(fileno=sock_fd), config).serve()
+        Server(socket.socket(fileno=sock_fd), config, startup).serve()
     except (BrokenPipeError, ConnectionResetError):
         pass  # the grader went away: with this process, its jails go too (their keepers die with it)
     os._exit(0)
 
 
 class Server:
-    def __init__(self, sock, config):
+    def __init__(self, sock, config, startup=()):
         self.sock = sock
         self.config = config
         self.disabled = set(config.get("disable", ()))
         self.pid = os.getpid()
         self.as_root = os.getuid() == 0
         self.abi = 0 if "landlock" in self.disabled else landlock.abi()
-        packages = readable.package_paths(config["packages"])
-        self.rules = _opened(readable.rules(config["python_dirs"], packages, config["hidden"]))
+        self.allowed = readable.derive(config, startup)
+        self.rules = _opened(readable.rules(**self.allowed))
         # What each jail's own root holds; and what a root grader's jail could not reach without one.
-        self.root_plan = readable.root_plan(config["python_dirs"], packages, config["hidden"])
-        self.unreachable = readable.unreachable([*config["python_dirs"], *packages]) if self.as_root else []
+        self.root_plan = readable.root_plan(**self.allowed)
+        self.unreachable = (
+            readable.unreachable([*self.allowed["python_dirs"], *self.allowed["packages"]]) if self.as_root else []
+        )
         self.live = {}  # keeper pid -> (worker pid, pidfd or None, has its own pid namespace)
         self.ended = {}  # keeper pid -> its wait status: reaped here before the grader asked
         # Where a jail has no pid namespace (a restricted kernel), an orphan whose keeper died comes
@@ -77,7 +80,9 @@ class Server:
         return [fd for fd, _, _ in self.rules]
 
     def serve(self):
-        self.send({"ready": True, "landlock": self.abi, "root": self.as_root, "rules": len(self.rules)})
+        self.send(
+            {"ready": True, "landlock": self.abi, "root": self.as_root, "rules": len(self.rules), "allowed": self.allowed}
+        )
         while True:
             try:
                 data, fds, _, _ = socket.recv_fds(self.sock, 1 << 16, _SPAWN_FDS + 1)

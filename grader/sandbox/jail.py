@@ -160,10 +160,12 @@ def build_root(owner, binds, masks, inner, links, devices):
     )
     for path, fd in sources:
         _bind(fd, new + path, read_only=path not in devices)  # a device on a read-only mount cannot be written
-    for mask in masks:
-        _mount("tmpfs", new + mask, "tmpfs", _MS_NOSUID | _MS_NODEV, "mode=0755,size=64k")
-    for path, fd in inside:
-        _bind(fd, new + path)
+    # Parents first (sorted paths): a mask, the allowed paths inside it, a mask inside one of those...
+    for path, fd in sorted([*((mask, None) for mask in masks), *inside], key=lambda item: item[0]):
+        if fd is None:
+            _mount("tmpfs", new + path, "tmpfs", _MS_NOSUID | _MS_NODEV, "mode=0755,size=64k")
+        else:
+            _bind(fd, new + path)
     for mask in masks:
         _mount(None, new + mask, None, _MS_REMOUNT | _MS_BIND | _MS_RDONLY | _MS_NOSUID | _MS_NODEV)
     for link, target in links:

@@ -181,8 +181,34 @@ def _config(disable):
         "parent": os.getpid(),
         "path": path,
         "python_dirs": stdlib,
+        "site_dirs": site_dirs(),
         "packages": list(ALLOWED_PACKAGES),
         "hidden": sorted(hidden),
         "env": env,
         "disable": list(disable),
     }
+
+
+def site_dirs():
+    """Every package directory this interpreter knows of, whether or not it exists yet: site's
+    (a venv's, the system's with --system-site-packages, the user's) and each sysconfig scheme's
+    purelib and platlib (Debian's /usr/lib/python3/dist-packages and /usr/local/lib/python3.X/dist-packages,
+    Fedora's lib and lib64). The jail shows none of them, but for the allowed packages."""
+    import site
+
+    found = set()
+    for getter in ("getsitepackages", "getusersitepackages"):
+        try:  # absent from the site of some old virtualenvs
+            value = getattr(site, getter)()
+        except (AttributeError, OSError):
+            continue
+        found.update([value] if isinstance(value, str) else value)
+    bases = {"base": sys.base_prefix, "platbase": sys.base_exec_prefix}
+    for scheme in sysconfig.get_scheme_names():
+        for where in (None, bases):  # this environment's, and its base interpreter's
+            try:
+                paths = sysconfig.get_paths(scheme, vars=where)
+            except (KeyError, ValueError):
+                continue
+            found.update(paths[key] for key in ("purelib", "platlib") if key in paths)
+    return sorted(path for path in found if path)
