@@ -11,6 +11,7 @@ import click
 
 from . import DISTRIBUTION, defaults
 from .reading.submission import UsageError, require_submission_path
+from .sandbox.errors import JailError
 
 EXIT_USAGE = 2
 EXIT_INTERNAL = 3
@@ -326,13 +327,19 @@ class _BatchProgress:
 @cli.command()
 def doctor():
     """Show each layer of the sandbox and whether it is active on this machine."""
-    from .sandbox import layers
+    from .sandbox import backend, layers, layout
+    from .sandbox.errors import JailError
 
-    found, _ = layers.probe()
+    try:
+        found, _ = layers.probe()
+    except JailError:
+        for line in layout.lines(backend()):  # what the jail was to hold, then main's one line on why
+            click.echo(line)
+        raise
     click.echo(f"grade doctor: the sandbox on this machine ({layers.machine()})")
-    from .sandbox import backend
-
     _print_layers({"backend": backend(), "layers": [vars(layer) for layer in found]})
+    for line in layout.lines(backend()):
+        click.echo(line)
     missing = layers.missing_for_others(found)
     if missing:
         click.echo(
@@ -592,6 +599,11 @@ def main(argv=None):
         sys.exit(130)
     except BrokenPipeError:
         sys.exit(1)
+    except JailError as error:  # this machine's or this Python's, not the grader's: what to do, in one line
+        from .sandbox.layout import cannot_start
+
+        click.echo(f"grade: {cannot_start(error)}", err=True)
+        sys.exit(EXIT_USAGE)
     except Exception as error:  # a bug in the grader: say so in one line, never a traceback
         click.echo(f"grade: internal error: {type(error).__name__}: {error}", err=True)
         sys.exit(EXIT_INTERNAL)

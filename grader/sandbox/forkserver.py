@@ -81,7 +81,13 @@ class Server:
 
     def serve(self):
         self.send(
-            {"ready": True, "landlock": self.abi, "root": self.as_root, "rules": len(self.rules), "allowed": self.allowed}
+            {
+                "ready": True,
+                "landlock": self.abi,
+                "root": self.as_root,
+                "rules": len(self.rules),
+                "allowed": self.allowed,
+            }
         )
         while True:
             try:

@@ -42,6 +42,8 @@ PACKAGE_DIRECTORIES = ("site-packages", "dist-packages")
 # directory so named is searched entry by entry. The name never grants nor hides anything by itself.
 _PYTHON_DIRECTORY = re.compile(r"python\d(\.\d+)?$")
 _ELF = b"\x7fELF"
+
+
 def package_paths(names):
     """The directories (or single-file modules) of the importable packages among `names`,
     with the shared libraries wheels vendor beside them (auditwheel's `<distribution>.libs`:
@@ -86,9 +88,7 @@ def derive(config, startup):
     added = [entry for entry in config["path"] if entry not in own]
     kept = {os.path.realpath(path) for path in python_dirs}
     hidden = sorted(
-        path
-        for path in {*config["hidden"], *config.get("site_dirs", ()), *added}
-        if os.path.realpath(path) not in kept
+        path for path in {*config["hidden"], *config.get("site_dirs", ()), *added} if os.path.realpath(path) not in kept
     )
     return {
         "python_dirs": python_dirs,
