@@ -59,11 +59,12 @@ def runner(request):
     return request.param
 
 
-def command(runner, *args):
-    base = [sys.executable, *map(str, args)]
+def command(runner, *args, python=sys.executable):
+    """ARGS run by PYTHON (the test's own, or another interpreter with the grader installed) as RUNNER."""
+    base = [str(python), *map(str, args)]
     if runner == "user" and os.getuid() == 0:
         _ensure_user()
-        return [sys.executable, str(AS_USER), USER, *base]
+        return [str(python), str(AS_USER), USER, *base]
     return base
 
 
@@ -72,11 +73,11 @@ def environment(extra=None, open_dirs=()):
     return {**os.environ, **(extra or {}), "GRADE_TEST_OPEN": ":".join(str(d) for d in open_dirs)}
 
 
-def run_probe(runner, code, call=None, env=None, open_dirs=(), preexec_fn=None, **options):
+def run_probe(runner, code, call=None, env=None, open_dirs=(), preexec_fn=None, python=sys.executable, **options):
     """The probe's JSON result; fails, saying how, if the grader itself did not exit normally."""
     spec = {"code": PRELUDE + code, "call": call, **options}
     result = subprocess.run(
-        command(runner, PROBE, json.dumps(spec)),
+        command(runner, PROBE, json.dumps(spec), python=python),
         capture_output=True,
         text=True,
         timeout=120,

@@ -71,7 +71,7 @@ def package_paths(names):
     return found
 
 
-def derive(config, startup):
+def derive(config, startup, maps="/proc/self/maps"):
     """What the jail may read and what stays hidden beneath it, from this interpreter (a dict).
 
     config: the grader's word (server._config): `python_dirs` (sysconfig's stdlib and platstdlib),
@@ -79,6 +79,7 @@ def derive(config, startup):
         directory this interpreter knows of), `hidden` (the grader's source, the home directory),
         `packages` (the names a submission may import).
     startup: this process's own sys.path as `python -I -S` began it: the interpreter's entries only.
+    maps: where to read the mapped files from (this process's own).
     Call it once numpy is imported: its shared libraries are among those read from /proc/self/maps.
     """
     own = [entry for entry in startup if entry and os.path.exists(entry)]
@@ -93,7 +94,7 @@ def derive(config, startup):
     return {
         "python_dirs": python_dirs,
         "packages": package_paths(config["packages"]),
-        "libraries": loaded_libraries(),
+        "libraries": loaded_libraries(maps),
         "hidden": hidden,
     }
 
@@ -240,15 +241,21 @@ def root_plan(python_dirs, packages, hidden, libraries=()):
     for root in walked:
         masks.update(masked(root, hidden))
     masks = {mask for mask in masks if _beneath_any(mask, binds)}
-    inner = {path for path in roots if _beneath_any(path, masks)}
-    # Each applies only where its nearest enclosing mask-or-inner is the other kind: a mask inside a
-    # mask is covered already (and has no mount point there), an inner inside an inner is bound with it.
-    masks, inner = (
-        sorted(path for path in masks if _nearest(path, masks | inner) in inner | {None}),
-        sorted(path for path in inner if _nearest(path, masks | inner) in masks),
-    )
+    masks, inner = nested(masks, {path for path in roots if _beneath_any(path, masks)})
     devices = [path for path in DEVICES if os.path.exists(path)]
     return {"binds": binds, "masks": masks, "inner": inner, "links": sorted(links.items()), "devices": devices}
+
+
+def nested(masks, inner):
+    """(masks, inner), sorted, each kept only where its nearest enclosing mask-or-inner is of the other
+    kind: a mask inside a mask is covered already (and has no mount point there), an allowed path
+    inside one bound back is bound with it."""
+    masks, inner = set(masks), set(inner)
+    both = masks | inner
+    return (
+        sorted(path for path in masks if _nearest(path, both) in inner | {None}),
+        sorted(path for path in inner if _nearest(path, both) in masks),
+    )
 
 
 def _nearest(path, others):
