@@ -98,3 +98,24 @@ def test_gradetasks_refuses_an_incomplete_jail(tmp_path):
     assert "trust_submissions" in refused.stdout
     complete = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
     assert "GRADED" in complete.stdout, complete.stderr
+
+
+@pytest.mark.parametrize("command", ["doctor", "check"])
+def test_a_jail_that_cannot_start_is_exit_2_with_one_line_saying_why_and_what_to_do(monkeypatch, capsys, command):
+    """As on a Python whose standard library the jail could not read: never an internal error (exit 3)."""
+    from grader import cli
+    from grader.sandbox import layers, linux
+    from grader.sandbox.errors import JailError
+
+    def cannot(*args, **kwargs):
+        raise JailError("the sandbox could not lock itself down: ModuleNotFoundError: No module named 'mmap'")
+
+    monkeypatch.setattr(layers, "probe", cannot)
+    monkeypatch.setattr(linux.LinuxSandbox, "_start", cannot)
+    with pytest.raises(SystemExit) as exited:
+        cli.main([command] + ([str(CORRECT), "-e", "softmax"] if command == "check" else []))
+    err = capsys.readouterr().err
+    assert exited.value.code == 2, err
+    assert err.count("\n") == 1 and err.startswith("grade: the sandbox cannot start with this Python (")
+    assert "No module named 'mmap'" in err and sys.executable in err
+    assert "Run `grade doctor`" in err and "Supported Pythons" in err and "GRADE_SANDBOX=portable" in err
