@@ -163,3 +163,19 @@ def forward(X, W, b):
     assert (open_dir / "classmate.py").read_text() == "ANSWER = 42\n" and not (site / "x.pth").exists()
     assert not hit.exists()
     os.kill(pid, 0)  # the grader's stand-in is alive
+
+
+def test_setup_fails_the_build_when_the_jail_cannot_run(autograder):
+    """Last in this module (it runs setup.sh again on the same root): `grade doctor` failing (exit 2 or
+    3) fails the image's build, so no student's submission meets a grader that cannot start."""
+    root, env = autograder
+    setup = subprocess.run(
+        ["bash", str(root / "source" / "setup.sh")],
+        capture_output=True,
+        text=True,
+        env={**env, "GRADE_SANDBOX": "no-such-backend"},
+        cwd=root / "source",
+        timeout=900,
+    )
+    assert setup.returncode == 1, setup.stdout[-2000:] + setup.stderr[-2000:]
+    assert "setup.sh: grade doctor exited with 3: the grader's sandbox cannot start in this image" in setup.stderr
