@@ -210,9 +210,8 @@ def _holds_hidden(directory, hidden, names):
     prefix = directory.rstrip("/") + "/"
     if any(path.startswith(prefix) for path in hidden):
         return True
-    # Python installations keep their package directories a level down: lib/python3.X/site-packages.
-    if _PYTHON_DIRECTORY.match(os.path.basename(directory)):
-        return True
+    # Python installations keep their package directories a level down (lib/python3.X/site-packages):
+    # a directory holding a python3.X is searched, and that one is split only if it holds one.
     return any(name in PACKAGE_DIRECTORIES or _PYTHON_DIRECTORY.match(name) for name in names)
 
 
