@@ -179,7 +179,8 @@ def grade_task(box, task, cases, timeout, artifacts=None):
         if verdict is None:
             if artifacts is not None and task.artifacts is not None:
                 artifacts.update(task.artifacts(case, outcome.value))
-            verdict = unchanged_inputs(outcome.mutated, task.name) or task.check(case, outcome.value)
+            mutated = [path for path in outcome.mutated if path not in task.may_modify]
+            verdict = unchanged_inputs(mutated, task.name) or task.check(case, outcome.value)
         # A case label locates a wrong value, not a file that does not load or a function that is not there.
         located = not outcome.at_load and outcome.status not in ("missing_function", "not_implemented")
         for name, part_verdict in _per_part(task, mine, verdict).items():

@@ -118,6 +118,9 @@ class Task:
     # Top-level modules the submission may not import, anywhere, for this task (e.g. AUTODIFF): read from its
     # source by the grader; the task then scores 0 (autodiff_used) and is not called.
     forbidden_imports: tuple[str, ...] = ()
+    # Arguments the function may change in place (upstream gradients: a real backward often adds to dnext_c);
+    # writing into any other argument fails the task (input_mutated). The learner works on copies either way.
+    may_modify: tuple[str, ...] = ()
 
     def __post_init__(self) -> None:
         if not self.parts:
