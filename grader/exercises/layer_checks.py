@@ -35,14 +35,27 @@ def gradients_tuple(value, task, parts):
 
 
 def small_case(value, task, parts, expected, alternatives, what):
-    """{part: None or Verdict}: each returned gradient against its expected array, mistakes named."""
+    """{part: None or Verdict}: each returned gradient against its expected array, mistakes named.
+
+    alternatives: {part: {code: candidates}}, or a function making it, called only when a part fails
+    (the grader's wrong variants cost more than the right answer)."""
     wrong = gradients_tuple(value, task, parts)
     if wrong:
         return wrong
-    return {
-        part: is_close_array(got, expected[part], part, alternatives.get(part), what=what)
-        for part, got in zip(parts, value)
-    }
+    verdicts = {part: is_close_array(got, expected[part], part, what=what) for part, got in zip(parts, value)}
+    if any(verdicts.values()):
+        made = alternatives() if callable(alternatives) else alternatives
+        for part, got in zip(parts, value):
+            if verdicts[part]:
+                verdicts[part] = is_close_array(got, expected[part], part, made.get(part), what=what)
+    return verdicts
+
+
+def close_or_named(got, expected, name, alternatives, what, says):
+    """is_close_array, the alternatives (a function making {code: candidates}) made only when it fails."""
+    return said_parts(small_case((got,), name, (name,), {name: expected}, lambda: {name: alternatives()}, what), says)[
+        name
+    ]
 
 
 def large_case(value, task, parts, s, inputs, of, seed, what):

@@ -1,0 +1,63 @@
+"""The conv exercise: every corpus file gets its header's verdicts, the reference full marks.
+
+The mutants are issue 26's named mistakes of convolution and max pooling; CS231n's naive
+version, five nested loops per pass, must pass with no diagnosis within the time limit.
+Grading runs in-process through grade_file, one sandbox per file.
+"""
+
+import pytest
+from conftest import ROOT, SUBMISSIONS, assert_verdicts, expectations, solution_text
+
+from grader import exercises
+from grader.checking.grading import grade_file
+
+EXERCISE = exercises.load("conv")
+TASKS = {task.name for task in EXERCISE.tasks}
+FILES = sorted((SUBMISSIONS / "conv").glob("*.py"))
+
+
+def test_the_corpus_covers_every_task_and_the_issue_mutants():
+    codes = {code for path in FILES for _, (_, wanted, _) in expectations(path).items() for code in wanted}
+    assert {
+        "padded_dx",
+        "empty_at_pad_0",
+        "wrong_axis",
+        "flipped_kernel",
+        "stride_ignored",
+        "off_by_one",
+        "padded_all_axes",
+        "pool_all_entries",
+        "pool_averaged",
+        "pool_overwritten",
+        "input_mutated",
+    } <= codes
+    assert all(set(expectations(path)) == TASKS for path in FILES)
+
+
+@pytest.mark.parametrize("path", FILES, ids=[path.stem for path in FILES])
+def test_submission_gets_its_expected_verdicts(path):
+    assert_verdicts(grade_file(path, EXERCISE, timeout=5.0), expectations(path))
+
+
+def test_the_reference_solution_gets_full_marks(write):
+    report = grade_file(write("conv.py", solution_text("conv")), EXERCISE, timeout=5.0)
+    assert_verdicts(report, {task: (True, [], None) for task in TASKS})
+
+
+@pytest.mark.parametrize("student", [1, 2**40 + 7])
+def test_verdicts_hold_on_a_students_own_sizes(student, write):
+    # Per-student variants draw other sizes (m != n): the verdicts must not depend on the defaults.
+    report = grade_file(write("conv.py", solution_text("conv")), EXERCISE, variant=student)
+    assert_verdicts(report, {task: (True, [], None) for task in TASKS})
+    for name in ("flipped_kernel.py", "pool_window_assigned.py"):
+        path = SUBMISSIONS / "conv" / name
+        assert_verdicts(grade_file(path, EXERCISE, timeout=5.0, variant=student), expectations(path))
+
+
+def test_the_solution_splits_into_one_nbgrader_cell_per_task():
+    # What `grade nbgrader-source` builds the notebook from (nbformat itself is left to test_notebook_feedback).
+    from grader.integrations.nbgrader_source import split_solution
+
+    docstring, pieces = split_solution((ROOT / "solutions" / "conv.py").read_text())
+    assert "grade check conv.py" in docstring
+    assert TASKS <= {name for name, code in pieces if name and "### BEGIN SOLUTION" in code}
