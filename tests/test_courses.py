@@ -66,7 +66,7 @@ def test_list_shows_the_course_exercise_beside_the_built_in_ones(course):
         result = run_grade("list", *args, cwd=where)
         assert result.returncode == 0, result.stderr
         names = [line.split(":")[0] for line in result.stdout.splitlines() if not line.startswith(" ")]
-        assert names == ["softmax", "two_layer", "n_layer", "normalization", "conv", "logistic"], where
+        assert names == ["softmax", "two_layer", "n_layer", "normalization", "conv", "rnn", "logistic"], where
         title = "logistic: Logistic regression: the gradient of the log-loss (2 points)"
         assert f"{title}  [{course / 'specs' / 'logistic.py'}]" in result.stdout
         assert "  grads(X, y, params) -> grads (dict: w, b)  2 points" in result.stdout

@@ -25,7 +25,7 @@ from pathlib import Path
 
 from ..reading.submission import UsageError
 
-BUILTIN = ("softmax", "two_layer", "n_layer", "normalization", "conv")
+BUILTIN = ("softmax", "two_layer", "n_layer", "normalization", "conv", "rnn")
 ENTRY_POINTS = "grade.exercises"
 CONFIG_FILE = "grade.toml"
 CONFIG_KEYS = {"specs": "the folder of spec files, relative to the config file (default: specs)"}
