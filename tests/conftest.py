@@ -129,3 +129,15 @@ def offline_env(wheelhouse):
     env["PATH"] = os.pathsep.join(part for part in env.get("PATH", "").split(os.pathsep) if part != ours)
     env.update(PIP_NO_INDEX="1", PIP_FIND_LINKS=str(wheelhouse), PIP_DISABLE_PIP_VERSION_CHECK="1")
     return env
+
+
+def gradescope_errors(report):
+    """What the schema of Gradescope's results.json finds wrong in REPORT's results ([] when valid)."""
+    import jsonschema
+
+    import grader.integrations
+    from grader.integrations.gradescope_results import results
+
+    schema = json.loads((Path(grader.integrations.__file__).parent / "gradescope_results.schema.json").read_text())
+    validator = jsonschema.Draft202012Validator(schema, format_checker=jsonschema.FormatChecker())
+    return [f"{list(error.absolute_path)}: {error.message}" for error in validator.iter_errors(results(report))]

@@ -6,11 +6,14 @@ gradient reused in place, a mask drawn in another order as 0/1 floats) must pass
 diagnosis. Grading runs in-process through grade_file, one sandbox per file.
 """
 
+import json
+
 import pytest
-from conftest import ROOT, SUBMISSIONS, assert_verdicts, expectations, solution_text
+from conftest import ROOT, SUBMISSIONS, assert_verdicts, expectations, gradescope_errors, solution_text
 
 from grader import exercises
 from grader.checking.grading import grade_file
+from grader.checking.results import Report
 
 EXERCISE = exercises.load("normalization")
 TASKS = {task.name for task in EXERCISE.tasks}
@@ -37,7 +40,11 @@ def test_the_corpus_covers_every_task_and_the_issue_mutants():
 
 @pytest.mark.parametrize("path", FILES, ids=[path.stem for path in FILES])
 def test_submission_gets_its_expected_verdicts(path):
-    assert_verdicts(grade_file(path, EXERCISE, timeout=5.0), expectations(path))
+    report = grade_file(path, EXERCISE, timeout=5.0)
+    assert_verdicts(report, expectations(path))
+    # The plain-data form (JSON, batch rows, stored results) gives back this Report; Gradescope takes its results.
+    assert Report.from_dict(json.loads(json.dumps(report.to_dict()))) == report
+    assert gradescope_errors(report) == []
 
 
 def test_the_reference_solution_gets_full_marks(write):
