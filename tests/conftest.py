@@ -141,3 +141,29 @@ def gradescope_errors(report):
     schema = json.loads((Path(grader.integrations.__file__).parent / "gradescope_results.schema.json").read_text())
     validator = jsonschema.Draft202012Validator(schema, format_checker=jsonschema.FormatChecker())
     return [f"{list(error.absolute_path)}: {error.message}" for error in validator.iter_errors(results(report))]
+
+
+def docs_example_check(exercise, task, path, phrase):
+    """(what the grader says about TASK of the corpus file PATH, in this process with grade check's inputs,
+    the code block after PHRASE in docs/exercises.md): the two must be equal."""
+    from grader import exercises
+    from grader import report as rendering
+    from grader.integrations.notebook import grade_one
+
+    namespace = {}
+    exec((SUBMISSIONS / path).read_text(), namespace)
+    width = max(len(each.name) for each in exercises.load(exercise).tasks)
+    shown = "\n".join(line for _, line in rendering.task_lines(grade_one(exercise, task, namespace), width)) + "\n"
+    page = (ROOT / "docs" / "exercises.md").read_text()
+    return shown, page.split(phrase, 1)[1].split("```\n", 2)[1]
+
+
+def docs_task_rows_missing(exercise):
+    """The tasks of EXERCISE whose row (signature, points and parts) docs/exercises.md lacks."""
+    page = (ROOT / "docs" / "exercises.md").read_text()
+    missing = []
+    for task in exercise.tasks:
+        parts = ": " + ", ".join(f"{part.name} {part.points:g}" for part in task.parts) if task.parts else ""
+        if f"| `{task.signature}` | {task.points:g}{parts} |" not in page:
+            missing.append(task.name)
+    return missing

@@ -9,7 +9,16 @@ diagnosis. Grading runs in-process through grade_file, one sandbox per file.
 import json
 
 import pytest
-from conftest import ROOT, SUBMISSIONS, assert_verdicts, expectations, gradescope_errors, solution_text
+from conftest import (
+    ROOT,
+    SUBMISSIONS,
+    assert_verdicts,
+    docs_example_check,
+    docs_task_rows_missing,
+    expectations,
+    gradescope_errors,
+    solution_text,
+)
 
 from grader import exercises
 from grader.checking.grading import grade_file
@@ -69,3 +78,14 @@ def test_the_solution_splits_into_one_nbgrader_cell_per_task():
     docstring, pieces = split_solution((ROOT / "solutions" / "normalization.py").read_text())
     assert "grade check normalization.py" in docstring
     assert TASKS <= {name for name, code in pieces if name and "### BEGIN SOLUTION" in code}
+
+
+def test_docs_list_every_task_with_its_points():
+    assert docs_task_rows_missing(EXERCISE) == []
+
+
+def test_the_docs_example_is_the_graders_output():
+    shown, printed = docs_example_check(
+        "normalization", "batchnorm_backward", "normalization/bn_dx_simplified.py", "Example feedback of each"
+    )
+    assert shown == printed

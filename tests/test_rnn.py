@@ -8,7 +8,16 @@ Grading runs in-process through grade_file, one sandbox per file.
 import json
 
 import pytest
-from conftest import ROOT, SUBMISSIONS, assert_verdicts, expectations, gradescope_errors, solution_text
+from conftest import (
+    ROOT,
+    SUBMISSIONS,
+    assert_verdicts,
+    docs_example_check,
+    docs_task_rows_missing,
+    expectations,
+    gradescope_errors,
+    solution_text,
+)
 
 from grader import exercises
 from grader.checking.grading import grade_file
@@ -66,3 +75,14 @@ def test_the_solution_splits_into_one_nbgrader_cell_per_task():
     docstring, pieces = split_solution((ROOT / "solutions" / "rnn.py").read_text())
     assert "grade check rnn.py" in docstring
     assert TASKS <= {name for name, code in pieces if name and "### BEGIN SOLUTION" in code}
+
+
+def test_docs_list_every_task_with_its_points():
+    assert docs_task_rows_missing(EXERCISE) == []
+
+
+def test_the_docs_example_is_the_graders_output():
+    shown, printed = docs_example_check(
+        "rnn", "lstm_step_backward", "rnn/lstm_dprev_c_without_f.py", "lstm_dprev_c_without_f.py`, dprev_c"
+    )
+    assert shown == printed
