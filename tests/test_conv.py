@@ -5,86 +5,65 @@ version, five nested loops per pass, must pass with no diagnosis within the time
 Grading runs in-process through grade_file, one sandbox per file.
 """
 
-import json
-
 import pytest
-from conftest import (
-    ROOT,
-    SUBMISSIONS,
-    assert_verdicts,
-    docs_example_check,
+from conftest import SUBMISSIONS
+from layer_exercises import (
+    assert_file_verdicts,
+    assert_full_marks,
+    corpus,
+    corpus_codes,
+    docs_example,
     docs_task_rows_missing,
-    expectations,
-    gradescope_errors,
-    solution_text,
+    solution_cells_missing,
 )
 
-from grader import exercises
-from grader.checking.grading import grade_file
-from grader.checking.results import Report
-
-EXERCISE = exercises.load("conv")
-TASKS = {task.name for task in EXERCISE.tasks}
-FILES = sorted((SUBMISSIONS / "conv").glob("*.py"))
+NAME = "conv"
+FILES = corpus(NAME)
+CODES = {
+    "padded_dx",
+    "empty_at_pad_0",
+    "wrong_axis",
+    "flipped_kernel",
+    "stride_ignored",
+    "off_by_one",
+    "padded_all_axes",
+    "pool_all_entries",
+    "pool_averaged",
+    "pool_overwritten",
+    "input_mutated",
+}
 
 
 def test_the_corpus_covers_every_task_and_the_issue_mutants():
-    codes = {code for path in FILES for _, (_, wanted, _) in expectations(path).items() for code in wanted}
-    assert {
-        "padded_dx",
-        "empty_at_pad_0",
-        "wrong_axis",
-        "flipped_kernel",
-        "stride_ignored",
-        "off_by_one",
-        "padded_all_axes",
-        "pool_all_entries",
-        "pool_averaged",
-        "pool_overwritten",
-        "input_mutated",
-    } <= codes
-    assert all(set(expectations(path)) == TASKS for path in FILES)
+    codes, every_task = corpus_codes(NAME)
+    assert CODES <= codes and every_task
 
 
 @pytest.mark.parametrize("path", FILES, ids=[path.stem for path in FILES])
 def test_submission_gets_its_expected_verdicts(path):
-    report = grade_file(path, EXERCISE, timeout=5.0)
-    assert_verdicts(report, expectations(path))
-    # The plain-data form (JSON, batch rows, stored results) gives back this Report; Gradescope takes its results.
-    assert Report.from_dict(json.loads(json.dumps(report.to_dict()))) == report
-    assert gradescope_errors(report) == []
+    assert_file_verdicts(NAME, path)
 
 
 def test_the_reference_solution_gets_full_marks(write):
-    report = grade_file(write("conv.py", solution_text("conv")), EXERCISE, timeout=5.0)
-    assert_verdicts(report, {task: (True, [], None) for task in TASKS})
+    assert_full_marks(NAME, write)
 
 
 @pytest.mark.parametrize("student", [1, 2**40 + 7])
 def test_verdicts_hold_on_a_students_own_sizes(student, write):
-    # Per-student variants draw other sizes (m != n): the verdicts must not depend on the defaults.
-    report = grade_file(write("conv.py", solution_text("conv")), EXERCISE, variant=student)
-    assert_verdicts(report, {task: (True, [], None) for task in TASKS})
-    for name in ("flipped_kernel.py", "pool_window_assigned.py"):
-        path = SUBMISSIONS / "conv" / name
-        assert_verdicts(grade_file(path, EXERCISE, timeout=5.0, variant=student), expectations(path))
+    # A student's variant draws other sizes, all distinct: the verdicts must not depend on the defaults.
+    assert_full_marks(NAME, write, variant=student)
+    for file in ["flipped_kernel.py", "pool_window_assigned.py"]:
+        assert_file_verdicts(NAME, SUBMISSIONS / NAME / file, variant=student)
 
 
 def test_the_solution_splits_into_one_nbgrader_cell_per_task():
-    # What `grade nbgrader-source` builds the notebook from (nbformat itself is left to test_notebook_feedback).
-    from grader.integrations.nbgrader_source import split_solution
-
-    docstring, pieces = split_solution((ROOT / "solutions" / "conv.py").read_text())
-    assert "grade check conv.py" in docstring
-    assert TASKS <= {name for name, code in pieces if name and "### BEGIN SOLUTION" in code}
+    assert solution_cells_missing(NAME) == []
 
 
 def test_docs_list_every_task_with_its_points():
-    assert docs_task_rows_missing(EXERCISE) == []
+    assert docs_task_rows_missing(NAME) == []
 
 
 def test_the_docs_example_is_the_graders_output():
-    shown, printed = docs_example_check(
-        "conv", "conv_backward", "conv/dx_pad_minus_pad.py", "dx_pad_minus_pad.py`, dX cut"
-    )
+    shown, printed = docs_example(NAME, "conv_backward", "conv/dx_pad_minus_pad.py", "dx_pad_minus_pad.py`, dX cut")
     assert shown == printed
