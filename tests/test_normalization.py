@@ -70,3 +70,20 @@ def test_the_docs_example_is_the_graders_output():
         NAME, "batchnorm_backward", "normalization/bn_dx_simplified.py", "Example feedback of each"
     )
     assert shown == printed
+
+
+def test_only_the_upstream_gradient_may_be_changed_in_place():
+    # correct_upstream_in_place.py passes (dY is in may_modify); without may_modify the same writes fail.
+    import dataclasses
+
+    from grader import exercises
+    from grader.checking.grading import grade_task, seeded_cases
+    from grader.sandbox.inprocess import InProcess
+
+    namespace = {}
+    exec((SUBMISSIONS / NAME / "correct_upstream_in_place.py").read_text(), namespace)
+    for task, cases in seeded_cases(exercises.load(NAME), 0):
+        if task.may_modify:
+            assert grade_task(InProcess(namespace), task, cases, 5.0).passed
+            strict = grade_task(InProcess(namespace), dataclasses.replace(task, may_modify=()), cases, 5.0)
+            assert strict.diagnoses == ("input_mutated",) and strict.score == 0
