@@ -67,3 +67,24 @@ def test_docs_list_every_task_with_its_points():
 def test_the_docs_example_is_the_graders_output():
     shown, printed = docs_example(NAME, "conv_backward", "conv/dx_pad_minus_pad.py", "dx_pad_minus_pad.py`, dX cut")
     assert shown == printed
+
+
+def test_a_gradient_wrong_only_on_the_large_batch_is_caught_by_directional_derivatives():
+    # The larger case is checked by sampled directional derivatives of the grader's forward, not entry by entry.
+    from conftest import solution_text
+
+    from grader import exercises
+    from grader.checking.grading import seeded_cases
+
+    namespace = {}
+    exec(solution_text(NAME), namespace)
+    task, cases = next((t, c) for t, c in seeded_cases(exercises.load(NAME), 0) if t.name == "conv_backward")
+    (large,) = [case for case in cases if case.data.get("large")]
+    dX, dW, db = namespace["conv_backward"](*large.args)
+    assert task.check(large, (dX, dW, db)) == {"dX": None, "dW": None, "db": None}
+    dW = dW.copy()
+    dW[0, 0, 0, 0] += 1.0  # one entry of 288 off
+    verdicts = task.check(large, (dX, dW, db))
+    assert verdicts["dX"] is None and verdicts["db"] is None
+    assert verdicts["dW"].diagnoses == ("wrong_value",)
+    assert verdicts["dW"].fact.startswith("dW does not match finite differences")
