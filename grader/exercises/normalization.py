@@ -23,7 +23,8 @@ from . import layer_checks as lc
 SIZES = {"m": Size(8, 6, 12), "n": Size(5, 3, 7)}
 EPS = 0.01  # small-case eps: large enough that sqrt(var) and sqrt(var) + eps differ visibly from sqrt(var + eps)
 LARGE = (64, 48)
-Z_LIMIT = 6.0  # a dropout keep fraction this many standard deviations from keep_prob is not chance
+Z_LIMIT = 6.0
+SHARED_MIN_SIZE = 1000  # a dropout keep fraction this many standard deviations from keep_prob is not chance
 PARTS = ("dX", "dgamma", "dbeta")
 
 SAYS = {
@@ -210,6 +211,12 @@ def check_mask(X, p, mask):
     values = mask.astype(np.float64) if mask.dtype != object else None
     if values is None or not np.all((values == 0) | (values == 1)):
         return Verdict("mask has entries other than 0 and 1 (or True and False)", ("wrong_value",))
+    # One draw per example (or per feature) broadcast: told by its structure, on a mask large enough that
+    # independent draws never make every row (or column) equal; its keep fractions would say only "wrong".
+    if values.size >= SHARED_MIN_SIZE and (np.all(values == values[:1]) or np.all(values == values[:, :1])):
+        return Verdict(
+            "mask keeps or drops whole rows or whole columns: every row (or column) is the same", ("mask_shared",)
+        )
     overall, fraction = _fraction_off(values, p, None)
     if overall and abs(fraction[0] - (1 - p)) < abs(fraction[0] - p):
         return Verdict(f"mask keeps {fraction[0]:.1%} of the entries, expected about {p:.0%}", ("mask_inverted",))
@@ -220,8 +227,7 @@ def check_mask(X, p, mask):
     if not rows and not columns:
         return None
     said = f"{rows} of {m} rows and {columns} of {n} columns keep a fraction of entries far from {p:g}"
-    shared = np.all(values == values[:1]) or np.all(values == values[:, :1])
-    return Verdict(said, ("mask_shared" if shared else "wrong_value",))
+    return Verdict(said, ("wrong_value",))
 
 
 def check_dropout_forward(case, value):
