@@ -49,11 +49,11 @@ def test_the_reference_solution_gets_full_marks(write):
     assert_full_marks(NAME, write)
 
 
-@pytest.mark.parametrize("student", [1, 2**40 + 7])
+@pytest.mark.parametrize("student", [2, 2**40 + 7])
 def test_verdicts_hold_on_a_students_own_sizes(student, write):
     # A student's variant draws other sizes, all distinct: the verdicts must not depend on the defaults.
     assert_full_marks(NAME, write, variant=student)
-    for file in ["bn_dx_simplified.py", "dropout_mask_per_feature.py"]:
+    for file in ["bn_dx_simplified.py", "dropout_mask_per_feature.py", "dropout_mask_per_example_broadcast.py"]:
         assert_file_verdicts(NAME, SUBMISSIONS / NAME / file, variant=student)
 
 
