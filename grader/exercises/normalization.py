@@ -138,12 +138,12 @@ def _norm_mistakes(dY, X, gamma, beta, eps, axis):
         return (dY * xhat).sum(axis=0, keepdims=True)
 
     xhat = _xhat(X, eps, axis)
-    wrong_stats = {
-        "unbiased_variance": {"ddof": 1},
-        "eps_misplaced": {"eps_at": "none"},
-        "eps_misplaced_outside": {"eps_at": "outside"},
-        "wrong_axis": {"axis": 1 - axis},
-    }
+    wrong_statistics = (  # (code, how the statistics were computed)
+        ("unbiased_variance", {"ddof": 1}),
+        ("eps_misplaced", {"eps_at": "none"}),
+        ("eps_misplaced", {"eps_at": "outside"}),
+        ("wrong_axis", {"axis": 1 - axis}),
+    )
     dx = {
         "missing_statistics_terms": [
             _formula_dx(dY, X, gamma, eps, axis, drop=drop) for drop in (("mean", "var"), ("var",), ("mean",))
@@ -154,16 +154,14 @@ def _norm_mistakes(dY, X, gamma, beta, eps, axis):
         "not_summed": [dY * xhat],
         "missing_keepdims": [dgamma(xhat).reshape(-1)],
     }
-    for key, variant in wrong_stats.items():
-        code = key.removesuffix("_outside")
+    for code, variant in wrong_statistics:
         stats = {"axis": axis, **variant}
+        # dX as the simplified formula with the wrong statistics, and as the exact gradient of the wrong forward;
+        # dgamma summed over the right axis, of the wrong xhat.
         dx.setdefault(code, []).extend(
             [_formula_dx(dY, X, gamma, eps, **stats), _variant_dx(dY, X, gamma, beta, eps, **stats)]
         )
-        if code != "wrong_axis":  # the sum over the right axis of a wrong xhat
-            dg.setdefault(code, []).append(dgamma(_xhat(X, eps, **stats)))
-        else:
-            dg[code].append(dgamma(_xhat(X, eps, 1 - axis)))
+        dg.setdefault(code, []).append(dgamma(_xhat(X, eps, **stats)))
     db = {
         "wrong_axis": [dY.sum(axis=1), dY.sum(axis=1, keepdims=True)],
         "not_summed": [dY],
