@@ -53,9 +53,8 @@ def small_case(value, task, parts, expected, alternatives, what):
 
 def close_or_named(got, expected, name, alternatives, what, says):
     """is_close_array, the alternatives (a function making {code: candidates}) made only when it fails."""
-    return said_parts(small_case((got,), name, (name,), {name: expected}, lambda: {name: alternatives()}, what), says)[
-        name
-    ]
+    verdicts = small_case((got,), name, (name,), {name: expected}, lambda: {name: alternatives()}, what)
+    return said(verdicts[name], name, says)
 
 
 def large_case(value, task, parts, s, inputs, of, seed, what):
