@@ -198,6 +198,12 @@ def _fraction_off(kept, p, axis):
     return int(np.sum(off)), np.atleast_1d(fractions)
 
 
+MASK_HINT = (
+    "draw one number per entry and keep it when it is below keep_prob: mask = rng.random(X.shape) < keep_prob "
+    "(mind the precedence: rng.random(X.shape) < keep_prob / keep_prob compares with 1 and keeps everything)"
+)
+
+
 def check_mask(X, p, mask):
     """None when MASK is a binary mask of X's shape whose keep fractions fit p, else a Verdict."""
     if not isinstance(mask, np.ndarray):
@@ -209,6 +215,11 @@ def check_mask(X, p, mask):
     values = mask.astype(np.float64) if mask.dtype != object else None
     if values is None or not np.all((values == 0) | (values == 1)):
         return Verdict("mask has entries other than 0 and 1 (or True and False)", ("wrong_value",))
+    if np.all(values == values.flat[0]):  # no draw at all (e.g. rng.random(shape) < p / p, which is < 1)
+        kept = "every" if values.flat[0] else "no"
+        return Verdict(
+            f"mask keeps {kept} entry, expected each with probability {p:g}", ("wrong_value",), hint=MASK_HINT
+        )
     # One draw per example (or per feature) broadcast: told by its structure, on a mask large enough that
     # independent draws never make every row (or column) equal; its keep fractions would say only "wrong".
     if values.size >= SHARED_MIN_SIZE and (np.all(values == values[:1]) or np.all(values == values[:, :1])):
@@ -219,13 +230,15 @@ def check_mask(X, p, mask):
     if overall and abs(fraction[0] - (1 - p)) < abs(fraction[0] - p):
         return Verdict(f"mask keeps {fraction[0]:.1%} of the entries, expected about {p:.0%}", ("mask_inverted",))
     if overall:
-        return Verdict(f"mask keeps {fraction[0]:.1%} of the entries, expected about {p:.0%}", ("wrong_value",))
+        return Verdict(
+            f"mask keeps {fraction[0]:.1%} of the entries, expected about {p:.0%}", ("wrong_value",), hint=MASK_HINT
+        )
     rows, row_fractions = _fraction_off(values, p, 1)
     columns, column_fractions = _fraction_off(values, p, 0)
     if not rows and not columns:
         return None
     said = f"{rows} of {m} rows and {columns} of {n} columns keep a fraction of entries far from {p:g}"
-    return Verdict(said, ("wrong_value",))
+    return Verdict(said, ("wrong_value",), hint=MASK_HINT)
 
 
 def check_dropout_forward(case, value):
