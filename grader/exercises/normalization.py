@@ -215,13 +215,14 @@ def check_mask(X, p, mask):
     values = mask.astype(np.float64) if mask.dtype != object else None
     if values is None or not np.all((values == 0) | (values == 1)):
         return Verdict("mask has entries other than 0 and 1 (or True and False)", ("wrong_value",))
-    if np.all(values == values.flat[0]):  # no draw at all (e.g. rng.random(shape) < p / p, which is < 1)
+    # On a mask large enough that independent draws never make every entry, or every row (or column), the same:
+    # no draw at all (rng.random(shape) < p / p compares with 1), or one draw per example (or feature) broadcast,
+    # told by its structure (its keep fractions would say only "wrong"). A small mask may be all ones by chance.
+    if values.size >= SHARED_MIN_SIZE and np.all(values == values.flat[0]):
         kept = "every" if values.flat[0] else "no"
         return Verdict(
             f"mask keeps {kept} entry, expected each with probability {p:g}", ("wrong_value",), hint=MASK_HINT
         )
-    # One draw per example (or per feature) broadcast: told by its structure, on a mask large enough that
-    # independent draws never make every row (or column) equal; its keep fractions would say only "wrong".
     if values.size >= SHARED_MIN_SIZE and (np.all(values == values[:1]) or np.all(values == values[:, :1])):
         return Verdict(
             "mask keeps or drops whole rows or whole columns: every row (or column) is the same", ("mask_shared",)
