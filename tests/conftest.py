@@ -60,9 +60,13 @@ _EXPECT = re.compile(r"# expect (\w+): (pass|fail)\s*([^;]*)(?:;\s*score\s+([0-9
 
 def expectations(path):
     """A corpus file's header, `# expect <task>: pass` or `# expect <task>: fail <codes>[; score <points>]`,
-    as {task: (passes, sorted codes, score or None)}; a failing task with parts names its score."""
+    as {task: (passes, sorted codes, score or None)}; a failing task with parts names its score.
+    A notebook's header is the top of its first cell."""
     found = {}
-    for line in path.read_text().splitlines()[:10]:
+    text = path.read_text()
+    if path.suffix == ".ipynb":
+        text = "".join(json.loads(text)["cells"][0]["source"])
+    for line in text.splitlines()[:10]:
         match = _EXPECT.match(line)
         if match:
             score = float(match.group(4)) if match.group(4) else None

@@ -56,7 +56,8 @@ def make_class(directory):
     directory.mkdir(parents=True, exist_ok=True)
     for name in ("correct_vectorized", "db_missing_keepdims", "dw_timeout", "db_crash"):
         shutil.copy(CORPUS / f"{name}.py", directory / f"{name}.py")
-    (directory / "nb_correct.ipynb").write_text(notebook((CORPUS / "correct_loops.py").read_text()))
+    # A correct notebook with a cell that raises (the other cells still run): full marks, named in the summary.
+    (directory / "nb_correct.ipynb").write_text(notebook("1 / 0", (CORPUS / "correct_loops.py").read_text()))
     (directory / "broken.ipynb").write_text('{"cells": [')  # not JSON
     (directory / "latin.py").write_bytes(b"# caf\xe9\nimport numpy as np\n")  # not UTF-8
     (directory / "hostile.py").write_text(HOSTILE)
@@ -152,6 +153,8 @@ class TestBatchOutputs:
         lines = text.splitlines()
         timed_out = lines.index("timed out (0 for those tasks): 1")
         assert lines[timed_out + 1] == "  dw_timeout: dW"
+        raised = lines.index("notebook cells that raised (the other cells still ran): 1")
+        assert lines[raised + 1] == "  nb_correct: nb_correct.ipynb, cell 1: ZeroDivisionError: division by zero"
         crashed = next(i for i, line in enumerate(lines) if line.startswith("crashed (0 for those tasks): "))
         assert "  db_crash: db" in lines[crashed + 1 : crashed + 3]
         summary = json.loads((root / "out" / "summary.json").read_text())
@@ -199,7 +202,7 @@ class TestBatchOutputs:
 def test_batch_rows_match_grade_check_on_the_whole_corpus(tmp_path):
     result = run_grade("batch", CORPUS, "-e", "softmax", "--out", tmp_path, "--timeout", "1")
     assert result.returncode == 0, result.stderr
-    files = sorted(CORPUS.glob("*.py"))
+    files = sorted([*CORPUS.glob("*.py"), *CORPUS.glob("*.ipynb")])  # the notebook importing the grader too
     for path in files:
         stored = Report.from_dict(json.loads((tmp_path / "results" / f"{path.stem}.json").read_text())["row"])
         expected = grade_file(path, EXERCISE, timeout=1.0)

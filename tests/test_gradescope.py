@@ -258,6 +258,12 @@ def test_a_submission_under_any_name_and_folder_is_graded_with_the_settings(gs_r
     assert str(SETTINGS["seed"]) not in log and str(SETTINGS["seed"]) not in json.dumps(results)
 
 
+def test_a_notebook_importing_the_grader_beside_numpy_gets_full_marks(gs_root):
+    shutil.copy(CORPUS / "correct_notebook_imports_first.ipynb", gs_root / "submission" / "hw2.ipynb")
+    results = run_in_process(gs_root)
+    assert results["score"] == 4, results
+
+
 def test_no_submission_scores_zero_and_says_so(gs_root):
     (gs_root / "submission" / "softmax.txt").write_text("def forward(X, W, b): ...")
     results = run_in_process(gs_root)

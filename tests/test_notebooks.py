@@ -138,6 +138,40 @@ def test_a_feedback_line_that_also_defines_something_is_graded():
     assert [chunk.cell for chunk in chunks] == [1, 2, 3, 4]
 
 
+def test_the_graders_import_is_dropped_and_the_rest_of_its_cell_kept():
+    # Students put every import at the top, the grader's beside numpy's, in either order.
+    sources = [
+        "from grader import feedback\nimport numpy as np",
+        "import numpy as np\nfrom grader import feedback\nfeedback('softmax', 'db', globals())",
+        "from grader import feedback; import numpy as np\nW0 = np.eye(2)",
+        "import numpy as np, grader",
+        "feedback('softmax', 'dW', globals())",  # the import was in an earlier cell: nothing left to grade
+    ]
+    cells = [nbformat.v4.new_code_cell(code) for code in sources]
+    chunks = notebook_chunks(nbformat.writes(nbformat.v4.new_notebook(cells=cells)), "softmax.ipynb")
+    assert [chunk.code for chunk in chunks] == [
+        "pass\nimport numpy as np",
+        "import numpy as np\npass\npass",  # every line where it was: tracebacks name the student's lines
+        "pass; import numpy as np\nW0 = np.eye(2)",
+        "import numpy as np",
+    ]
+
+
+def test_a_notebook_importing_the_grader_beside_numpy_gets_full_marks_and_no_cell_error(tmp_path):
+    functions = solution_text().replace("import numpy as np\n", "")
+    for first in ("from grader import feedback\nimport numpy as np", "import numpy as np\nfrom grader import feedback"):
+        path = notebook(tmp_path / "softmax.ipynb", first, functions, "feedback('softmax', 'db', globals())")
+        result, report = run_json("check", path)
+        assert (result.returncode, report["score"], report["cell_errors"]) == (0, 4, []), first
+
+
+def test_a_py_file_asking_for_feedback_is_graded_without_it(write):
+    # `python softmax.py` prints the feedback in the student's own Python; grade check grades the functions.
+    code = "from grader import feedback\n" + solution_text() + "\nfeedback('softmax', 'db', globals())\n"
+    result, report = run_json("check", write("softmax.py", code))
+    assert (result.returncode, report["score"]) == (0, 4), result.stdout
+
+
 def test_an_nbformat_3_notebook_is_told_how_to_convert():
     old = {"nbformat": 3, "worksheets": [{"cells": [{"cell_type": "code", "input": "x = 1"}]}]}
     with pytest.raises(SubmissionError, match="nbformat 3 notebook .*open it in Jupyter and save it"):

@@ -3,7 +3,7 @@
 import pytest
 
 from grader import exercises
-from grader.checking.results import CutShort, Report, TaskResult
+from grader.checking.results import CellError, CutShort, Report, TaskResult
 from grader.classroom import summary
 
 SOFTMAX = exercises.load("softmax")
@@ -89,3 +89,23 @@ def test_students_whose_top_level_code_was_cut_short_are_named():
     lines = text.splitlines()
     at = lines.index("top-level code cut short, graded on the definitions: 1")
     assert lines[at + 1] == "  s05: the file did not finish running within 60 s"
+
+
+def test_students_whose_notebook_cells_raised_are_named():
+    reports = class_of_40()
+    errors = (
+        CellError(1, "s07.ipynb, cell 1", "NameError", "name 'np' is not defined"),
+        CellError(4, "s07.ipynb, cell 4", "ValueError", "\x1b[2Jbad"),
+    )
+    reports["s07"] = Report(**{**reports["s07"].__dict__, "cell_errors": errors})
+    data = summary.summarize(reports, SOFTMAX)
+    lines = summary.render(data).splitlines()
+    at = lines.index("notebook cells that raised (the other cells still ran): 1")
+    assert lines[at + 1 : at + 3] == [
+        "  s07: s07.ipynb, cell 1: NameError: name 'np' is not defined",
+        "  s07: s07.ipynb, cell 4: ValueError: \\x1b[2Jbad",
+    ]
+    # summary.json keeps the text as it was (JSON escapes it).
+    assert data["cell_errors"] == [
+        ["s07", ["s07.ipynb, cell 1: NameError: name 'np' is not defined", "s07.ipynb, cell 4: ValueError: \x1b[2Jbad"]]
+    ]

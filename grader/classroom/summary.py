@@ -5,7 +5,7 @@ Percentages are of all graded submissions, so "db: missing_keepdims 41%" reads a
 graded so far, and the summary says how many are missing). A share is never rounded
 to a whole number it is not: 1 of 40 is 2.5%, 1 of 3 is 33.3%. Per task, mistakes in
 the math come first, then the code that did not run (CODE_FAILURES). The students whose tasks
-timed out or crashed, whose files could not be read, and whose files are identical are
+timed out or crashed, whose notebook cells raised, whose files could not be read, and whose files are identical are
 named. The chart is drawn with matplotlib's Agg backend, imported only here (it
 costs half a second).
 """
@@ -15,7 +15,7 @@ from decimal import ROUND_HALF_UP, Decimal
 from fractions import Fraction
 from statistics import mean, median
 
-from ..report import points
+from ..report import cell_error_text, points, safe
 
 # Codes that say the code gave no value to check (it did not load, hung, raised, died, or was not graded),
 # kept apart from the mistakes in the math in the text and the chart.
@@ -67,6 +67,11 @@ def summarize(reports, exercise, identical=(), missing=(), inputs=None):
         ),
         "cut_short": sorted(
             (student, report.cut_short.reason) for student, report in reports.items() if report.cut_short
+        ),
+        "cell_errors": sorted(
+            [student, [cell_error_text(error) for error in report.cell_errors]]
+            for student, report in reports.items()
+            if report.cell_errors
         ),
         "timeout": _tasks_with(reports, "timeout"),
         "crashed": _tasks_with(reports, "crashed"),
@@ -165,6 +170,10 @@ def render(summary):
                 f"  {student}: {'every task' if len(names) == every > 1 else ', '.join(names)}"
                 for student, names in summary[key]
             )
+    if summary.get("cell_errors"):
+        lines.append(f"notebook cells that raised (the other cells still ran): {len(summary['cell_errors'])}")
+        # A learner's exception message: its control characters shown as escapes.
+        lines.extend(safe(f"  {student}: {error}") for student, errors in summary["cell_errors"] for error in errors)
     if summary.get("cut_short"):
         lines.append(f"top-level code cut short, graded on the definitions: {len(summary['cut_short'])}")
         lines.extend(f"  {student}: {reason}" for student, reason in summary["cut_short"])

@@ -11,6 +11,8 @@ import os
 from dataclasses import dataclass
 from pathlib import Path
 
+from .source_edits import replace_nodes
+
 # Cell magics whose body is still Python: drop the magic line, keep the code.
 # Code a submission may hold, measured as the sandbox receives it (its chunks as JSON): well under the
 # largest submission the sandbox reads (sandbox/child.py SUBMISSION_BYTES), so a larger file is
@@ -110,7 +112,7 @@ def submission_from_bytes(name, data):
     except UnicodeDecodeError as error:
         raise SubmissionError(f"{short} is not UTF-8 text ({error.reason} at byte {error.start})") from None
     if kind == "py":
-        return Submission(str(name), "py", _bounded((Chunk(short, text),), short))
+        return Submission(str(name), "py", _bounded((Chunk(short, without_feedback(text)),), short))
     return Submission(str(name), "ipynb", notebook_chunks(text, short))
 
 
@@ -152,8 +154,8 @@ def parsed_notebook_chunks(notebook, name):
             raise SubmissionError(
                 f"{name} is not a valid notebook: the source of cell {number} is not text (a {type(source).__name__})"
             )
-        code = strip_magics(source)
-        if code.strip() and not _only_feedback(code):
+        code = without_feedback(strip_magics(source))
+        if code.strip():
             chunks.append(Chunk(f"{name}, cell {number}", code, number))
     return _bounded(tuple(chunks), name)
 
@@ -169,16 +171,34 @@ def _bounded(chunks, name):
     return chunks
 
 
-def _only_feedback(code):
-    """A cell that only calls the grader's feedback (a student's own test cell, as nbgrader's are):
-    it asks the grader in the student's kernel, not something to grade, and the sandbox could not
-    import the grader anyway. Judged on the parsed cell, statement by statement: anything that could
-    define or change a name (`feedback(x); dZ = ...`, a walrus in the arguments) keeps the cell graded."""
+def without_feedback(code):
+    """CODE without what only asks the grader for feedback in the student's kernel (`from grader import
+    feedback`, `feedback("softmax", "db", globals())`): the sandbox could not import the grader, and these
+    are not the student's to grade. Each such top-level statement becomes `pass`, lines kept; the rest
+    of its cell stays (`import numpy as np` beside it). "" when nothing else is left: the cell is not
+    graded. Judged on the parsed code, statement by statement: anything that could define or change a
+    name (`db = ...; feedback(x)`, a walrus in the arguments) is kept."""
+    if "grader" not in code and "feedback" not in code:  # nothing to look for: no parsing
+        return code
     try:
         statements = ast.parse(code).body
     except (SyntaxError, ValueError, RecursionError, MemoryError):
-        return False
-    return bool(statements) and all(_asks_feedback(statement) for statement in statements)
+        return code
+    edits = [(statement, _kept_of(statement)) for statement in statements]
+    edits = [(statement, kept) for statement, kept in edits if kept is not None]
+    if len(edits) == len(statements) and all(kept == "pass" for _, kept in edits):
+        return ""
+    return replace_nodes(code, edits) if edits else code
+
+
+def _kept_of(statement):
+    """What replaces a statement asking for feedback (`pass`; `import numpy as np, grader` keeps
+    `import numpy as np`), or None for any other statement."""
+    if _asks_feedback(statement):
+        return "pass"
+    if isinstance(statement, ast.Import) and any(_asks_feedback(ast.Import(names=[a])) for a in statement.names):
+        return ast.unparse(ast.Import(names=[a for a in statement.names if not _asks_feedback(ast.Import(names=[a]))]))
+    return None
 
 
 def _asks_feedback(statement):
