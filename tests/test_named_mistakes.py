@@ -182,3 +182,38 @@ def test_dz_with_whole_columns_subtracted_is_named():
     assert dz.diagnoses == ("whole_columns",)
     assert dz.fact == "dZ has 1 subtracted from whole columns (G[:, y] -= 1), not from one entry per row"
     assert "G[np.arange(m), y] -= 1" in dz.hint
+
+
+def test_swapped_and_renamed_parameters_show_both_signatures_not_a_mistake_in_the_math():
+    dw = grade_file(SUBMISSIONS / "softmax" / "dw_swapped_parameters.py", SOFTMAX, timeout=2.0).task("dW")
+    assert dw.diagnoses == ("swapped_parameters",)
+    assert dw.fact == "def dW(dZ, X) has the task's parameters in another order: the task calls dW(X, dZ)"
+    assert "transpose" not in dw.hint and "order" in dw.hint
+    db = grade_file(SUBMISSIONS / "softmax" / "db_renamed_parameter.py", SOFTMAX, timeout=2.0).task("db")
+    assert db.diagnoses == ("renamed_parameters",)
+    assert db.fact.startswith("def db(dz): its body uses dZ, which is not one of its parameters")
+    assert db.fact.endswith("the task calls db(dZ)") and "forget `return`" not in db.hint
+    assert db.details[0].startswith("with these parameters, db returned")  # what the value checks saw
+
+
+@pytest.mark.parametrize(
+    "source, code",
+    [
+        ("def dW(dZ, X):\n    return X.T @ dZ", "swapped_parameters"),
+        ("def dW(X, dZ=None, *, scale=1):\n    return X.T @ dZ", None),
+        ("def db(dz):\n    dZ = dz\n    return dZ.sum()", None),  # its own local dZ: a mistake in the math only
+        ("def db(dz):\n    return dZ.sum()", "renamed_parameters"),
+        ("def dW(X):\n    return X.T", "missing_parameters"),
+        ("def dW(*arrays):\n    return arrays[0].T @ arrays[1]", None),
+        ("def dW(X, dZ, m):\n    return X.T @ dZ / m", "extra_parameters"),
+        ("def dW(A, G):\n    return A.T @ G", None),
+    ],
+)
+def test_the_parameters_are_read_from_the_source(source, code):
+    import ast
+
+    from grader.checking.signatures import parameter_verdict
+
+    node = ast.parse(source).body[0]
+    verdict = parameter_verdict(SOFTMAX.task(node.name), node)
+    assert (verdict.diagnoses[0] if verdict else None) == code

@@ -34,6 +34,14 @@ HINTS = {
     "low_accuracy": "train longer or with a larger learning rate, and check the initialisation "
     "(W ~ standard_normal * sqrt(2 / n_in), biases 0); loss_and_grads must pass first",
     "wrong_keys": "use exactly the keys W1, b1, ..., WL, bL, one pair per layer",
+    # The signature, read from the source: the arguments are passed by position, in the task's order.
+    "swapped_parameters": "the grader passes the arguments by position, in the order of the task's signature: "
+    "write your parameters in that order",
+    "renamed_parameters": "a name the body uses but the function does not take is looked up outside it (here "
+    "another of your functions or variables): name the parameters as the task's signature does",
+    "missing_parameters": "take every parameter of the task's signature, in its order",
+    "extra_parameters": "the grader passes exactly the task's arguments: remove the other parameters, or give "
+    "them a default",
     # Generic codes, when no named mistake fits.
     "shape_mismatch": "compare the shape with the docstring; read sizes from the inputs' .shape instead of "
     "hard-coding them",

@@ -14,7 +14,7 @@ import numpy as np
 from .. import defaults
 from ..reading.submission import SubmissionError, read_submission
 from ..sandbox import Sandbox, wire
-from . import diagnoses
+from . import diagnoses, signatures
 from .checks import unchanged_inputs
 from .results import CellError, CutShort, PartResult, Report, TaskResult
 from .spec import Verdict
@@ -115,8 +115,12 @@ def _grade_in_sandbox(submission, exercise, timeout, seed, memory_mb, imported, 
     ) as box:
         artifacts = {}
         watch = _LoadWatch(box)
+        functions = signatures.defined_functions(submission)  # the learner's parameters, from the source
         results = tuple(
-            forbidden_result(task, imported) or grade_task(watch, task, cases, timeout, artifacts)
+            forbidden_result(task, imported)
+            or signatures.with_parameter_mistake(
+                grade_task(watch, task, cases, timeout, artifacts), task, functions.get(task.name), _whole(task)
+            )
             for task, cases in plans
         )
         output = box.output
@@ -143,6 +147,11 @@ def _grade_in_sandbox(submission, exercise, timeout, seed, memory_mb, imported, 
     return report, watch.load_failure
 
 
+def _whole(task):
+    """verdict -> the TaskResult of TASK failing wholly (every part) with it."""
+    return lambda verdict: _result(task, dict.fromkeys(_part_names(task), (verdict, "", False)))
+
+
 def forbidden_result(task, imported):
     """The TaskResult of a task whose forbidden modules the submission imports (0, autodiff_used), else None.
 
@@ -155,7 +164,7 @@ def forbidden_result(task, imported):
         f"the file imports {where}: {task.name} must compute its gradients by hand, so it was not graded",
         ("autodiff_used",),
     )
-    return _result(task, dict.fromkeys(_part_names(task), (verdict, "", False)))
+    return _whole(task)(verdict)
 
 
 def grade_task(box, task, cases, timeout, artifacts=None):

@@ -1,0 +1,101 @@
+"""The learner's parameters against the task's, read from the source (never by calling).
+
+The grader passes a task's arguments by position, in the order of its signature. A function
+whose parameters are swapped (`def dW(dZ, X)` for dW(X, dZ)) computes with each argument in
+the other's place, and one whose parameter was renamed while the body kept the task's name
+(`def db(dz)` returning np.sum(dZ, ...)) reads whatever that name is outside the function.
+The value checks would then name a mistake in the math (`transposed`, `wrong_type`) that is
+not there; so a failing task whose signature does not match gets the parameter mistake,
+with both signatures. A task that passes is never touched: the names are the learner's.
+"""
+
+import ast
+
+from .spec import Verdict
+
+# The task failed before its value could say anything about the parameters: the code did not run,
+# was not written, or was not graded.
+_NOT_ABOUT_PARAMETERS = {
+    "not_implemented",
+    "missing_function",
+    "import_error",
+    "killed",
+    "autodiff_used",
+    "refused",
+    "crashed",
+    "out_of_memory",
+    "timeout",
+}
+
+
+def defined_functions(submission):
+    """{name: ast.FunctionDef} of the top-level functions, the last definition of each name in the order
+    the chunks run (a notebook's cells, in order); chunks that do not parse are left out."""
+    found = {}
+    for chunk in submission.chunks:
+        try:
+            tree = ast.parse(chunk.code)
+        except (SyntaxError, ValueError, RecursionError, MemoryError):
+            continue
+        for node in tree.body:
+            if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)):
+                found[node.name] = node
+    return found
+
+
+def _shown(node):
+    return f"def {node.name}({ast.unparse(node.args)})"
+
+
+def parameter_verdict(task, node):
+    """A Verdict naming the parameter mistake of the learner's `def` NODE for TASK, or None."""
+    arguments = node.args
+    positional = [arg.arg for arg in [*arguments.posonlyargs, *arguments.args]]
+    required = len(positional) - len(arguments.defaults)
+    wanted = list(task.params)
+    yours, theirs = _shown(node), f"the task calls {task.name}({', '.join(wanted)})"
+    if len(positional) < len(wanted) and arguments.vararg is None:
+        missing = [name for name in wanted if name not in positional] or wanted[len(positional) :]
+        return Verdict(
+            f"{yours} takes {len(positional)} of the task's {len(wanted)} parameters: "
+            f"{theirs}; {', '.join(missing)} missing",
+            ("missing_parameters",),
+        )
+    if required > len(wanted):
+        return Verdict(f"{yours} needs {required} arguments: {theirs}", ("extra_parameters",))
+    given = positional[: len(wanted)]
+    if given != wanted and sorted(given) == sorted(wanted):
+        return Verdict(f"{yours} has the task's parameters in another order: {theirs}", ("swapped_parameters",))
+    outside = [name for name in wanted if name not in given and name in _free_names(node)]
+    if outside:
+        said = ", ".join(outside)
+        return Verdict(
+            f"{yours}: its body uses {said}, which is not one of its parameters, so it reads {said} from "
+            f"outside the function: {theirs}",
+            ("renamed_parameters",),
+        )
+    return None
+
+
+def _free_names(node):
+    """Names the function's body reads without binding them itself (so from outside it)."""
+    loaded, bound = set(), set()
+    for inner in ast.walk(node):
+        if isinstance(inner, ast.Name):
+            (loaded if isinstance(inner.ctx, ast.Load) else bound).add(inner.id)
+        elif isinstance(inner, ast.arg):
+            bound.add(inner.arg)
+    return loaded - bound
+
+
+def with_parameter_mistake(result, task, node, result_for):
+    """RESULT, or when it failed (wholly, after running) and NODE's parameters do not match the task's,
+    the parameter mistake in its place; RESULT_FOR(verdict) makes that TaskResult."""
+    if node is None or result.passed or result.score or _NOT_ABOUT_PARAMETERS & set(result.diagnoses):
+        return result
+    verdict = parameter_verdict(task, node)
+    if verdict is None:
+        return result
+    seen = result.fact or next((part.fact for part in result.parts if part.fact), "")
+    details = (f"with these parameters, {seen}",) if seen else ()
+    return result_for(Verdict(verdict.fact, verdict.diagnoses, details))
