@@ -15,7 +15,8 @@ from decimal import ROUND_HALF_UP, Decimal
 from fractions import Fraction
 from statistics import mean, median
 
-from ..report import cell_error_text, points, safe
+from ..report import points, safe
+from ..shown import cell_error_text
 
 # Codes that say the code gave no value to check (it did not load, hung, raised, died, or was not graded),
 # kept apart from the mistakes in the math in the text and the chart.
