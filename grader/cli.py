@@ -142,7 +142,7 @@ def check(
     from .checking.grading import grade_file
 
     require_submission_path(path)
-    spec = use_course(course).load(exercise or path.stem)
+    spec = _exercise_of(use_course(course), exercise, path)
     if fmt == "gradescope":  # an autograder grading a student's upload: others' code
         require_jail(trust)
     variant = _student_variant(student, secret_file)
@@ -159,6 +159,18 @@ def check(
     if plot_path is not None:
         _plot(result, plot_path)
     sys.exit(0 if result.full_marks else 1)
+
+
+def _exercise_of(registry, exercise, path):
+    """The Exercise named by -e, else by PATH's name; a name taken from the file name says so when unknown."""
+    if exercise is not None or path.stem in registry.names():
+        return registry.load(exercise or path.stem)
+    close = registry.close_to(path.stem)
+    fix = f"grade check {path.name} -e {close}" if close else f"grade check {path.name} -e EXERCISE"
+    raise UsageError(
+        f"unknown exercise {path.stem!r} (taken from the file name {path.name}): name it with -e, "
+        f"e.g. `{fix}`; known exercises: {', '.join(registry.names())}"
+    )
 
 
 def _student_variant(student, secret_file):

@@ -142,6 +142,24 @@ def test_unknown_exercise_is_a_usage_error(write):
     _one_line_error(run_grade("check", path), "unknown exercise 'homework'", "softmax")
 
 
+def test_an_exercise_taken_from_the_file_name_says_so_and_suggests_the_close_one(write):
+    _one_line_error(
+        run_grade("check", write("softmax_v2.py", "x = 1\n")),
+        "unknown exercise 'softmax_v2' (taken from the file name softmax_v2.py)",
+        "grade check softmax_v2.py -e softmax",
+    )
+    _one_line_error(run_grade("check", write("a.py", "x = 1\n"), "-e", "two_layers"), "did you mean two_layer?")
+
+
+def test_an_empty_file_is_told_it_is_empty_once(write):
+    path = write("softmax.py", "\n   \n")
+    result, report = run_json("check", path)
+    assert (result.returncode, report["score"]) == (1, 0)
+    assert {task["fact"] for task in report["tasks"]} == {"softmax.py is empty: there is no code to grade"}
+    text = run_grade("check", path).stdout
+    assert text.count("is empty") == 1 and "no function" not in text, text
+
+
 def test_wrong_suffix_and_directory_are_usage_errors(write, tmp_path):
     _one_line_error(run_grade("check", write("softmax.txt", "x = 1\n")), "expected a .py or .ipynb file")
     _one_line_error(run_grade("check", tmp_path), "is a directory")

@@ -211,6 +211,13 @@ def test_a_bad_config_or_course_option_is_a_one_line_error(tmp_path):
     assert result.returncode == 2 and result.stderr.startswith(
         f"grade: {made / 'pyproject.toml'}: cannot read it as TOML"
     )
+    # A spec folder named in the config that is not there: said, not silently ignored.
+    (made / "pyproject.toml").write_text('[tool.grade]\nspecs = "grading"\n')
+    result = run_grade("list", cwd=made)
+    assert (result.returncode, result.stderr) == (
+        2,
+        f"grade: {made / 'pyproject.toml'} [tool.grade]: specs = 'grading', but {made / 'grading'} is not a folder\n",
+    )
     result = run_grade("list", "--course", tmp_path / "nowhere", cwd=tmp_path)
     assert (result.returncode, result.stderr) == (2, f"grade: no such course directory: {tmp_path / 'nowhere'}\n")
 

@@ -75,9 +75,12 @@ def test_timeout_missing_function_and_unknown_task(capsys):
     assert "did not return within 0.3 s" in capsys.readouterr().out
     assert feedback("softmax", "db", namespace) == 0.0
     assert "no function db(dZ)" in capsys.readouterr().out
-    assert feedback("softmax", "nope", namespace) == 0.0
+    assert feedback("softmax", "DW", namespace) == 0.0
     out = capsys.readouterr()
-    assert "could not check" in out.out and out.err == ""
+    assert out.out == "  DW: exercise softmax has no task 'DW' (did you mean dW?); its tasks: forward, dZ, dW, db\n"
+    assert out.err == ""
+    assert feedback("softmx", "dW", namespace) == 0.0
+    assert "unknown exercise 'softmx' (did you mean softmax?)" in capsys.readouterr().out
 
 
 def test_the_time_limit_needs_no_signal_and_stops_the_loop_from_any_thread(capsys):

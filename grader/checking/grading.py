@@ -8,6 +8,7 @@ case, and keeps checking the others on the next cases.
 
 import time
 from dataclasses import asdict, replace
+from pathlib import Path
 
 import numpy as np
 
@@ -54,6 +55,8 @@ def grade(
     Its source is read first: a task whose forbidden modules it imports scores 0
     (autodiff_used) and is not called, and those imports are removed so that the other tasks can load.
     When running the file times out, it is run again with only its definitions (cut_short)."""
+    if not any(chunk.code.strip() for chunk in submission.chunks):  # nothing to run: said once, not per task
+        return zero_report(exercise, submission.path, _nothing_to_grade(submission), "missing_function")
     start = time.perf_counter()
     forbidden = {module for task in exercise.tasks for module in task.forbidden_imports}
     imported = {}
@@ -79,6 +82,13 @@ def grade(
             report, _ = _grade_in_sandbox(definitions, exercise, timeout, seed, memory_mb, imported, variant)
             report = replace(report, cut_short=CutShort(reason, tuple(skipped)))
     return replace(report, path=submission.path, seconds=time.perf_counter() - start)
+
+
+def _nothing_to_grade(submission):
+    name = Path(submission.path).name
+    if submission.is_notebook:
+        return f"{name} has no code to grade: its code cells are empty (or only ask for feedback)"
+    return f"{name} is empty: there is no code to grade"
 
 
 def _without(submission, imported):

@@ -92,6 +92,8 @@ def _course(path, table):
     specs = table.get("specs", "specs")
     if not isinstance(specs, str):
         raise UsageError(f"{where}: specs must be a folder name (a string)")
+    if "specs" in table and not (path.parent / specs).is_dir():  # the default may be absent: no exercises
+        raise UsageError(f"{where}: specs = {specs!r}, but {path.parent / specs} is not a folder")
     return Course(path.parent, path.parent / specs, path)
 
 
@@ -147,6 +149,10 @@ class Registry:
         self._scan_entry_points()
         return list(self._origins)
 
+    def close_to(self, name):
+        """The known exercise NAME is most likely a typo of, or None."""
+        return close_match(name, self.names())
+
     def origin(self, name):
         """("built-in", None), ("course", spec path) or ("package", entry point)."""
         return self._origins[name]
@@ -156,7 +162,9 @@ class Registry:
         if name not in self._origins:
             self._scan_entry_points()
         if name not in self._origins:
-            raise UsageError(f"unknown exercise {name!r}; known exercises: {', '.join(self._origins)}")
+            close = self.close_to(name)
+            said = f" (did you mean {close}?)" if close else ""
+            raise UsageError(f"unknown exercise {name!r}{said}; known exercises: {', '.join(self._origins)}")
         if name not in self._loaded:
             self._loaded[name] = self._import(name)
         return self._loaded[name]
@@ -193,6 +201,15 @@ class Registry:
         shipped = Shipped(name, files)
         _RECEIVED.setdefault(shipped.digest, self)  # a forked local worker finds it already loaded
         return shipped
+
+
+def close_match(name, known):
+    """The one of KNOWN closest to NAME when it is close enough to be a typo of it (difflib), else None."""
+    import difflib
+
+    lowered = {str(item).lower(): item for item in known}  # DW for dW: case is the likeliest slip
+    found = difflib.get_close_matches(str(name).lower(), list(lowered), n=1, cutoff=0.6)
+    return lowered[found[0]] if found else None
 
 
 def course_spec_files(course):

@@ -22,6 +22,7 @@ import warnings
 import numpy as np
 
 from .. import defaults
+from ..reading.submission import UsageError
 
 
 def feedback(exercise, task, namespace, seed=defaults.SEED, timeout=defaults.TIMEOUT):
@@ -33,6 +34,9 @@ def feedback(exercise, task, namespace, seed=defaults.SEED, timeout=defaults.TIM
             result = grade_one(exercise, task, namespace, seed, timeout)
     except KeyboardInterrupt:
         print(f"  {task}: interrupted", file=out)
+        return 0.0
+    except UsageError as error:  # a misspelt exercise or task: what the names are
+        print(f"  {task}: {error}", file=out)
         return 0.0
     except Exception as error:  # a grader fault: say so on stdout, score nothing
         print(f"  {task}: the grader could not check this task ({type(error).__name__}: {error})", file=out)
@@ -47,9 +51,15 @@ def grade_one(exercise, task, namespace, seed=defaults.SEED, timeout=defaults.TI
     """One task's TaskResult, on the same seeded inputs as `grade check --seed` (grading.seeded_cases)."""
     from .. import exercises
     from ..checking.grading import forbidden_result, grade_task, seeded_cases
+    from ..exercises.registry import close_match
     from ..sandbox.inprocess import InProcess
 
-    chosen, cases = dict((t.name, (t, c)) for t, c in seeded_cases(exercises.load(exercise), seed))[task]
+    plans = {t.name: (t, c) for t, c in seeded_cases(exercises.load(exercise), seed)}
+    if task not in plans:
+        close = close_match(task, plans)
+        said = f" (did you mean {close}?)" if close else ""
+        raise UsageError(f"exercise {exercise} has no task {task!r}{said}; its tasks: {', '.join(plans)}")
+    chosen, cases = plans[task]
     return forbidden_result(chosen, _modules_in(namespace, chosen.forbidden_imports)) or grade_task(
         InProcess(namespace, timeout), chosen, cases, timeout
     )
