@@ -500,6 +500,20 @@ def list_exercises(course):
 
 
 @cli.command()
+@click.argument("exercise")
+@click.option("--notebook", is_flag=True, help="A notebook with a feedback cell under each function, not a .py file.")
+@course_option
+def init(exercise, notebook, course):
+    """Write EXERCISE's stub (EXERCISE.py, or EXERCISE.ipynb) into the current folder, to fill in."""
+    from .starter import write_start
+
+    registry = use_course(course)
+    target = write_start(registry.load(exercise), registry, notebook=notebook)
+    then = "run each feedback cell" if notebook else f"run: grade check {target.name}"
+    click.echo(f"wrote {target.name}: fill in each raise NotImplementedError, then {then}")
+
+
+@cli.command()
 @click.option(
     "--root",
     type=click.Path(file_okay=False, path_type=Path),

@@ -78,6 +78,8 @@ def test_the_wheel_carries_the_files_read_at_run_time(dists):
         "grader/integrations/gradescope_files/setup.sh",
         "grader/integrations/gradescope_files/run_autograder",
     } <= names
+    # The learners' stubs, for grade init (test_no_solution_is_shipped: they hold no solution).
+    assert {f"grader/stubs_data/{name}.py" for name in ("softmax", "two_layer", "n_layer")} <= names
     top = {name.split("/")[0] for name in names}
     assert top == {"grader", f"{DISTRIBUTION.replace('-', '_')}-{__version__}.dist-info"}
 
@@ -141,6 +143,14 @@ def test_the_installed_wheel_grades_a_correct_file_full_marks(installed, tmp_pat
     result = run_installed(installed, "check", "softmax.py", cwd=tmp_path)
     assert result.returncode == 0, result.stdout + result.stderr
     assert result.stdout.strip().endswith("softmax: 4/4 points")
+
+
+def test_a_student_with_only_the_wheel_starts_from_grade_init(installed, tmp_path):
+    result = run_installed(installed, "init", "softmax", cwd=tmp_path)
+    assert result.returncode == 0, result.stderr
+    assert (tmp_path / "softmax.py").read_text() == (ROOT / "exercises" / "softmax.py").read_text()
+    assert run_installed(installed, "init", "two_layer", "--notebook", cwd=tmp_path).returncode == 0
+    assert (tmp_path / "two_layer.ipynb").is_file()
 
 
 def test_generating_stubs_and_nbgrader_sources_needs_a_checkout(installed, tmp_path):
