@@ -117,7 +117,9 @@ def cli():
     help="Output format (--json is --format json).",
 )
 @grading_options
-@click.option("--verbose", "-v", is_flag=True, help="Also show what the submission printed, and the sandbox's layers.")
+@click.option(
+    "--verbose", "-v", is_flag=True, help="Also show what the submission printed (grade doctor shows the sandbox)."
+)
 @trust_option
 @course_option
 @click.option(
@@ -154,8 +156,6 @@ def check(
         click.echo(report.render_gradescope(result))
     else:
         report.print_text(result, sys.stdout, verbose=verbose)
-        if verbose:
-            _print_layers(result.sandbox)
     if plot_path is not None:
         _plot(result, plot_path)
     sys.exit(0 if result.full_marks else 1)
@@ -363,8 +363,6 @@ def doctor():
 
 
 def _print_layers(sandbox):
-    if not sandbox:
-        return
     click.echo(f"  sandbox: {sandbox.get('backend', '?')} backend")
     for layer in sandbox.get("layers") or []:
         click.echo(f"  {layer['name']:<10} {'active ' if layer['active'] else 'MISSING'}  {layer['how']}")

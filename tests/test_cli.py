@@ -214,6 +214,9 @@ def test_verbose_shows_what_the_submission_printed(write):
     loud = run_grade("check", path, "--verbose")
     assert "hello from the learner" not in quiet.stdout
     assert "| hello from the learner" in loud.stdout
+    # Only what the student needs: the sandbox's layers are grade doctor's (and --json's `sandbox`).
+    added = [line for line in loud.stdout.splitlines() if line not in quiet.stdout.splitlines()]
+    assert added == ["  the submission printed:", "  | hello from the learner"], added
 
 
 def test_verbose_output_is_bounded(write):

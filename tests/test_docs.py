@@ -42,3 +42,16 @@ def test_the_readme_is_a_front_page():
         "## Exercise authors",
     ]
     assert len(readme.splitlines()) < 120
+
+
+def test_installing_says_to_use_a_virtual_environment():
+    # pip refuses to install outside one on systems that follow PEP 668 (externally-managed-environment).
+    for page in (ROOT / "README.md", ROOT / "docs" / "students.md"):
+        text = page.read_text()
+        assert "PEP 668" in text and "python3 -m venv .venv" in text, page.name
+        assert text.index("python3 -m venv .venv") < text.index("pip install backprop_grade"), page.name
+
+
+def test_built_distributions_are_not_tracked():
+    ignored = (ROOT / ".gitignore").read_text().splitlines()
+    assert "dist/" in ignored  # python -m build writes the sdist and the wheel there

@@ -264,6 +264,18 @@ def test_a_notebook_importing_the_grader_beside_numpy_gets_full_marks(gs_root):
     assert results["score"] == 4, results
 
 
+def test_a_secret_without_submission_metadata_says_the_public_inputs_are_used(gs_root, capsys):
+    # The try-out of docs/gradescope.md has no submission_metadata.json: the log says what that means.
+    (gs_root / "source" / "grade.json").write_text(json.dumps({**SETTINGS, "secret": "s" * 32}))
+    shutil.copy(CORPUS / "correct_vectorized.py", gs_root / "submission" / "softmax.py")
+    assert run_in_process(gs_root)["score"] == 4
+    log = capsys.readouterr().out
+    assert "submission_metadata.json is missing or holds no user id" in log and "s" * 32 not in log
+    (gs_root / "submission_metadata.json").write_text(json.dumps({"users": [{"id": 1234}]}))
+    run_in_process(gs_root)
+    assert "submission_metadata.json" not in capsys.readouterr().out
+
+
 def test_no_submission_scores_zero_and_says_so(gs_root):
     (gs_root / "submission" / "softmax.txt").write_text("def forward(X, W, b): ...")
     results = run_in_process(gs_root)

@@ -43,12 +43,26 @@ def test_feedback_agrees_with_grade_check(name, capsys):
     capsys.readouterr()
     for task in report["tasks"]:
         points = feedback("softmax", task["name"], namespace)
-        assert type(points) is float and points == task["score"], task["name"]
+        assert isinstance(points, float) and points == task["score"], task["name"]
         out = capsys.readouterr()
         assert out.err == ""
         assert ("PASS" if task["passed"] else "FAIL") in out.out
         for code in task["diagnoses"]:
             assert f"[{code}" in out.out
+
+
+def test_a_feedback_cell_shows_its_report_not_out_0_0_but_nbgrader_still_reads_its_points(monkeypatch, capsys):
+    from IPython.core.formatters import DisplayFormatter
+
+    namespace = namespace_of(SUBMISSIONS / "softmax" / "db_missing_keepdims.py")
+    monkeypatch.delenv("NBGRADER_EXECUTION", raising=False)
+    points = feedback("softmax", "db", namespace)
+    assert points == 0.0 and "[missing_keepdims]" in capsys.readouterr().out
+    assert DisplayFormatter().format(points) == ({}, {})  # what a kernel shows as the cell's result: nothing
+    # nbgrader's Execute (it sets NBGRADER_EXECUTION) reads the cell's points from its text/plain result.
+    monkeypatch.setenv("NBGRADER_EXECUTION", "autograde")
+    assert DisplayFormatter().format(feedback("softmax", "dW", namespace))[0]["text/plain"] == "1.0"
+    assert DisplayFormatter().format(feedback("softmax", "db", namespace))[0]["text/plain"] == "0.0"
 
 
 def test_nothing_reaches_stderr(capsys):

@@ -109,3 +109,38 @@ def test_students_whose_notebook_cells_raised_are_named():
     assert data["cell_errors"] == [
         ["s07", ["s07.ipynb, cell 1: NameError: name 'np' is not defined", "s07.ipynb, cell 4: ValueError: \x1b[2Jbad"]]
     ]
+
+
+def test_the_chart_counts_a_file_that_failed_as_a_whole_once(tmp_path, monkeypatch):
+    from matplotlib.axes import Axes
+
+    drawn = {}
+    original = Axes.barh
+
+    def spy(self, labels, counts, **kwargs):
+        drawn[self.get_title()] = dict(zip(labels, counts))
+        return original(self, labels, counts, **kwargs)
+
+    monkeypatch.setattr(Axes, "barh", spy)
+    reports = class_of_40()
+    reports["s10"] = row(**dict.fromkeys(("forward", "dZ", "dW", "db"), ("import_error",)))  # did not run
+    reports["s11"] = Report(
+        **{
+            **row().__dict__,
+            "tasks": tuple(  # defines none of the functions
+                TaskResult(task.name, 0, 1, False, f"no function {task.name}", "", ("missing_function",))
+                for task in SOFTMAX.tasks
+            ),
+            "score": 0,
+        }
+    )
+    summary.plot(summary.summarize(reports, SOFTMAX), tmp_path / "summary.png")
+    assert drawn["code that did not run (or was not graded)"] == {
+        "whole file: import_error": 1,
+        "whole file: missing_function": 1,
+        "dW: import_error": 1,  # s02's dW alone: a task, not the file
+        "db: timeout": 1,
+    }
+    # The text still gives each task's share of the class.
+    text = summary.render(summary.summarize(reports, SOFTMAX))
+    assert "  dW: passed 92.5%; did not run: import_error 5%, missing_function 2.5%" in text.splitlines()

@@ -34,6 +34,25 @@ CODE_FAILURES = (
 )
 
 
+# Codes that take a whole file when every task has them with one reason (it was refused, did not run,
+# defines none of the functions): the chart counts such a file once, not once per task.
+_PER_FUNCTION = ("not_implemented", "exception", "autodiff_used")
+
+
+def whole_file_code(report):
+    """The code every task of REPORT failed with when the file failed as a whole, else None."""
+    tasks = report.tasks
+    codes = {task.diagnoses for task in tasks}
+    if len(tasks) < 2 or len(codes) != 1 or any(task.score for task in tasks):
+        return None
+    (diagnoses,) = codes
+    code = diagnoses[0] if len(diagnoses) == 1 else None
+    if code not in CODE_FAILURES or code in _PER_FUNCTION:
+        return None
+    # Each task has its own "no function f(...)" fact; the other codes say one reason for the file.
+    return code if code == "missing_function" or len({task.fact for task in tasks}) == 1 else None
+
+
 def _failure(report):
     """Why a Report was not graded: the fact of its task that the grading (not the code) lost."""
     lost = [task for task in report.tasks if "killed" in task.diagnoses]
@@ -69,6 +88,9 @@ def summarize(reports, exercise, identical=(), missing=(), inputs=None):
         "cut_short": sorted(
             (student, report.cut_short.reason) for student, report in reports.items() if report.cut_short
         ),
+        "whole_file": Counter(
+            code for code in map(whole_file_code, reports.values()) if code is not None
+        ).most_common(),
         "cell_errors": sorted(
             [student, [cell_error_text(error) for error in report.cell_errors]]
             for student, report in reports.items()
@@ -204,9 +226,12 @@ def plot(summary, path):
 
     n = summary["count"]
     groups = [[], []]  # (label, count) of the mistakes in the math, of the code failures
+    whole = dict(summary.get("whole_file", ()))  # files that failed as a whole: one bar each code, not one per task
     for task, counts in summary["diagnoses"].items():
         for group, pairs in zip(groups, split_codes(counts)):
-            group.extend((f"{task}: {code}", count) for code, count in pairs)
+            pairs = [(code, count - whole.get(code, 0)) for code, count in pairs]
+            group.extend((f"{task}: {code}", count) for code, count in pairs if count)
+    groups[1].extend((f"whole file: {code}", count) for code, count in whole.items())
     titles = ("mistakes in the math", "code that did not run (or was not graded)")
     shown = [(title, group) for title, group in zip(titles, groups) if group]
     rows = sum(len(group) for _, group in shown)

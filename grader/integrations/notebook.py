@@ -4,17 +4,20 @@
     feedback("softmax", "db", globals())
 
 grades that one task on the kernel's own function, prints the verdict, fact, hint and
-details on stdout, and returns the score (a part's points included) as a plain float,
-the cell's last expression. nbgrader
-reads a test cell's points from that result, and gives 0 for anything on stderr and
-full points for a cell with no number: so nothing may reach stderr here (numpy
-warnings, the learner's own prints to stderr) and every path ends in a float.
+details on stdout, and returns the score (a part's points included) as a float, the
+cell's last expression. nbgrader reads a test cell's points from that result, and gives
+0 for anything on stderr and full points for a cell with no number: so nothing may reach
+stderr here (numpy warnings, the learner's own prints to stderr) and every path ends in
+a float. Under nbgrader (it sets $NBGRADER_EXECUTION) that is a plain float, shown as the
+cell's result; anywhere else a float that IPython does not show, since the report above
+already says it (a student saw `Out: 0.0` under every report).
 
 This only informs the learner, who is the only one it could be fooled for: graded
 scores come from grader.integrations.nbgrader.GradeTasks, which runs the sandbox outside the kernel.
 """
 
 import contextlib
+import os
 import sys
 import types
 import warnings
@@ -34,17 +37,28 @@ def feedback(exercise, task, namespace, seed=defaults.SEED, timeout=defaults.TIM
             result = grade_one(exercise, task, namespace, seed, timeout)
     except KeyboardInterrupt:
         print(f"  {task}: interrupted", file=out)
-        return 0.0
+        return _points(0.0)
     except UsageError as error:  # a misspelt exercise or task: what the names are
         print(f"  {task}: {error}", file=out)
-        return 0.0
+        return _points(0.0)
     except Exception as error:  # a grader fault: say so on stdout, score nothing
         print(f"  {task}: the grader could not check this task ({type(error).__name__}: {error})", file=out)
-        return 0.0
+        return _points(0.0)
     from ..report import render_task
 
     out.write(render_task(result))
-    return float(result.score)
+    return _points(result.score)
+
+
+class Points(float):
+    """A task's points that a notebook does not show as the cell's result: the report is printed above it."""
+
+    def _ipython_display_(self):
+        pass  # IPython then shows nothing (no `Out[n]: 0.0`)
+
+
+def _points(score):
+    return float(score) if os.environ.get("NBGRADER_EXECUTION") else Points(score)
 
 
 def grade_one(exercise, task, namespace, seed=defaults.SEED, timeout=defaults.TIMEOUT):
