@@ -26,6 +26,8 @@ IN_PROCESS = (
     "forward_input_mutated.py",
     "forward_returns_exps.py",
     "db_missing.py",
+    "dw_swapped_parameters.py",
+    "db_renamed_parameter.py",
 )
 
 

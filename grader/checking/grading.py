@@ -129,7 +129,7 @@ def _grade_in_sandbox(submission, exercise, timeout, seed, memory_mb, imported, 
         results = tuple(
             forbidden_result(task, imported)
             or signatures.with_parameter_mistake(
-                grade_task(watch, task, cases, timeout, artifacts), task, functions.get(task.name), _whole(task)
+                grade_task(watch, task, cases, timeout, artifacts), task, functions.get(task.name), whole_failure(task)
             )
             for task, cases in plans
         )
@@ -157,7 +157,7 @@ def _grade_in_sandbox(submission, exercise, timeout, seed, memory_mb, imported, 
     return report, watch.load_failure
 
 
-def _whole(task):
+def whole_failure(task):
     """verdict -> the TaskResult of TASK failing wholly (every part) with it."""
     return lambda verdict: _result(task, dict.fromkeys(_part_names(task), (verdict, "", False)))
 
@@ -174,7 +174,7 @@ def forbidden_result(task, imported):
         f"the file imports {where}: {task.name} must compute its gradients by hand, so it was not graded",
         ("autodiff_used",),
     )
-    return _whole(task)(verdict)
+    return whole_failure(task)(verdict)
 
 
 def grade_task(box, task, cases, timeout, artifacts=None):

@@ -64,7 +64,8 @@ def _points(score):
 def grade_one(exercise, task, namespace, seed=defaults.SEED, timeout=defaults.TIMEOUT):
     """One task's TaskResult, on the same seeded inputs as `grade check --seed` (grading.seeded_cases)."""
     from .. import exercises
-    from ..checking.grading import forbidden_result, grade_task, seeded_cases
+    from ..checking.grading import forbidden_result, grade_task, seeded_cases, whole_failure
+    from ..checking.signatures import with_parameter_mistake
     from ..exercises.registry import close_match
     from ..sandbox.inprocess import InProcess
 
@@ -74,9 +75,25 @@ def grade_one(exercise, task, namespace, seed=defaults.SEED, timeout=defaults.TI
         said = f" (did you mean {close}?)" if close else ""
         raise UsageError(f"exercise {exercise} has no task {task!r}{said}; its tasks: {', '.join(plans)}")
     chosen, cases = plans[task]
-    return forbidden_result(chosen, _modules_in(namespace, chosen.forbidden_imports)) or grade_task(
-        InProcess(namespace, timeout), chosen, cases, timeout
+    return forbidden_result(chosen, _modules_in(namespace, chosen.forbidden_imports)) or with_parameter_mistake(
+        grade_task(InProcess(namespace, timeout), chosen, cases, timeout),
+        chosen,
+        _definition(namespace.get(task)),
+        whole_failure(chosen),
     )
+
+
+def _definition(function):
+    """The `def` of the kernel's FUNCTION, parsed from its source (Jupyter keeps each cell's), or None."""
+    import ast
+    import inspect
+    import textwrap
+
+    try:
+        node = ast.parse(textwrap.dedent(inspect.getsource(function))).body[0]
+    except (OSError, TypeError, SyntaxError, ValueError, RecursionError, IndexError):
+        return None  # not a function, or its source is gone: the values alone are judged
+    return node if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)) else None
 
 
 def _modules_in(namespace, modules):
