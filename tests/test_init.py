@@ -2,6 +2,7 @@
 
 import json
 
+import nbformat
 import pytest
 from conftest import ROOT, run_grade, run_json
 
@@ -35,7 +36,9 @@ def test_init_writes_the_stub_and_refuses_to_overwrite_it(tmp_path):
 def test_init_notebook_has_a_feedback_cell_after_each_function_and_grades_like_the_stub(tmp_path):
     result = run_grade("init", "softmax", "--notebook", cwd=tmp_path)
     assert result.returncode == 0, result.stderr
-    cells = json.loads((tmp_path / "softmax.ipynb").read_text())["cells"]
+    notebook = json.loads((tmp_path / "softmax.ipynb").read_text())
+    nbformat.validate(nbformat.from_dict(notebook))  # a valid nbformat 4.5 notebook, Jupyter opens it
+    cells = notebook["cells"]
     sources = ["".join(cell["source"]) for cell in cells if cell["cell_type"] == "code"]
     assert sources[0].splitlines()[-2:] == ["import numpy as np", "from grader import feedback"]
     asked = [source.splitlines()[-1] for source in sources if source.startswith("# Tests")]
