@@ -15,7 +15,10 @@ SUPPORTED = "see 'Supported Pythons' in docs/developing.md"
 
 def interpreter():
     """[(what, value)]: where this Python keeps its parts, as sys and sysconfig say."""
-    paths = sysconfig.get_paths()
+    try:
+        paths = sysconfig.get_paths()
+    except Exception as error:  # a broken or foreign sysconfig: doctor still reports the rest
+        paths = dict.fromkeys(("stdlib", "platstdlib", "purelib", "platlib"), f"(sysconfig cannot say: {error!r})")
     rows = [
         (
             "python",
