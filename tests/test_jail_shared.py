@@ -188,7 +188,7 @@ PAIR = """
 import json, sys, time
 import numpy as np
 from grader.sandbox import Sandbox
-from grader.submission import submission_from_bytes
+from grader.reading.submission import submission_from_bytes
 
 donor, freeloader, secret, together = sys.argv[1], sys.argv[2], int(sys.argv[3]), sys.argv[4] == "together"
 x = np.array([float(secret)])
