@@ -72,8 +72,8 @@ def test_where_the_machine_delegates_a_cgroup_each_jail_gets_one_and_it_is_remov
         pytest.skip(f"no cgroup v2 for the jails on this machine: {why}")
     import numpy as np
 
-    from grader.sandbox import Sandbox
     from grader.reading.submission import submission_from_bytes
+    from grader.sandbox import Sandbox
 
     before = {name for name in os.listdir(where) if name.startswith("jail-")}
     with Sandbox(submission_from_bytes("ok.py", b"def f(x):\n    return x\n"), timeout=30) as box:

@@ -67,7 +67,7 @@ ALLOW = tuple(
     alarm pause setitimer getitimer timer_create timer_settime timer_gettime timer_getoverrun timer_delete
     clock_gettime clock_getres clock_nanosleep nanosleep gettimeofday time times getrusage
     getuid geteuid getgid getegid getresuid getresgid getgroups getpgid getpgrp getsid setsid setpgid capget
-    getrlimit uname sysinfo getcpu getrandom
+    getrlimit uname getcpu getrandom
     poll ppoll select pselect6 epoll_create epoll_create1 epoll_ctl epoll_wait epoll_pwait epoll_pwait2
     eventfd eventfd2 timerfd_create timerfd_settime timerfd_gettime pipe pipe2 restart_syscall
     """.split()
