@@ -31,7 +31,7 @@ import struct
 import sys
 import tempfile
 
-from . import jail, landlock, process_tree, readable
+from . import cgroup, jail, landlock, process_tree, readable
 
 _SPAWN_FDS = 5
 
@@ -70,6 +70,11 @@ class Server:
         self.unreachable = (
             readable.unreachable([*self.allowed["python_dirs"], *self.allowed["packages"]]) if self.as_root else []
         )
+        # Where the kernel can cap a whole jail's memory and processes: a cgroup v2 per jail (cgroup.py).
+        self.cgroups, self.cgroup_why = (
+            (None, "turned off") if "cgroup" in self.disabled else cgroup.parent(config.get("cgroup"))
+        )
+        self.stale_cgroups = set()  # a jail's cgroup, still busy when its keeper was reaped
         self.live = {}  # keeper pid -> (worker pid, pidfd or None, has its own pid namespace)
         self.ended = {}  # keeper pid -> its wait status: reaped here before the grader asked
         # Where a jail has no pid namespace (a restricted kernel), an orphan whose keeper died comes
@@ -162,6 +167,7 @@ class Server:
         jail.die_with_parent()
         if os.getppid() != self.pid:
             os._exit(0)
+        capped = self.enter_cgroup(request)
         made = [] if "namespaces" in self.disabled else jail.enter_namespaces(self.as_root)
         made = [name for name in made if name not in self.disabled]
         owner = request["uid"] if request.get("uid") is not None else os.getuid()
@@ -189,7 +195,7 @@ class Server:
                 if _readable(lifeline_r):  # the keeper died before prctl took effect
                     os._exit(0)
                 _close(lifeline_r)
-                self.worker(request, fds[:4], made, scratch, baseline)
+                self.worker(request, fds[:4], made, scratch, baseline, capped)
             except BaseException as error:  # the jail could not be locked: the grader must not go on
                 _frame(fds[1], {"status": "jail_failed", "detail": f"{type(error).__name__}: {error}"[:300]})
             finally:
@@ -211,7 +217,25 @@ class Server:
             pass
         os._exit(0)
 
-    def worker(self, request, fds, made, scratch, baseline):
+    def enter_cgroup(self, request):
+        """Move this keeper (and so the jail it forks) into a cgroup of its own; what it says of the cap."""
+        if self.cgroups is None:
+            return {"cgroup": False, "cgroup_why": self.cgroup_why}
+        # The memory cap, plus what the jail may hold in its private /tmp and /dev/shm and the kernel's own.
+        memory = int(request["memory"]) + ((jail.TMP_MB + jail.SHM_MB + 64) << 20)
+        processes = int(request["processes"]) + 1  # and the keeper
+        try:
+            cgroup.enter(self.cgroups, f"jail-{os.getpid()}", memory, processes)
+        except OSError as error:
+            return {"cgroup": False, "cgroup_why": f"{self.cgroups}: {error.strerror or error}"}
+        return {"cgroup": True, "cgroup_memory": memory, "cgroup_processes": processes}
+
+    def forget_cgroup(self, keeper):
+        if self.cgroups is not None:
+            self.stale_cgroups.add(os.path.join(self.cgroups, f"jail-{keeper}"))
+            self.stale_cgroups = {path for path in self.stale_cgroups if not cgroup.remove(path)}
+
+    def worker(self, request, fds, made, scratch, baseline, capped):
         req_r, resp_w, shm_fd, out_fd = fds
         os.setsid()
         for sig in (signal.SIGINT, signal.SIGTERM, signal.SIGPIPE, signal.SIGQUIT, signal.SIGHUP):
@@ -250,6 +274,7 @@ class Server:
             "seccomp" not in self.disabled,
         )
         layers["namespaces"] = made
+        layers.update(capped)
         layers["reachable"] = "mount" in made or not self.unreachable  # can its uid read Python at all?
         for fd, _, _ in rules or [(fd, 0, 0) for fd in self.kept_fds()]:
             _close(fd)
@@ -298,6 +323,7 @@ class Server:
             except OSError:
                 pass
             _wait_for(pid)
+        self.forget_cgroup(pid)
         return {"killed": pid, "keeper": ended}
 
     def reap(self):
@@ -312,6 +338,7 @@ class Server:
                 if pidfd is not None:
                     os.close(pidfd)
                 process_tree.forget(pid)
+                self.forget_cgroup(pid)
                 self.ended[pid] = status  # until the grader's kill request asks how it ended
         process_tree.reap_orphans()
 

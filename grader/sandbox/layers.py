@@ -61,7 +61,7 @@ def describe(report, backend="linux"):
             "directory only root may enter, and without a mount namespace it cannot be bound in)"
         )
     network_parts = (
-        (["seccomp: no socket of any kind can be made"] if seccomp else [])
+        (["seccomp (an allowlist): no socket of any kind can be made"] if seccomp else [])
         + (["network namespace: no interface"] if "network" in spaces else [])
         + (["Landlock: no TCP"] if abi >= 4 else [])
     )
@@ -87,7 +87,8 @@ def describe(report, backend="linux"):
         )
     cap = report.get("processes_cap")
     limits = (
-        "memory (RLIMIT_AS), time per call, 1 MiB of prints, "
+        memory_how(report)
+        + ", time per call, 1 MiB of prints, "
         + (f"{cap} processes" if cap else "no process cap (it would count your own processes)")
         + (", /tmp of 64 MiB" if private_tmp else "")
     )
@@ -99,6 +100,19 @@ def describe(report, backend="linux"):
         Layer("inherited", True, "a fresh interpreter that imported only numpy; a fixed minimal environment"),
         Layer("limits", bool(cap), limits),
     ]
+
+
+def memory_how(report):
+    """Whether the kernel enforces the memory cap for the whole jail (a cgroup), or the grader samples it."""
+    if report.get("cgroup"):
+        return (
+            f"memory enforced by the kernel for the whole jail (cgroup v2: memory.max "
+            f"{report.get('cgroup_memory', 0) >> 20} MiB with its /tmp, pids.max {report.get('cgroup_processes')})"
+        )
+    return (
+        "memory by RLIMIT_AS per process and by sampling the jail's resident memory "
+        f"(no cgroup v2 per jail: {report.get('cgroup_why') or 'not reported'})"
+    )
 
 
 def missing_for_others(layers):

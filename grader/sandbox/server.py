@@ -121,7 +121,7 @@ _server = None
 _server_lock = threading.Lock()
 
 
-LAYERS = ("landlock", "seccomp", "namespaces", "user", "pid", "network", "ipc", "mount")
+LAYERS = ("landlock", "seccomp", "namespaces", "user", "pid", "network", "ipc", "mount", "cgroup")
 
 
 def disabled_layers():
@@ -186,6 +186,7 @@ def _config(disable):
         "hidden": sorted(hidden),
         "env": env,
         "disable": list(disable),
+        "cgroup": os.environ.get("GRADE_CGROUP", ""),  # a delegated cgroup v2 for the jails (cgroup.py)
     }
 
 

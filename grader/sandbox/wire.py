@@ -358,13 +358,15 @@ def _seconds(value):
 
 
 def _jail_record(jail):
-    """The jail's own report: plain numbers, booleans and short names only."""
+    """The jail's own report: plain numbers, booleans, short names and short reasons only."""
     record = {}
     for key, value in list(jail.items())[:20]:
         if not isinstance(key, str):
             continue
         if isinstance(value, (bool, int, float)) or value is None:
             record[key[:40]] = value
+        elif isinstance(value, str):
+            record[key[:40]] = value[:200]
         elif isinstance(value, list):
             record[key[:40]] = [str(item)[:40] for item in value[:10] if isinstance(item, str)]
     return record
