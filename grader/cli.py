@@ -156,6 +156,7 @@ def check(
         click.echo(report.render_gradescope(result))
     else:
         report.print_text(result, sys.stdout, verbose=verbose)
+        _print_missing_layers(result.sandbox)
     if plot_path is not None:
         _plot(result, plot_path)
     sys.exit(0 if result.full_marks else 1)
@@ -360,6 +361,15 @@ def doctor():
     else:
         click.echo("every layer needed to grade others' code is active")
     sys.exit(1 if missing else 0)
+
+
+def _print_missing_layers(sandbox):
+    """Only the layers this machine lacks: a student need not read the rest (grade doctor shows all)."""
+    missing = [layer for layer in (sandbox or {}).get("layers") or [] if not layer["active"]]
+    if missing:
+        click.echo("  sandbox layers missing on this machine (fine for your own code; grade doctor says more):")
+        for layer in missing:
+            click.echo(f"  {layer['name']:<10} MISSING  {layer['how']}")
 
 
 def _print_layers(sandbox):
