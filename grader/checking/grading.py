@@ -91,6 +91,19 @@ def _nothing_to_grade(submission):
     return f"{name} is empty: there is no code to grade"
 
 
+def longest_grading(exercise, timeout):
+    """The most seconds grade() spends on one submission by its own limits, whatever the code does:
+    each task's time, and before each task a fresh load of the file (a call that timed out or crashed
+    ends its process); twice, when the file is graded again on its definitions (cut_short)."""
+    load = _load_timeout(exercise, timeout)
+    budgets = [task.timeout if task.timeout is not None else timeout for task in exercise.tasks]
+    return 2 * sum(load + budget for budget in budgets)
+
+
+def _load_timeout(exercise, timeout):
+    return max([timeout] + [task.timeout for task in exercise.tasks if task.timeout is not None])
+
+
 def _without(submission, imported):
     from ..reading import forbidden_imports
 
@@ -119,7 +132,7 @@ def _grade_in_sandbox(submission, exercise, timeout, seed, memory_mb, imported, 
 
     Tasks forbidding a module in `imported` are not called: they score 0 (autodiff_used)."""
     plans = seeded_cases(exercise, seed, variant)
-    load_timeout = max([timeout] + [task.timeout for task in exercise.tasks if task.timeout is not None])
+    load_timeout = _load_timeout(exercise, timeout)
     with Sandbox(
         submission, timeout=timeout, memory_mb=memory_mb, shared_bytes=_shared_bytes(plans), load_timeout=load_timeout
     ) as box:
