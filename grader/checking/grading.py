@@ -313,10 +313,11 @@ def outcome_verdict(task, outcome, budget):
             f"the code called sys.exit({error.get('message', '')}){when or ' in ' + name}", ("crashed",), _where(error)
         )
     if status == "too_large":
-        size = int(outcome.detail) if outcome.detail.isdigit() else 0
+        # Its size is the sandboxed process's word: ASCII digits, or it is not said (int() takes "²" too).
+        said = outcome.detail
+        size = f"{(int(said) + (1 << 19)) >> 20} MiB of arrays" if said.isascii() and said.isdigit() else "arrays"
         return Verdict(
-            f"{name} returned {size / 2**20:.0f} MiB of arrays, more than the "
-            f"{wire.MAX_ARRAY_BYTES >> 20} MiB a result may hold: check its shape",
+            f"{name} returned {size}, more than the {wire.MAX_ARRAY_BYTES >> 20} MiB a result may hold: check its shape",
             ("shape_mismatch",),
         )
     if status == "memory":
