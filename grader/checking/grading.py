@@ -317,7 +317,8 @@ def outcome_verdict(task, outcome, budget):
         said = outcome.detail
         size = f"{(int(said) + (1 << 19)) >> 20} MiB of arrays" if said.isascii() and said.isdigit() else "arrays"
         return Verdict(
-            f"{name} returned {size}, more than the {wire.MAX_ARRAY_BYTES >> 20} MiB a result may hold: check its shape",
+            f"{name} returned {size}, more than the {wire.MAX_ARRAY_BYTES >> 20} MiB a result may hold: "
+            "check its shape",
             ("shape_mismatch",),
         )
     if status == "memory":
