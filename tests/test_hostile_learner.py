@@ -292,3 +292,72 @@ def test_a_row_whose_files_cannot_be_written_still_gets_its_row(tmp_path, monkey
     bob = outcome.reports["bob"]
     assert bob.grader_failure and "No space left on device" in bob.tasks[0].fact
     assert [row[0] for row in _csv_rows(tmp_path / "out")[1:]] == ["alice", "bob"]
+
+
+# -- nbgrader's GradeTasks ------------------------------------------------------------------------
+def _graded_notebook(cells):
+    """GradeTasks on a notebook of CELLS (code) with softmax's four test cells after them."""
+    pytest.importorskip("nbgrader")
+    import nbformat
+    from nbformat import v4
+
+    from grader.integrations.nbgrader import GradeTasks
+
+    tests = [
+        v4.new_code_cell(
+            f"from grader import feedback\nfeedback('softmax', '{task}', globals())",
+            metadata={
+                "nbgrader": {"grade": True, "solution": False, "locked": True, "points": 1, "grade_id": f"test_{task}"}
+            },
+        )
+        for task in ("forward", "dZ", "dW", "db")
+    ]
+    nb = v4.new_notebook(cells=[v4.new_markdown_cell("\udce9 \u202e notes"), *map(v4.new_code_cell, cells), *tests])
+    nb, _ = GradeTasks(timeout=1.0).preprocess(nb, {"nbgrader": {"notebook": "softmax", "student": "s"}})
+    nbformat.writes(nb).encode("utf-8")  # what nbgrader saves: it can be written
+    assert_safe([output for cell in nb.cells for output in cell.get("outputs", [])])
+    return {
+        task: float(cell.outputs[-1].data["text/plain"])
+        for task, cell in zip(("forward", "dZ", "dW", "db"), nb.cells[-4:])
+    }
+
+
+@pytest.mark.slow
+@BATCH_FUZZ
+@given(message=_messages())
+def test_grade_tasks_writes_any_message_into_a_notebook_that_can_be_saved(message):
+    scores = _graded_notebook([raising(message), "raise KeyError(" + repr(message) + ")"])
+    assert scores == {"forward": 1.0, "dZ": 1.0, "dW": 1.0, "db": 0.0}
+
+
+def test_grade_tasks_scores_a_forged_reply_as_the_learners_answer():
+    scores = _graded_notebook([TOO_LARGE])
+    assert scores["forward"] == 0.0 and scores["dW"] == scores["db"] == 1.0
+
+
+# -- Gradescope's runner --------------------------------------------------------------------------
+@pytest.mark.parametrize(
+    "name, code, score",
+    [
+        ("\x1b]52;c;aGk=\x07\u202ehw.py".encode(), raising(MISLEADING + "\udce9"), 3),
+        (b"Jos\xe9 --help.py", TOO_LARGE, None),
+    ],
+    ids=["escapes", "forged_reply"],
+)
+def test_gradescopes_runner_grades_hostile_files_and_says_so_safely(tmp_path, capsys, name, code, score):
+    from test_gradescope import SETTINGS, run_in_process
+
+    (tmp_path / "source").mkdir()
+    (tmp_path / "submission").mkdir()
+    (tmp_path / "source" / "grade.json").write_text(json.dumps({**SETTINGS, "timeout": 1.0}))
+    with open(os.path.join(os.fsencode(tmp_path / "submission"), name), "wb") as handle:
+        handle.write(code.encode())
+    results = run_in_process(tmp_path)
+    printed = capsys.readouterr()
+    assert_safe(results)
+    assert_safe(printed.out + printed.err)
+    assert "autograder failed" not in json.dumps(results).lower()
+    if score is not None:
+        assert results["score"] == score
+    else:
+        assert results["tests"][0]["status"] == "failed" and results["score"] > 0
