@@ -361,3 +361,26 @@ def test_gradescopes_runner_grades_hostile_files_and_says_so_safely(tmp_path, ca
         assert results["score"] == score
     else:
         assert results["tests"][0]["status"] == "failed" and results["score"] > 0
+
+
+# -- a learner's slowness is the learner's timeout -------------------------------------------------
+SLEEPER = """
+import time
+time.sleep(2)  # paid again at each relaunch, after each task that timed out
+def _sleep(*args, **kwargs):
+    time.sleep(10**6)
+affine_forward = relu_forward = affine_backward = relu_backward = loss_and_grads = train = _sleep
+"""
+
+
+@pytest.mark.slow
+def test_a_file_that_only_sleeps_is_graded_as_timeouts_not_as_a_stuck_grader(tmp_path):
+    """two_layer's train may take 60 s, and the file loads again before each task: grading this file
+    takes over 70 s, longer than a batch once waited (--timeout x (tasks + 2) + 60 s) before it called
+    the grading stuck, regraded on every run. The wait now follows the grader's limits (longest_grading)."""
+    (tmp_path / "sleeper.py").write_text(SLEEPER)
+    two_layer = exercises.load("two_layer")
+    outcome = run(discover(tmp_path, "two_layer"), two_layer, tmp_path / "out", {**OPTIONS, "timeout": 0.2}, jobs=1)
+    result = outcome.reports["sleeper"]
+    assert not result.grader_failure, result.tasks[0].fact
+    assert [task.diagnoses for task in result.tasks] == [("timeout",)] * len(two_layer.tasks)

@@ -197,9 +197,9 @@ def _grade(items, exercise, shipped, outdir, options, jobs, progress, work, pool
             progress.advance()
 
     if todo:
-        # A submission's own limits bound its grading (longest_grading): past them, with room for a
-        # busy machine, the grading process itself is stuck.
-        deadline = 2 * longest_grading(exercise, options["timeout"]) + 60
+        # A submission's own limits bound its grading (longest_grading): past them, and a minute for
+        # starting its processes on a busy machine, the grading process itself is stuck.
+        deadline = longest_grading(exercise, options["timeout"]) + 60
         # Built-ins are imported before workers fork; a course's spec is already imported here.
         preload = [f"grader.exercises.{shipped}"] if shipped in BUILTIN else []
         with pool(work, jobs, deadline=deadline, preload=preload) as workers:
