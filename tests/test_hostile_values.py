@@ -7,22 +7,27 @@ process would. Every check must return its verdict (never raise: an exception is
 the grader"), and every text made from it must be safe to read (tests/safe_text.py).
 """
 
+import json
 import os
 import re
+import struct
+import threading
+import time
 
 import numpy as np
 import pytest
 from conftest import ROOT
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 from safe_text import assert_safe
+from test_wire_fuzz import cell_records, json_values, value_trees
 
 from grader import exercises, report
 from grader.checking.grading import grade_task, outcome_verdict, seeded_cases
 from grader.checking.results import Report
 from grader.integrations.gradescope_results import results as gradescope_results
 from grader.sandbox import wire
-from grader.sandbox.base import Outcome
+from grader.sandbox.base import Outcome, Sandbox
 from grader.sandbox.inprocess import InProcess
 from grader.stubs import strip_markers
 
@@ -116,10 +121,10 @@ def _through_the_wire(value):
     return wire.decode(tree, [wire.array_from_bytes(spec, array.tobytes()) for spec, array in zip(specs, arrays)])
 
 
-def _graded(task, case, value):
-    class Box:  # the sandbox, having received VALUE from the learner's function
+def _graded(task, case, value, outcome=None):
+    class Box:  # the sandbox, having received VALUE from the learner's function (or said OUTCOME)
         def call(self, *args, **kwargs):
-            return Outcome("ok", value=value)
+            return outcome if outcome is not None else Outcome("ok", value=value)
 
     return grade_task(Box(), task, [case], timeout=10)
 
@@ -176,3 +181,51 @@ def test_a_too_large_reply_says_its_size_when_it_is_a_number():
     assert "returned arrays" in outcome_verdict(task, Outcome("too_large", detail="²"), 10).fact
     huge = outcome_verdict(task, Outcome("too_large", detail="9" * 300), 10)
     assert huge.diagnoses == ("shape_mismatch",)
+
+
+# -- reply frames: whatever the sandboxed process writes on its pipe -------------------------------
+class _Reader(Sandbox):
+    """The grader's side of a sandbox, reading one reply from a pipe (no process behind it)."""
+
+    def __init__(self, fd):
+        self._resp, self.memory_mb, self._live = fd, 1024, False
+        self._over_memory = threading.Event()
+
+
+def _reply_outcome(data):
+    """What the grader makes of DATA written on the sandbox's reply pipe (base.Sandbox._receive)."""
+    read, write = os.pipe()
+    writer = threading.Thread(target=lambda: (os.write(write, data), os.close(write)))
+    writer.start()
+    try:
+        return _Reader(read)._receive(time.monotonic() + 10)
+    finally:
+        writer.join()
+        os.close(read)
+
+
+_texts = st.text(st.characters(blacklist_categories=()), max_size=20) | json_values
+replies = st.fixed_dictionaries(
+    {"status": st.sampled_from(sorted(wire.STATUSES))},
+    optional={
+        "arrays": st.just(0),
+        "value": value_trees,
+        "detail": _texts,
+        "error": st.dictionaries(st.sampled_from(["type", "message", "where", "text"]), _texts),
+        "cell_errors": cell_records,
+    },
+)
+
+
+@FUZZ
+@given(header=replies, at_load=st.booleans())
+@example(header={"status": "too_large", "detail": "\u00b2"}, at_load=False)
+@example(header={"status": "exception", "error": {"message": "\udce9\u202e\x1b]52;c;aGk=\x07"}}, at_load=True)
+def test_any_reply_frame_ends_in_a_verdict_said_safely(header, at_load):
+    payload = json.dumps(header).encode()
+    outcome = _reply_outcome(struct.pack("<Q", len(payload)) + payload)
+    outcome.at_load = at_load
+    for name in EXERCISES:
+        exercise = exercises.load(name)
+        results = [_graded(task, case, None, outcome) for task, case, _ in REFERENCES[name]]
+        _assert_rendered_safely(exercise, results)
