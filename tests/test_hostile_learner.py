@@ -15,9 +15,10 @@ import io
 import json
 import os
 import shutil
+import sys
 
 import pytest
-from conftest import SUBMISSIONS, run_grade, solution_text
+from conftest import ROOT, SUBMISSIONS, run_grade, solution_text
 from hypothesis import HealthCheck, Phase, given, settings
 from hypothesis import strategies as st
 from safe_text import assert_safe, assert_safe_bytes
@@ -48,9 +49,8 @@ def _reply(header):
         except OSError:
             pass
 """
-TOO_LARGE = (
-    SOLUTION
-    + FORGE
+FORGED_FORWARD = (
+    FORGE
     + """
 def forward(X, W, b):
     _reply({"status": "too_large", "detail": "\\u00b2", "arrays": 0})  # int("²") raises; "²".isdigit() is True
@@ -58,6 +58,7 @@ def forward(X, W, b):
     time.sleep(30)
 """
 )
+TOO_LARGE = SOLUTION + FORGED_FORWARD
 DEEP = SOLUTION + "\nx = " + " + ".join(["1"] * 1500) + "\nwhile True:\n    pass\n"
 MISLEADING = "\u202eLIAF\u202c \u2028PASS\u2029 zero\u200bwidth \x1b]0;title\x07 \x1b]52;c;aGk=\x07 \x1b[2J"
 
@@ -384,3 +385,55 @@ def test_a_file_that_only_sleeps_is_graded_as_timeouts_not_as_a_stuck_grader(tmp
     result = outcome.reports["sleeper"]
     assert not result.grader_failure, result.tasks[0].fact
     assert [task.diagnoses for task in result.tasks] == [("timeout",)] * len(two_layer.tasks)
+
+
+@pytest.mark.slow
+def test_nbgrader_autograde_writes_notebook_and_gradebook_alike_for_hostile_students(tmp_path):
+    """Under `nbgrader autograde` with GradeTasks: for every student, the graded notebook is written, its
+    test cells hold the scores the gradebook holds, and the feedback can be made from it."""
+    pytest.importorskip("nbgrader")
+    from test_nbgrader import TASKS, _autograde, _cells, _env, _gradebook_scores, _nbgrader, _run, _submit
+
+    env = _env(tmp_path)
+    course = tmp_path / "course"
+    made = [sys.executable, "-m", "grader", "nbgrader-source", course, "--exercise", "softmax", "--root", ROOT]
+    _run(made, tmp_path, env)
+    with open(course / "nbgrader_config.py", "a") as config:
+        config.write("c.GradeTasks.timeout = 1.0\n")
+    _nbgrader("generate_assignment", "softmax", cwd=course, env=env)
+    released = (course / "release" / "softmax" / "softmax.ipynb").read_text()
+    source = json.loads((course / "source" / "softmax" / "softmax.ipynb").read_text())
+
+    def student(db=None, forward=None, note=""):
+        notebook = json.loads(released)
+        for task in TASKS:
+            _cells(notebook)[f"solution_{task}"]["source"] = "".join(_cells(source)[f"solution_{task}"]["source"])
+        if db is not None:
+            _cells(notebook)["solution_db"]["source"] = db
+        if forward is not None:
+            _cells(notebook)["solution_forward"]["source"] = forward
+        notebook["cells"].insert(0, {"cell_type": "markdown", "metadata": {}, "source": note})
+        return json.dumps(notebook)  # ensure_ascii: a lone surrogate travels as "\udce9"
+
+    message = MISLEADING + "\udce9"
+    notebooks = {
+        "honest": student(),
+        "surrogate": student(db=f"def db(dZ):\n    raise ValueError({message!r})\n", note="\udce9 notes"),
+        "forged": student(forward=FORGED_FORWARD),
+    }
+    _submit(course, notebooks)
+    _autograde(course, env)
+    scores = _gradebook_scores(course, list(notebooks))
+    assert scores["honest"] == {task: 1.0 for task in TASKS}
+    assert scores["surrogate"]["db"] == 0 and scores["forged"]["forward"] == 0
+    for name in notebooks:
+        graded = json.loads((course / "autograded" / name / "softmax" / "softmax.ipynb").read_text(encoding="utf-8"))
+        cells = _cells(graded)
+        in_notebook = {
+            task: float("".join(cells[f"test_{task}"]["outputs"][-1]["data"]["text/plain"])) for task in TASKS
+        }
+        assert in_notebook == {task: scores[name][task] or 0 for task in TASKS}, name
+        assert_safe([cells[f"test_{task}"]["outputs"] for task in TASKS])
+    _nbgrader("generate_feedback", "softmax", "--force", cwd=course, env=env)
+    for name in notebooks:
+        assert (course / "feedback" / name / "softmax" / "softmax.html").read_bytes().decode("utf-8")

@@ -229,6 +229,8 @@ def _failed(store, outdir, exercise, item, error, outcome):
     Its files are written if they can be; the row is in grades.csv whatever happens."""
     reason = f"not graded: the grader failed ({type(error).__name__}: {error})"
     result = zero_report(exercise, str(item.path), reason, "crashed", grader_failure=True)
+    if item.student in outcome.reused:  # its stored row was found, then the grader failed on it
+        outcome.reused.remove(item.student)
     try:
         _finish(store, outdir, item, None, result, outcome)
     except Exception:  # noqa: BLE001 (not even its files could be written: the row still counts)
