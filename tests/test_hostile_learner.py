@@ -424,6 +424,7 @@ def test_nbgrader_autograde_writes_notebook_and_gradebook_alike_for_hostile_stud
     _submit(course, notebooks)
     _autograde(course, env)
     scores = _gradebook_scores(course, list(notebooks))
+    assert all(None not in scores[name].values() for name in notebooks), scores  # every student was graded
     assert scores["honest"] == {task: 1.0 for task in TASKS}
     assert scores["surrogate"]["db"] == 0 and scores["forged"]["forward"] == 0
     for name in notebooks:

@@ -238,7 +238,13 @@ class RestoreMissingCells(OverwriteCells):
     student deleted that one too (a solution written into the cell above, its own cell and test cell
     deleted), it raises KeyError and nbgrader drops the whole notebook: a correct notebook scored 0.
     Named in c.Autograde.sanitize_preprocessors in place of OverwriteCells (nbgrader_source.CONFIG_LINES);
-    c.OverwriteCells settings apply to it."""
+    c.OverwriteCells settings apply to it. It also hands on a notebook that can be written (writable):
+    nbgrader writes the sanitized notebook before GradeTasks sees it, and drops a student's whole
+    assignment when that fails (a lone surrogate in a markdown cell)."""
+
+    def preprocess(self, nb, resources):
+        nb, resources = super().preprocess(nb, resources)
+        return writable(nb), resources
 
     def add_missing_grade_cells(self, nb, resources):
         source = self.gradebook.find_notebook(self.notebook_id, self.assignment_id)
