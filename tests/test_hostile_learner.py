@@ -34,6 +34,7 @@ EXERCISE = exercises.load("softmax")
 SOLUTION = solution_text("softmax")
 OPTIONS = {"timeout": 1.0, "seed": 0, "memory_mb": 1024}
 NAME_MAX = 255
+pytestmark = pytest.mark.slow  # each test grades files end to end (sandboxes, worker pools, nbgrader)
 
 # The learner's code finds the pipe to the grader and writes a reply of its own on it.
 FORGE = """
@@ -162,7 +163,6 @@ def _csv_rows(outdir):
     return list(csv.reader(io.StringIO((outdir / "grades.csv").read_text(encoding="utf-8"))))
 
 
-@pytest.mark.slow
 def test_a_chaos_class_is_graded_whole_and_every_honest_row_is_grade_checks(tmp_path):
     honest, hostile = _honest_files(), _hostile_files()
     directory = os.fsencode(tmp_path / "class")
@@ -221,7 +221,6 @@ BATCH_FUZZ = settings(
 )
 
 
-@pytest.mark.slow
 @BATCH_FUZZ
 @given(names=st.lists(_file_names(), min_size=2, max_size=2, unique=True), message=_messages())
 def test_any_file_name_and_message_get_a_row_and_safe_outputs(tmp_path_factory, names, message):
@@ -323,7 +322,6 @@ def _graded_notebook(cells):
     }
 
 
-@pytest.mark.slow
 @BATCH_FUZZ
 @given(message=_messages())
 def test_grade_tasks_writes_any_message_into_a_notebook_that_can_be_saved(message):
@@ -374,7 +372,6 @@ affine_forward = relu_forward = affine_backward = relu_backward = loss_and_grads
 """
 
 
-@pytest.mark.slow
 def test_a_file_that_only_sleeps_is_graded_as_timeouts_not_as_a_stuck_grader(tmp_path):
     """two_layer's train may take 60 s, and the file loads again before each task: grading this file
     takes over 70 s, longer than a batch once waited (--timeout x (tasks + 2) + 60 s) before it called
@@ -387,7 +384,6 @@ def test_a_file_that_only_sleeps_is_graded_as_timeouts_not_as_a_stuck_grader(tmp
     assert [task.diagnoses for task in result.tasks] == [("timeout",)] * len(two_layer.tasks)
 
 
-@pytest.mark.slow
 def test_nbgrader_autograde_writes_notebook_and_gradebook_alike_for_hostile_students(tmp_path):
     """Under `nbgrader autograde` with GradeTasks: for every student, the graded notebook is written, its
     test cells hold the scores the gradebook holds, and the feedback can be made from it."""

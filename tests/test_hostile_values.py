@@ -135,6 +135,7 @@ def _assert_rendered_safely(exercise, results):
     assert_safe(gradescope_results(result))
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("name", EXERCISES)
 @FUZZ
 @given(data=st.data())
