@@ -238,15 +238,14 @@ class RestoreMissingCells(OverwriteCells):
     student deleted that one too (a solution written into the cell above, its own cell and test cell
     deleted), it raises KeyError and nbgrader drops the whole notebook: a correct notebook scored 0.
     Named in c.Autograde.sanitize_preprocessors in place of OverwriteCells (nbgrader_source.CONFIG_LINES);
-    c.OverwriteCells settings apply to it. It also hands on a notebook that can be written (writable):
-    nbgrader writes the sanitized notebook before GradeTasks sees it, and drops a student's whole
-    assignment when that fails (a lone surrogate in a markdown cell)."""
-
-    def preprocess(self, nb, resources):
-        nb, resources = super().preprocess(nb, resources)
-        return writable(nb), resources
+    c.OverwriteCells settings apply to it (add_missing_cells = True, as nbgrader_source writes it). It also
+    shows the notebook's lone surrogates as escapes (writable): nbgrader writes the sanitized notebook
+    before GradeTasks sees it, and drops a student's whole assignment when that fails (a lone surrogate
+    in a markdown cell). Done here, in a method of its own, so that no refusal of nbgrader's passes
+    through this module."""
 
     def add_missing_grade_cells(self, nb, resources):
+        _without_surrogates(nb)
         source = self.gradebook.find_notebook(self.notebook_id, self.assignment_id)
         order = [cell.name for cell in source.source_cells]
         position = {name: index for index, name in enumerate(order)}
