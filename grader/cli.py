@@ -12,6 +12,7 @@ import click
 from . import DISTRIBUTION, defaults
 from .reading.submission import UsageError, require_submission_path
 from .sandbox.errors import JailError
+from .shown import escaped
 
 EXIT_USAGE = 2
 EXIT_INTERNAL = 3
@@ -299,6 +300,17 @@ def batch(
         f"({_where(scheduler, jobs)}); wrote {outdir}/grades.csv, feedback/, gradescope/, results/, "
         f"summary.txt, summary.json, summary.png"
     )
+    failed = [student for student, result in outcome.reports.items() if result.grader_failure]
+    if failed:  # every other row is written; these are graded again on the next run
+        from .shown import escaped_name
+
+        named = ", ".join(escaped_name(student) for student in failed[:5]) + (" ..." if len(failed) > 5 else "")
+        click.echo(
+            f"grade: {len(failed)} of {len(items)} submissions not graded, the grader failed on them ({named}): "
+            "their rows say why; rerun to grade them",
+            err=True,
+        )
+        sys.exit(EXIT_INTERNAL)
 
 
 def _where(scheduler, jobs):
@@ -623,10 +635,10 @@ def main(argv=None):
         click.echo("grade: interrupted", err=True)
         sys.exit(130)
     except click.ClickException as error:
-        click.echo(f"grade: {error.format_message()}", err=True)
+        click.echo(f"grade: {escaped(error.format_message())}", err=True)
         sys.exit(EXIT_USAGE)
-    except UsageError as error:
-        click.echo(f"grade: {error}", err=True)
+    except UsageError as error:  # may name a student's file: shown escaped
+        click.echo(f"grade: {escaped(str(error))}", err=True)
         sys.exit(EXIT_USAGE)
     except KeyboardInterrupt:
         click.echo("grade: interrupted", err=True)
@@ -639,6 +651,6 @@ def main(argv=None):
         click.echo(f"grade: {cannot_start(error)}", err=True)
         sys.exit(EXIT_USAGE)
     except Exception as error:  # a bug in the grader: say so in one line, never a traceback
-        click.echo(f"grade: internal error: {type(error).__name__}: {error}", err=True)
+        click.echo(f"grade: internal error: {type(error).__name__}: {escaped(str(error))}", err=True)
         sys.exit(EXIT_INTERNAL)
     sys.exit(0)

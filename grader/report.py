@@ -11,7 +11,7 @@ should not pay).
 import json
 import textwrap
 
-from .shown import cell_error_text, points
+from .shown import cell_error_text, escaped, escaped_name, points
 
 VERBOSE_OUTPUT_LIMIT = 4000  # characters of the submission's printed output shown by --verbose
 WIDTH = 100  # columns of wrapped text
@@ -75,13 +75,9 @@ def render_task(task):
     return "\n".join(safe(line) for _, line in task_lines(task)) + "\n"
 
 
-# Control characters a submission could put in a message or a print to drive the reader's terminal
-# (clear the screen, retitle the window, draw "PASS" over "FAIL"): shown as escapes instead.
-_CONTROLS = {c: f"\\x{c:02x}" for c in [*range(0x20), *range(0x7F, 0xA0)] if c != 0x09}
-
-
-def safe(line):
-    return line.translate(_CONTROLS)
+# What a submission could put in a message or a print to drive the reader's terminal (clear the
+# screen, retitle the window, draw "PASS" over "FAIL") or to reorder what is read: shown as escapes.
+safe = escaped
 
 
 def text_lines(report, verbose=False):
@@ -90,7 +86,7 @@ def text_lines(report, verbose=False):
 
 
 def _text_lines(report, verbose=False):
-    lines = [("", f"{report.exercise}: {report.title} ({report.path})")]
+    lines = [("", f"{report.exercise}: {report.title} ({escaped_name(report.path)})")]
     if report.cut_short is not None:
         lines += [("fail", "  CUT SHORT")] + [("", line) for line in cut_short_lines(report.cut_short, " " * 8)]
     width = max((len(task.name) for task in report.tasks), default=0)

@@ -21,8 +21,9 @@ from distributed import Client, LocalCluster
 from test_batch import die_for_mallory, make_class
 
 from grader import exercises
-from grader.classroom.batch import Item, run
+from grader.classroom.batch import Item, discover, run
 from grader.classroom.dask_pool import DaskPool
+from grader.classroom.job import grade_bytes
 
 pytestmark = pytest.mark.slow  # a real Dask cluster
 
@@ -59,7 +60,9 @@ def test_a_dask_cluster_grades_exactly_as_one_machine(tmp_path, cluster):
     args = ("batch", tmp_path / "class", "-e", "softmax", "--timeout", "0.5")
     local = run_grade(*args, "--out", tmp_path / "local", "-j", "2")
     dask = run_grade(*args, "--out", tmp_path / "dask", "--scheduler", address)
-    assert local.returncode == dask.returncode == 0, dask.stderr
+    # A row the grading failed on (below) makes the exit status 3; the others are written all the same.
+    failing = {record["row"].get("grader_failure", False) for record in results(tmp_path / "local").values()}
+    assert local.returncode == dask.returncode == (3 if True in failing else 0), dask.stderr
     assert "Traceback" not in dask.stdout + dask.stderr
     count = len([path for path in (tmp_path / "class").iterdir() if path.suffix in (".py", ".ipynb")])
     assert f"graded {count}, reused 0 unchanged since the last run (on Dask {address})" in dask.stdout
@@ -154,6 +157,52 @@ def test_a_submission_that_keeps_killing_its_workers_is_a_crashed_row(tmp_path, 
     assert mallory.grader_failure and mallory.tasks[0].diagnoses == ("crashed",)
     assert "Dask workers died while grading it" in mallory.tasks[0].fact
     assert json.loads((tmp_path / "out" / "results" / "mallory.json").read_text())["key"] is None  # regraded next run
+
+
+def raise_for_bug(name, data, exercise_name, options):
+    """A work function that meets a bug of the grader on one submission."""
+    if os.path.basename(name) == "bug.py":
+        raise ZeroDivisionError("a bug of the grader")
+    return grade_bytes(name, data, exercise_name, options)
+
+
+def test_a_hostile_class_on_dask_gets_every_row_safely_and_a_grader_bug_costs_one(tmp_path, cluster):
+    from safe_text import assert_safe, assert_safe_bytes
+    from test_hostile_learner import raising
+
+    address, _ = cluster
+    correct = (CORPUS / "correct_vectorized.py").read_bytes()
+    files = {
+        b"Jos\xe9.py": correct,
+        b"a" * 252 + b".py": correct,
+        b"--help.py": correct,
+        b"surrogate.py": raising("\udce9\u202e\x1b]52;c;aGk=\x07").encode(),
+        b"bug.py": correct + b"# differs\n",
+    }
+    (tmp_path / "class").mkdir()
+    for name, content in files.items():
+        with open(os.path.join(os.fsencode(tmp_path / "class"), name), "wb") as handle:
+            handle.write(content)
+    items = discover(tmp_path / "class", "softmax")
+    pool = partial(DaskPool, scheduler=address)
+    options = {"timeout": 1.0, "seed": 0, "memory_mb": 1024}
+    outcome = run(items, EXERCISE, tmp_path / "out", options, jobs=2, work=raise_for_bug, pool=pool)
+    scores = {student: (result.score, result.grader_failure) for student, result in outcome.reports.items()}
+    assert scores == {
+        "Jos\udce9": (4, False),
+        "a" * 252: (4, False),
+        "--help": (4, False),
+        "surrogate": (3, False),
+        "bug": (0, True),
+    }
+    assert "ZeroDivisionError: a bug of the grader" in outcome.reports["bug"].tasks[0].fact
+    for path in (tmp_path / "out").rglob("*"):
+        if path.is_file():
+            assert_safe_bytes(path.read_bytes())
+            if path.name == "results.json":
+                assert_safe(json.loads(path.read_text()))
+    again = run(items, EXERCISE, tmp_path / "out", options, jobs=2, work=grade_bytes, pool=pool)
+    assert again.graded == ["bug"] and again.reports["bug"].score == 4  # only the failed row, regraded
 
 
 def test_ctrl_c_on_a_local_cluster_keeps_finished_rows(tmp_path):

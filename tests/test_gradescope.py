@@ -325,10 +325,10 @@ def test_a_file_name_that_is_not_utf8_is_graded_and_shown_readably(gs_root, caps
     shutil.copy(CORPUS / "correct_vectorized.py", gs_root / "submission" / name)
     results = run_in_process(gs_root)  # capsys's stdout is strict UTF-8, as a UTF-8 locale's is
     assert results["score"] == 4
-    assert "grading \ufffd\n-hw.py as softmax" in capsys.readouterr().out
+    assert "grading \\xff\\x0a-hw.py as softmax" in capsys.readouterr().out  # its bytes, escaped
     (gs_root / "submission" / "two.py").write_text("")
     results = run_in_process(gs_root)
-    assert results["score"] == 0 and "(two.py, \ufffd\n-hw.py)" in results["tests"][0]["output"]
+    assert results["score"] == 0 and "(two.py, \\xff\\x0a-hw.py)" in results["tests"][0]["output"]
     text = (gs_root / "results" / "results.json").read_text()
     json.loads(text, object_pairs_hook=lambda pairs: [str(v).encode() for _, v in pairs])  # no lone surrogate
 

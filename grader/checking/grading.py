@@ -91,6 +91,19 @@ def _nothing_to_grade(submission):
     return f"{name} is empty: there is no code to grade"
 
 
+def longest_grading(exercise, timeout):
+    """The most seconds grade() spends on one submission by its own limits, whatever the code does:
+    each task's time, and before each task a fresh load of the file (a call that timed out or crashed
+    ends its process); twice, when the file is graded again on its definitions (cut_short)."""
+    load = _load_timeout(exercise, timeout)
+    budgets = [task.timeout if task.timeout is not None else timeout for task in exercise.tasks]
+    return 2 * sum(load + budget for budget in budgets)
+
+
+def _load_timeout(exercise, timeout):
+    return max([timeout] + [task.timeout for task in exercise.tasks if task.timeout is not None])
+
+
 def _without(submission, imported):
     from ..reading import forbidden_imports
 
@@ -119,7 +132,7 @@ def _grade_in_sandbox(submission, exercise, timeout, seed, memory_mb, imported, 
 
     Tasks forbidding a module in `imported` are not called: they score 0 (autodiff_used)."""
     plans = seeded_cases(exercise, seed, variant)
-    load_timeout = max([timeout] + [task.timeout for task in exercise.tasks if task.timeout is not None])
+    load_timeout = _load_timeout(exercise, timeout)
     with Sandbox(
         submission, timeout=timeout, memory_mb=memory_mb, shared_bytes=_shared_bytes(plans), load_timeout=load_timeout
     ) as box:
@@ -300,10 +313,12 @@ def outcome_verdict(task, outcome, budget):
             f"the code called sys.exit({error.get('message', '')}){when or ' in ' + name}", ("crashed",), _where(error)
         )
     if status == "too_large":
-        size = int(outcome.detail) if outcome.detail.isdigit() else 0
+        # Its size is the sandboxed process's word: ASCII digits, or it is not said (int() takes "²" too).
+        said = outcome.detail
+        size = f"{(int(said) + (1 << 19)) >> 20} MiB of arrays" if said.isascii() and said.isdigit() else "arrays"
         return Verdict(
-            f"{name} returned {size / 2**20:.0f} MiB of arrays, more than the "
-            f"{wire.MAX_ARRAY_BYTES >> 20} MiB a result may hold: check its shape",
+            f"{name} returned {size}, more than the {wire.MAX_ARRAY_BYTES >> 20} MiB a result may hold: "
+            "check its shape",
             ("shape_mismatch",),
         )
     if status == "memory":

@@ -26,12 +26,14 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 from .. import report
-from ..checking.grading import zero_report
+from ..checking.grading import longest_grading, zero_report
 from ..checking.results import Report
 from ..exercises.registry import BUILTIN
 from ..reading.submission import UsageError, file_too_large, max_file_bytes
+from ..shown import escaped_name
 from ..variants import student_seed
 from .job import grade_bytes
+from .names import file_stem
 from .regular_files import NotRegularFile, read_regular_file
 from .results_store import ResultStore, ctrl_c_held, result_key, write_atomic
 
@@ -151,18 +153,15 @@ def _grade(items, exercise, shipped, outdir, options, jobs, progress, work, pool
         result = zero_report(exercise, str(item.path), reason, code, unreadable=True)
         _finish(store, outdir, item, None, result, outcome)
 
-    for item in items:
+    def prepare(item):
         try:
             data = item.read()
         except NotRegularFile as refused:  # never read
-            unread(item, str(refused), "refused")
-            continue
+            return unread(item, str(refused), "refused")
         except OSError as error:  # unreadable on disk
-            unread(item, f"cannot read {item.path.name}: {error.strerror}", "import_error")
-            continue
+            return unread(item, f"cannot read {item.path.name}: {error.strerror}", "import_error")
         if len(data) > max_file_bytes(item.path):  # only its first bytes were read: refused here, not sent
-            unread(item, str(file_too_large(item.path.name)), "import_error")
-            continue
+            return unread(item, str(file_too_large(item.path.name)), "import_error")
         digests.setdefault(hashlib.sha256(data).hexdigest(), []).append(item.student)
         # Only the student's seed travels to the worker, never the secret; it is part of the key,
         # so a changed secret regrades. A course's spec is the instructor's: a changed spec regrades.
@@ -175,22 +174,32 @@ def _grade(items, exercise, shipped, outdir, options, jobs, progress, work, pool
             _write_student_files(outdir, item.student, result, only_if_missing=True)
         else:
             todo.append((item.student, (str(item.path), data, shipped, mine)))
+
+    for item in items:
+        try:
+            prepare(item)
+        except Exception as error:  # a grader bug on one row costs that row only
+            _failed(store, outdir, exercise, item, error, outcome)
     outcome.identical = sorted(sorted(group) for group in digests.values() if len(group) > 1)
     by_student = {item.student: item for item in items}
 
     def done(student, status, value):
         item = by_student[student]
-        if status == "ok":
-            _finish(store, outdir, item, keys[student], Report.from_dict(value), outcome)
-        else:  # the grading process failed, not the learner's code: 0 for now, regraded next run
-            result = zero_report(exercise, str(item.path), f"not graded: {value}", "crashed", grader_failure=True)
-            _finish(store, outdir, item, None, result, outcome)
+        try:
+            if status == "ok":
+                _finish(store, outdir, item, keys[student], Report.from_dict(value), outcome)
+            else:  # the grading process failed, not the learner's code: 0 for now, regraded next run
+                result = zero_report(exercise, str(item.path), f"not graded: {value}", "crashed", grader_failure=True)
+                _finish(store, outdir, item, None, result, outcome)
+        except Exception as error:  # a grader bug on one row costs that row only
+            _failed(store, outdir, exercise, item, error, outcome)
         if progress:
             progress.advance()
 
     if todo:
-        # A submission's own limits are per task; this only catches a stuck grading process.
-        deadline = options["timeout"] * (len(exercise.tasks) + 2) + 60
+        # A submission's own limits bound its grading (longest_grading): past them, and a minute for
+        # starting its processes on a busy machine, the grading process itself is stuck.
+        deadline = longest_grading(exercise, options["timeout"]) + 60
         # Built-ins are imported before workers fork; a course's spec is already imported here.
         preload = [f"grader.exercises.{shipped}"] if shipped in BUILTIN else []
         with pool(work, jobs, deadline=deadline, preload=preload) as workers:
@@ -215,9 +224,23 @@ def _finish(store, outdir, item, key, result, outcome):
         outcome.graded.append(item.student)
 
 
+def _failed(store, outdir, exercise, item, error, outcome):
+    """The row of a submission whose grading hit a bug of the grader: 0, saying so, regraded next run.
+    Its files are written if they can be; the row is in grades.csv whatever happens."""
+    reason = f"not graded: the grader failed ({type(error).__name__}: {error})"
+    result = zero_report(exercise, str(item.path), reason, "crashed", grader_failure=True)
+    if item.student in outcome.reused:  # its stored row was found, then the grader failed on it
+        outcome.reused.remove(item.student)
+    try:
+        _finish(store, outdir, item, None, result, outcome)
+    except Exception:  # noqa: BLE001 (not even its files could be written: the row still counts)
+        outcome.reports[item.student] = result
+        outcome.graded.append(item.student)
+
+
 def _write_student_files(outdir, student, result, only_if_missing=False):
-    feedback = outdir / "feedback" / f"{student}.txt"
-    gradescope = outdir / "gradescope" / student / "results.json"
+    feedback = outdir / "feedback" / f"{file_stem(student)}.txt"
+    gradescope = outdir / "gradescope" / file_stem(student) / "results.json"
     if only_if_missing and feedback.exists() and gradescope.exists():
         return
     write_atomic(feedback, report.render_text(result))
@@ -240,7 +263,7 @@ def write_grades(path, reports, exercise):
         codes = {task.name: " ".join(task.diagnoses) for task in result.tasks}
         cells = inert_cells(
             [
-                student,
+                escaped_name(student),
                 *(report.points(scores.get(name, 0)) for name in names),
                 report.points(result.score),
                 *(codes.get(name, "") for name in names),

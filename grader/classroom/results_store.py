@@ -20,6 +20,7 @@ from pathlib import Path
 
 from .. import __version__
 from ..checking.results import Report
+from .names import file_stem
 
 
 def write_atomic(path, text):
@@ -62,8 +63,9 @@ def ctrl_c_held():
 
 
 def _temporary(path):
+    # Named by the start of the final name only: a name of 255 bytes leaves no room for more.
     return tempfile.NamedTemporaryFile(
-        "w", encoding="utf-8", dir=path.parent, prefix=f".{path.name}.", suffix=".tmp", delete=False
+        "w", encoding="utf-8", dir=path.parent, prefix=f".{path.name[:32]}.", suffix=".tmp", delete=False
     )
 
 
@@ -79,7 +81,7 @@ class ResultStore:
         self.directory = Path(outdir) / "results"
 
     def path(self, student):
-        return self.directory / f"{student}.json"
+        return self.directory / f"{file_stem(student)}.json"
 
     def load(self, student):
         """The stored record, or None when there is none or it cannot be read."""

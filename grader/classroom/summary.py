@@ -15,8 +15,7 @@ from decimal import ROUND_HALF_UP, Decimal
 from fractions import Fraction
 from statistics import mean, median
 
-from ..report import points, safe
-from ..shown import cell_error_text
+from ..shown import cell_error_text, escaped, escaped_name, points
 
 # Codes that say the code gave no value to check (it did not load, hung, raised, died, or was not graded),
 # kept apart from the mistakes in the math in the text and the chart.
@@ -190,30 +189,37 @@ def render(summary):
         if summary[key]:
             lines.append(f"{heading} (0 for those tasks): {len(summary[key])}")
             lines.extend(
-                f"  {student}: {'every task' if len(names) == every > 1 else ', '.join(names)}"
+                f"  {escaped_name(student)}: {'every task' if len(names) == every > 1 else ', '.join(names)}"
                 for student, names in summary[key]
             )
     if summary.get("cell_errors"):
         lines.append(f"notebook cells that raised (the other cells still ran): {len(summary['cell_errors'])}")
         # A learner's exception message: its control characters shown as escapes.
-        lines.extend(safe(f"  {student}: {error}") for student, errors in summary["cell_errors"] for error in errors)
+        lines.extend(
+            f"  {escaped_name(student)}: {error}" for student, errors in summary["cell_errors"] for error in errors
+        )
     if summary.get("cut_short"):
         lines.append(f"top-level code cut short, graded on the definitions: {len(summary['cut_short'])}")
-        lines.extend(f"  {student}: {reason}" for student, reason in summary["cut_short"])
+        lines.extend(f"  {escaped_name(student)}: {reason}" for student, reason in summary["cut_short"])
     if summary["unreadable"]:
         lines.append(f"unreadable or refused files (scored 0, looked at again each run): {len(summary['unreadable'])}")
-        lines.extend(f"  {student}: {reason}" for student, reason in summary["unreadable"])
+        lines.extend(f"  {escaped_name(student)}: {reason}" for student, reason in summary["unreadable"])
     if summary["grader_failures"]:
         lines.append(
             f"not graded, the grading process failed (scored 0, regraded on the next run): "
             f"{len(summary['grader_failures'])}"
         )
-        lines.extend(f"  {student}: {reason}" for student, reason in summary["grader_failures"])
+        lines.extend(f"  {escaped_name(student)}: {reason}" for student, reason in summary["grader_failures"])
     if summary["identical"]:
         groups = len(summary["identical"])
         lines.append(f"identical submissions (same sha256): {groups} group{'s' if groups != 1 else ''}")
-        lines.extend(f"  {', '.join(others)}: identical to {first}" for first, *others in summary["identical"])
-    return "\n".join(lines) + "\n"
+        lines.extend(
+            f"  {', '.join(map(escaped_name, others))}: identical to {escaped_name(first)}"
+            for first, *others in summary["identical"]
+        )
+    # Each line holds students' names and their code's messages: a line break or a control character
+    # in them is shown escaped, never obeyed.
+    return "\n".join(escaped(line) for line in lines) + "\n"
 
 
 def plot(summary, path):

@@ -8,18 +8,17 @@
   input as a list; text that reads as markdown is escaped, math the hints already
   hold in `code spans` is kept. Much of that text is the learner's (an exception's
   message, a line of their file): a code span is kept only where CommonMark sees the
-  same one, on one line, so none of it becomes HTML.
+  same one, on one line, so none of it becomes HTML; its control characters are shown escaped.
 """
 
 import bisect
 import re
 
-from ..shown import cell_error_text, points
+from ..shown import cell_error_text, escaped, points
 
 VISIBILITIES = ("visible", "after_due_date", "after_published", "hidden")
 _SPECIAL = re.compile(r"([\\*_\[\]<>#|~])")
 _RUN = re.compile(r"`+")
-_LINE_END = re.compile(r"(\r\n|\r|\n)")  # CommonMark's three line endings
 
 
 def results(report, visibility="visible", stdout_visibility="hidden"):
@@ -77,8 +76,10 @@ def _failure(item):
 
 
 def _escape(text):
-    """Markdown-escape prose, leaving `code spans` (the hints' math) as they are."""
-    return "".join(part if _LINE_END.fullmatch(part) else _escape_line(part) for part in _LINE_END.split(text))
+    """Markdown-escape prose, leaving `code spans` (the hints' math) as they are. Control characters,
+    line breaks among them, are shown escaped first (shown.escaped): none of the learner's text starts
+    a line of markdown."""
+    return _escape_line(escaped(text))
 
 
 def _escape_line(line):

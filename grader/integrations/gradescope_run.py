@@ -172,10 +172,12 @@ def wrong_file_count(directory, found, exercise):
 
 
 def _shown(path):
-    """A file name as text to print and to put in results.json: bytes that are not UTF-8 (which
-    Python keeps as lone surrogates, which neither a strict UTF-8 stdout nor Gradescope would take)
-    become U+FFFD."""
-    return str(path).encode("utf-8", "surrogateescape").decode("utf-8", "replace")
+    """A file name as text to print and to put in results.json (shown.escaped_name): bytes that are not
+    UTF-8 (which Python keeps as lone surrogates, which neither a strict UTF-8 stdout nor Gradescope
+    would take), control and bidi characters are shown as escapes."""
+    from ..shown import escaped_name
+
+    return escaped_name(path)
 
 
 def _listing(names, shown=5):

@@ -34,6 +34,7 @@ from ..exercises.registry import Course, Registry, find_course
 from ..reading.submission import SubmissionError, UsageError, notebook_submission
 from ..report import render_task
 from ..sandbox import layers
+from ..shown import escaped
 
 # The task a generated test cell checks, from its grade_id or its feedback call.
 _GRADE_ID = re.compile(r"^test_(\w+)$")
@@ -105,7 +106,7 @@ class GradeTasks(NbGraderPreprocessor):
                 self._write_test(cell, spec, results, count)
         self._attach_cell_errors(nb, report.cell_errors)
         self._attach_cut_short(nb, report.cut_short)
-        return nb, resources
+        return writable(nb), resources
 
     def _registry(self):
         if getattr(self, "_exercises", None) is None:
@@ -162,11 +163,8 @@ class GradeTasks(NbGraderPreprocessor):
                 continue
             cell = nb.cells[error.cell - 1]
             if cell.cell_type == "code" and not utils.is_grade(cell):
-                cell.outputs.append(
-                    new_output(
-                        "error", ename=error.type, evalue=error.message, traceback=[f"{error.type}: {error.message}"]
-                    )
-                )
+                kind, message = escaped(error.type), escaped(error.message)  # the learner's words
+                cell.outputs.append(new_output("error", ename=kind, evalue=message, traceback=[f"{kind}: {message}"]))
 
     def _attach_cut_short(self, nb, cut_short):
         """Under each student cell whose top-level code the grader did not run (Report.cut_short), say so."""
@@ -184,11 +182,40 @@ class GradeTasks(NbGraderPreprocessor):
                     new_output(
                         "stream",
                         name="stdout",
-                        text=f"The grader did not run {', '.join(lines)} of this cell: {cut_short.reason}, so the "
-                        "functions were graded after running only the notebook's imports, definitions and simple "
-                        "assignments.\n",
+                        text=f"The grader did not run {', '.join(lines)} of this cell: {escaped(cut_short.reason)}, "
+                        "so the functions were graded after running only the notebook's imports, definitions and "
+                        "simple assignments.\n",
                     )
                 )
+
+
+def writable(nb):
+    """NB, checked to be writable as the UTF-8 file nbgrader saves: the graded notebook, the feedback made
+    from it and the gradebook are written together or not at all, and the gradebook is written (by
+    SaveAutoGrades, after this preprocessor) before the notebook. A student's notebook may hold lone
+    surrogates (JSON's "\\udce9" reads as one, and no UTF-8 file can hold it): each is shown as its
+    escape, wherever it is. Anything else that cannot be written raises here, before the gradebook."""
+    _without_surrogates(nb)
+    from nbformat import writes
+
+    writes(nb).encode("utf-8")
+    return nb
+
+
+def _without_surrogates(node):
+    if isinstance(node, dict):
+        for key in list(node):
+            value = node.pop(key)
+            node[_encodable(key)] = _encodable(value) if isinstance(value, str) else _without_surrogates(value)
+    elif isinstance(node, list):
+        node[:] = [_encodable(item) if isinstance(item, str) else _without_surrogates(item) for item in node]
+    return node
+
+
+def _encodable(text):
+    if not isinstance(text, str) or text.isascii():
+        return text
+    return text.encode("utf-8", "backslashreplace").decode("utf-8")
 
 
 def task_of(cell, spec):
@@ -211,9 +238,14 @@ class RestoreMissingCells(OverwriteCells):
     student deleted that one too (a solution written into the cell above, its own cell and test cell
     deleted), it raises KeyError and nbgrader drops the whole notebook: a correct notebook scored 0.
     Named in c.Autograde.sanitize_preprocessors in place of OverwriteCells (nbgrader_source.CONFIG_LINES);
-    c.OverwriteCells settings apply to it."""
+    c.OverwriteCells settings apply to it (add_missing_cells = True, as nbgrader_source writes it). It also
+    shows the notebook's lone surrogates as escapes (writable): nbgrader writes the sanitized notebook
+    before GradeTasks sees it, and drops a student's whole assignment when that fails (a lone surrogate
+    in a markdown cell). Done here, in a method of its own, so that no refusal of nbgrader's passes
+    through this module."""
 
     def add_missing_grade_cells(self, nb, resources):
+        _without_surrogates(nb)
         source = self.gradebook.find_notebook(self.notebook_id, self.assignment_id)
         order = [cell.name for cell in source.source_cells]
         position = {name: index for index, name in enumerate(order)}

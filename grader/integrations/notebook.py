@@ -42,7 +42,9 @@ def feedback(exercise, task, namespace, seed=defaults.SEED, timeout=defaults.TIM
         print(f"  {task}: {error}", file=out)
         return _points(0.0)
     except Exception as error:  # a grader fault: say so on stdout, score nothing
-        print(f"  {task}: the grader could not check this task ({type(error).__name__}: {error})", file=out)
+        from ..shown import escaped
+
+        print(f"  {task}: the grader could not check this task ({type(error).__name__}: {escaped(error)})", file=out)
         return _points(0.0)
     from ..report import render_task
 

@@ -44,6 +44,11 @@ class _Scope:
     def defined(self, name):
         return self.bound(name) or hasattr(builtins, name)
 
+    def copy(self):
+        saved = _Scope()
+        saved.imported, saved.learner, saved.values = set(self.imported), set(self.learner), set(self.values)
+        return saved
+
     def bind(self, target, kind):
         for node in ast.walk(target):
             if isinstance(node, ast.Name):
@@ -180,6 +185,18 @@ def _keeps(node, scope):
     return False
 
 
+def _keeps_within_stack(node, scope):
+    """_keeps, where a statement nested deeper than the stack allows (`x = 1 + 1 + ...` of thousands
+    of terms recurses once per term) is not kept: what it binds is not bound either."""
+    saved = scope.copy() if isinstance(node, (ast.If, ast.Try)) else None  # the only ones that bind part-way
+    try:
+        return _keeps(node, scope)
+    except RecursionError:
+        if saved is not None:
+            scope.imported, scope.learner, scope.values = saved.imported, saved.learner, saved.values
+        return False
+
+
 def _where(chunk, node, lines):
     span = f"line {node.lineno}" if node.end_lineno == node.lineno else f"lines {node.lineno}-{node.end_lineno}"
     first = lines[node.lineno - 1].strip() if node.lineno <= len(lines) else ""
@@ -202,7 +219,7 @@ def definitions_only(submission):
         for node in tree.body:
             if not submission.is_notebook and _is_main_guard(node):
                 continue
-            if not _keeps(node, scope):
+            if not _keeps_within_stack(node, scope):
                 cut.append(node)
                 skipped.append(_where(chunk, node, lines))
         chunks.append(
