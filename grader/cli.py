@@ -11,7 +11,7 @@ import click
 
 from . import DISTRIBUTION, defaults
 from .reading.submission import UsageError, require_submission_path
-from .sandbox.errors import JailError
+from .sandbox.errors import JailError, SettingError
 from .shown import escaped
 
 EXIT_USAGE = 2
@@ -29,13 +29,16 @@ def trust_option(command):
     )(command)
 
 
-def require_jail(trust):
-    """Others' code is graded only in a complete jail, unless the instructor says to trust it."""
-    if trust:
+def require_jail(trust, start_anyway=False):
+    """Others' code is graded only in a complete jail, unless the instructor says to trust it.
+    START_ANYWAY: start a jail even when trusted, so that one that cannot start stops the command
+    here (JailError: exit 2, one line) rather than in every submission's row."""
+    if trust and not start_anyway:
         return
     from .sandbox import layers
 
-    reason = layers.refusal(layers.probe()[0])
+    found = layers.probe()[0]
+    reason = None if trust else layers.refusal(found)
     if reason:
         raise UsageError(reason)
 
@@ -258,7 +261,7 @@ def batch(
     items = batching.discover(directory, spec.name, assignment)
     batching.require_writable(outdir)
     if not scheduler:  # on a cluster, each worker's machine has its own jail: checked there
-        require_jail(trust)
+        require_jail(trust, start_anyway=True)
     options = {"timeout": timeout, "seed": seed, "memory_mb": memory_mb}
     jobs = jobs or os.cpu_count() or 1
     progress = _BatchProgress() if sys.stdout.isatty() else None
@@ -637,7 +640,7 @@ def main(argv=None):
     except click.ClickException as error:
         click.echo(f"grade: {escaped(error.format_message())}", err=True)
         sys.exit(EXIT_USAGE)
-    except UsageError as error:  # may name a student's file: shown escaped
+    except (UsageError, SettingError) as error:  # may name a student's file, or hold any text: shown escaped
         click.echo(f"grade: {escaped(str(error))}", err=True)
         sys.exit(EXIT_USAGE)
     except KeyboardInterrupt:

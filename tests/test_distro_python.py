@@ -178,4 +178,4 @@ def test_setup_fails_the_build_when_the_jail_cannot_run(autograder):
         timeout=900,
     )
     assert setup.returncode == 1, setup.stdout[-2000:] + setup.stderr[-2000:]
-    assert "setup.sh: grade doctor exited with 3: the grader's sandbox cannot start in this image" in setup.stderr
+    assert "setup.sh: grade doctor exited with 2: the grader's sandbox cannot start in this image" in setup.stderr

@@ -119,3 +119,100 @@ def test_a_jail_that_cannot_start_is_exit_2_with_one_line_saying_why_and_what_to
     assert err.count("\n") == 1 and err.startswith("grade: the sandbox cannot start with this Python (")
     assert "No module named 'mmap'" in err and sys.executable in err
     assert "Run `grade doctor`" in err and "Supported Pythons" in err and "GRADE_SANDBOX=portable" in err
+
+
+def _jail_cannot_start(monkeypatch):
+    """Every jail of this process fails to start, as on a Python whose standard library it cannot read;
+    returns the list of start attempts."""
+    from grader.sandbox import linux
+    from grader.sandbox.errors import JailError
+
+    attempts = []
+
+    def cannot(*args, **kwargs):
+        attempts.append(1)
+        raise JailError("the sandbox could not lock itself down: ModuleNotFoundError: No module named 'mmap'")
+
+    monkeypatch.setattr(linux.LinuxSandbox, "_start", cannot)
+    return attempts
+
+
+def _assert_one_cannot_start_line(err):
+    assert err.count("\n") == 1 and err.startswith("grade: the sandbox cannot start with this Python ("), err
+    assert "No module named 'mmap'" in err and "Run `grade doctor`" in err
+
+
+@pytest.mark.parametrize("trust", [False, True])
+def test_batch_stops_before_grading_when_the_jail_cannot_start(monkeypatch, capsys, tmp_path, trust):
+    """Trusted or not: exit 2 and one line, not a row per student that says the jail failed."""
+    from grader import cli
+
+    _jail_cannot_start(monkeypatch)
+    (tmp_path / "class").mkdir()
+    for student in ("alice", "bob"):
+        (tmp_path / "class" / f"{student}.py").write_text(CORRECT.read_text())
+    args = ["batch", str(tmp_path / "class"), "-e", "softmax", "--out", str(tmp_path / "out"), "-j", "1"]
+    with pytest.raises(SystemExit) as exited:
+        cli.main(args + (["--trust-submissions"] if trust else []))
+    captured = capsys.readouterr()
+    assert exited.value.code == 2, captured.err
+    _assert_one_cannot_start_line(captured.err)
+    assert captured.out == "" and not (tmp_path / "out" / "grades.csv").exists()
+
+
+@pytest.mark.parametrize(
+    "variable, value, said",
+    [
+        (
+            "GRADE_SANDBOX",
+            "jail",
+            "GRADE_SANDBOX='jail' is not a sandbox backend: accepted values are linux and portable (or leave it unset)",
+        ),
+        (
+            "GRADE_JAIL_DISABLE",
+            "seccomp,landlok",
+            "GRADE_JAIL_DISABLE='seccomp,landlok': 'landlok' is not a layer "
+            "of the jail; accepted values are a comma-separated list of landlock, seccomp, namespaces, user, pid, "
+            "network, ipc, mount (or leave it unset)",
+        ),
+    ],
+)
+@pytest.mark.parametrize("command", ["check", "doctor", "batch"])
+def test_a_bad_sandbox_setting_is_exit_2_naming_the_variable_its_value_and_the_accepted_ones(
+    monkeypatch, capsys, tmp_path, command, variable, value, said
+):
+    from grader import cli
+
+    monkeypatch.setenv(variable, value)
+    args = {
+        "check": ["check", str(CORRECT), "-e", "softmax"],
+        "doctor": ["doctor"],
+        "batch": ["batch", str(CORRECT.parent), "-e", "softmax", "--out", str(tmp_path / "out")],
+    }[command]
+    with pytest.raises(SystemExit) as exited:
+        cli.main(args)
+    err = capsys.readouterr().err
+    assert exited.value.code == 2, err
+    assert err == f"grade: {said}\n"
+
+
+def test_gradetasks_fails_each_notebook_with_the_one_line_and_starts_no_jail_after_the_first_failure(monkeypatch):
+    """Whether trusted or not: no notebook is scored (nbgrader then lists every student as failed and
+    exits non-zero), each says why in the grade command's one line, and only the first tries a jail."""
+    pytest.importorskip("nbgrader")
+    import nbformat
+
+    from grader.integrations.nbgrader import GradeTasks
+    from grader.sandbox import layers
+
+    attempts = _jail_cannot_start(monkeypatch)
+    monkeypatch.setattr(layers, "_probed", {})
+    notebook = nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell("x = 1")])
+    for trust in (False, True, False):
+        with pytest.raises(RuntimeError) as failed:
+            GradeTasks(trust_submissions=trust).preprocess(notebook, {"nbgrader": {"notebook": "softmax"}})
+        said = str(failed.value)
+        assert "\n" not in said and said.startswith("GradeTasks: the sandbox cannot start with this Python (")
+        assert "No module named 'mmap'" in said and "Run `grade doctor`" in said
+        assert "no notebook is graded" in said
+    assert len(attempts) == 1

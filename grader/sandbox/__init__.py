@@ -9,17 +9,21 @@ Importing this package costs nothing: numpy and the backends load when first use
 import os
 import sys
 
-from .errors import JailError
+from .errors import JailError, SettingError
 
 BACKENDS = ("linux", "portable")
 
 
 def backend():
     """The backend to use: GRADE_SANDBOX if set (linux or portable), else the Linux jail on Linux."""
-    chosen = os.environ.get("GRADE_SANDBOX", "").strip().lower()
+    value = os.environ.get("GRADE_SANDBOX", "")
+    chosen = value.strip().lower()
     if chosen:
         if chosen not in BACKENDS:
-            raise ValueError(f"GRADE_SANDBOX={chosen!r}: expected one of {', '.join(BACKENDS)}")
+            raise SettingError(
+                f"GRADE_SANDBOX={value!r} is not a sandbox backend: accepted values are "
+                f"{' and '.join(BACKENDS)} (or leave it unset)"
+            )
         return chosen
     linux = sys.platform.startswith("linux") and hasattr(os, "fork") and hasattr(os, "memfd_create")
     return "linux" if linux else "portable"
@@ -52,4 +56,4 @@ def __getattr__(name):
     raise AttributeError(name)
 
 
-__all__ = ["JailError", "Sandbox", "prestart"]
+__all__ = ["JailError", "Sandbox", "SettingError", "prestart"]

@@ -15,7 +15,7 @@ import sys
 import sysconfig
 import threading
 
-from .errors import JailError
+from .errors import JailError, SettingError
 
 SANDBOX_DIR = os.path.dirname(os.path.abspath(__file__))
 # Packages a submission may import, besides the standard library: numpy, and matplotlib and
@@ -127,10 +127,14 @@ LAYERS = ("landlock", "seccomp", "namespaces", "user", "pid", "network", "ipc", 
 def disabled_layers():
     """Layers turned off by GRADE_JAIL_DISABLE (comma-separated names of LAYERS): to see, and test,
     what the grader does on a kernel that lacks them. Unknown names are a usage error."""
-    names = tuple(sorted(filter(None, (n.strip() for n in os.environ.get("GRADE_JAIL_DISABLE", "").split(",")))))
+    value = os.environ.get("GRADE_JAIL_DISABLE", "")
+    names = tuple(sorted(filter(None, (n.strip() for n in value.split(",")))))
     unknown = [name for name in names if name not in LAYERS]
     if unknown:
-        raise ValueError(f"GRADE_JAIL_DISABLE: unknown layer {unknown[0]!r} (layers: {', '.join(LAYERS)})")
+        raise SettingError(
+            f"GRADE_JAIL_DISABLE={value!r}: {unknown[0]!r} is not a layer of the jail; accepted values are "
+            f"a comma-separated list of {', '.join(LAYERS)} (or leave it unset)"
+        )
     return names
 
 
