@@ -345,6 +345,42 @@ def test_a_grader_failure_still_writes_results_saying_so(gs_root, capsys):
     assert "grade check exited with 2" in capsys.readouterr().out
 
 
+# `grade check` as run_autograder runs it, in a container where the jail cannot start although
+# setup.sh's `grade doctor` passed (a kernel or a Python changed since the image was built).
+JAIL_CANNOT_START = (
+    "import sys\n"
+    "from grader.sandbox import linux\n"
+    "from grader.sandbox.errors import JailError\n"
+    "def cannot(*args, **kwargs):\n"
+    "    raise JailError(\"the sandbox could not lock itself down: ModuleNotFoundError: No module named 'mmap'\")\n"
+    "linux.LinuxSandbox._start = cannot\n"
+    "from grader.cli import main\n"
+    "main(sys.argv[1:])\n"
+)
+
+
+def test_a_jail_that_cannot_start_says_so_for_the_instructor_with_the_one_line(gs_root, monkeypatch, capsys):
+    real = gradescope_run.check_command
+    monkeypatch.setattr(
+        gradescope_run, "check_command", lambda *args: [sys.executable, "-c", JAIL_CANNOT_START, *real(*args)[3:]]
+    )
+    shutil.copy(CORPUS / "correct_vectorized.py", gs_root / "submission" / "softmax.py")
+    results = run_in_process(gs_root)
+    assert results["score"] == 0
+    assert not results["output"].startswith("The autograder failed")
+    assert (
+        "could not start the grader's sandbox" in results["output"]
+        and "not a problem with your file" in (results["output"])
+    )
+    (test,) = results["tests"]
+    assert (test["name"], test["visibility"]) == ("Autograder", "visible")
+    assert "For the instructor: the autograder's environment could not start the sandbox" in test["output"]
+    said = test["output"].splitlines()[-1]
+    assert said.startswith("The grader said: grade: the sandbox cannot start with this Python (")
+    assert "No module named 'mmap'" in said and "Run `grade doctor`" in said
+    assert "grade check exited with 2" in capsys.readouterr().out
+
+
 def test_unreadable_settings_still_write_results(gs_root):
     (gs_root / "source" / "grade.json").write_text("{")
     results = run_in_process(gs_root)
@@ -374,14 +410,26 @@ def test_student_id_from_submission_metadata(tmp_path):
         assert gradescope_run.student_id(path) is None
 
 
-def test_the_student_id_is_passed_only_if_grade_check_takes_it(monkeypatch):
+def test_the_student_id_is_passed_when_known():
+    """The runner and `grade check` come from the same wheel: --student is always understood."""
     command = gradescope_run.check_command(Path("hw2 (1).py"), SETTINGS, "1234")
     assert command[:4] == [sys.executable, "-m", "grader", "check"]
     assert command[4:7] == ["hw2 (1).py", "--exercise", "softmax"]
-    assert ("--student" in command) == gradescope_run.check_takes_student()
-    monkeypatch.setattr(gradescope_run, "check_takes_student", lambda: True)
-    assert gradescope_run.check_command(Path("a.py"), SETTINGS, "1234")[-2:] == ["--student", "1234"]
+    assert command[-2:] == ["--student", "1234"]
     assert "--student" not in gradescope_run.check_command(Path("a.py"), SETTINGS, None)
+
+
+def test_the_runner_does_not_import_the_command():
+    """No import cycle: cli imports the zip's writer, which imports the runner, which must not import cli."""
+    code = (
+        "import sys\n"
+        "from pathlib import Path\n"
+        "from grader.integrations import gradescope_run\n"
+        f"gradescope_run.check_command(Path('a.py'), {SETTINGS!r}, '1234')\n"
+        "print('grader.cli' in sys.modules)\n"
+    )
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
+    assert done.stdout == "False\n", done.stderr
 
 
 # --- grade gradescope: the zip -----------------------------------------------------------------

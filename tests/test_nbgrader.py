@@ -291,6 +291,46 @@ def test_under_execute_honest_students_score_alike_but_a_tamperer_gets_full_mark
     assert executed["tamperer"] == {"forward": 1.0, "dZ": 1.0, "dW": 1.0, "db": 1.0}
 
 
+# The jail of nbgrader's process cannot start, as on a Python whose standard library it cannot read.
+JAIL_CANNOT_START = """
+from grader.sandbox import linux
+from grader.sandbox.errors import JailError
+
+
+def _cannot_start(*args, **kwargs):
+    raise JailError("the sandbox could not lock itself down: ModuleNotFoundError: No module named 'mmap'")
+
+
+linux.LinuxSandbox._start = _cannot_start
+"""
+
+
+def test_a_jail_that_cannot_start_fails_the_autograde_run_with_the_one_line_and_scores_no_one(course):
+    """Trusted submissions fail alike (test_doctor, in process): here nbgrader's own handling of the failure."""
+    base = course["pristine"].parent
+    broken = base / "broken_jail"
+    shutil.copytree(course["pristine"], broken)
+    students = {name: course["notebooks"][name] for name in ("correct", "bug_db")}
+    _submit(broken, students)
+    with open(broken / "nbgrader_config.py", "a") as config:
+        config.write(JAIL_CANNOT_START)
+    result = _autograde(broken, course["env"])
+    log = result.stdout + result.stderr
+    assert result.returncode != 0, log[-4000:]
+    said = [line for line in log.splitlines() if "GradeTasks: the sandbox cannot start with this Python (" in line]
+    assert said and "No module named 'mmap'" in said[0] and "Run `grade doctor`" in said[0], log[-4000:]
+    for student in students:
+        assert f"There was an error processing assignment 'softmax' for student '{student}'" in log
+        assert not (broken / "autograded" / student / "softmax" / "softmax.ipynb").exists()
+    from nbgrader.api import Gradebook
+
+    with Gradebook(f"sqlite:///{broken / 'gradebook.db'}") as gradebook:
+        for student in students:
+            grades = gradebook.find_submission_notebook("softmax", "softmax", student).grades
+            assert [grade.auto_score for grade in grades] == [None] * len(TASKS), student  # never scored 0
+    assert log.count("No module named 'mmap'") == len(said)  # the one line only, no other trace of the cause
+
+
 # -- the feedback HTML in a real browser ---------------------------------------------------
 BROWSER_WIDTH = 1024  # px: a small laptop's window; nbgrader's page is Bootstrap's 970 px container there
 # Run in the page after it is laid out: every <pre> whose text is wider than its box (a line cut off at the

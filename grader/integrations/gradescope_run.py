@@ -17,8 +17,12 @@ import subprocess
 import sys
 from pathlib import Path
 
+from ..sandbox.layout import CANNOT_START
+
 SETTINGS = "grade.json"
-SECRET_ENV = "GRADE_SECRET"  # variants.SECRET_ENV, named here so this module imports nothing of the grader
+# variants.SECRET_ENV, named here: of the grader this module imports only a constant (sandbox.layout's),
+# never the command (cli), which imports it through the zip's writer.
+SECRET_ENV = "GRADE_SECRET"
 SUFFIXES = (".py", ".ipynb")
 # What editors and archivers leave beside a submission; never the student's answer.
 _IGNORED_PARTS = ("__MACOSX", "__pycache__")
@@ -86,6 +90,8 @@ def grade(root, settings):
     if done.returncode in (0, 1):  # 1 is a grade below full marks, not a failure
         return json.loads(done.stdout)
     last = done.stderr.strip().splitlines()[-1] if done.stderr.strip() else f"exit status {done.returncode}"
+    if done.returncode == 2 and last.startswith(f"grade: {CANNOT_START}"):
+        return sandbox_failed(last)
     return autograder_failed(last)
 
 
@@ -125,20 +131,13 @@ def check_command(path, settings, student=None, course=None):
         "--memory",
         str(settings["memory_mb"]),
     ]
-    if student is not None and check_takes_student():
+    if student is not None:
         command += ["--student", student]
     if course is not None:  # the exercise comes from the course's spec files in the zip
         command += ["--course", str(course)]
     if settings.get("trust_submissions"):  # the instructor accepts a jail without every layer
         command.append("--trust-submissions")
     return command
-
-
-def check_takes_student():
-    """Whether `grade check` has a --student option (per-student variants of an exercise)."""
-    from ..cli import check
-
-    return any("--student" in param.opts for param in check.params)
 
 
 def student_id(metadata_path):
@@ -191,6 +190,21 @@ def autograder_failed(reason):
         "with your file: please tell your instructor."
     )
     return _zero("Autograder", f"{message}\nThe grader said: {reason}")
+
+
+def sandbox_failed(said):
+    """The jail could not start in this container although setup.sh's `grade doctor` passed: every
+    submission fails alike, so say it is the environment's, for the instructor to act on."""
+    message = (
+        "The autograder could not grade this submission: Gradescope's environment could not start the "
+        "grader's sandbox. This is not a problem with your file: please tell your instructor."
+    )
+    instructor = (
+        "For the instructor: the autograder's environment could not start the sandbox, so no submission can be "
+        "graded until it can: rebuild the autograder (setup.sh runs `grade doctor` in the image) and see "
+        "'Supported Pythons' in the grader's docs/developing.md."
+    )
+    return _zero("Autograder", f"{message}\n{instructor}\nThe grader said: {said}")
 
 
 def _zero(name, message):

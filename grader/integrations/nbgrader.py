@@ -20,6 +20,7 @@ Only nbgrader imports this module (grader itself never does), so `grade check`
 does not pay for importing nbgrader.
 """
 
+import os
 import re
 from pathlib import Path
 
@@ -34,6 +35,8 @@ from ..exercises.registry import Course, Registry, find_course
 from ..reading.submission import SubmissionError, UsageError, notebook_submission
 from ..report import render_task
 from ..sandbox import layers
+from ..sandbox.errors import JailError
+from ..sandbox.layout import cannot_start
 from ..shown import escaped
 
 # The task a generated test cell checks, from its grade_id or its feedback call.
@@ -46,6 +49,7 @@ class GradeTasks(NbGraderPreprocessor):
     """Grade a notebook's tasks in the sandbox and write the test cells' outputs."""
 
     _told_no_secret: set = set()  # (secret_file, submitted directory, seed) already logged
+    _cannot_start: dict = {}  # pid -> the line said when a jail could not start in that process
 
     timeout = Float(defaults.TIMEOUT, help="Seconds each task may run (grade check --timeout).").tag(config=True)
     memory_mb = Integer(defaults.MEMORY_MB, help="Memory cap of the student's process, MiB.").tag(config=True)
@@ -67,6 +71,20 @@ class GradeTasks(NbGraderPreprocessor):
     ).tag(config=True)
 
     def preprocess(self, nb, resources):
+        # A jail that cannot start fails every notebook with the grade command's one line, and nothing
+        # is scored: nbgrader lists each submission as failed and exits non-zero. After the first
+        # failure no jail is tried again in this process: each attempt could wait a minute.
+        said = GradeTasks._cannot_start.get(os.getpid())
+        if said is None:
+            try:
+                return self._grade_notebook(nb, resources)
+            except JailError as error:
+                said = f"GradeTasks: {cannot_start(error)}; no notebook is graded in this run (each fails, none scored)"
+                GradeTasks._cannot_start[os.getpid()] = said
+                self.log.error("%s", said)
+        raise RuntimeError(said)
+
+    def _grade_notebook(self, nb, resources):
         if not self.trust_submissions:
             reason = layers.refusal(layers.probe_once())
             if reason:  # nbgrader logs it and grades nothing: no student's code runs unjailed

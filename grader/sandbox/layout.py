@@ -11,6 +11,8 @@ import sys
 import sysconfig
 
 SUPPORTED = "see 'Supported Pythons' in docs/developing.md"
+# How the one line of a jail that cannot start begins (Gradescope's runner tells it from other failures by it).
+CANNOT_START = "the sandbox cannot start with this Python"
 
 
 def interpreter():
@@ -71,7 +73,7 @@ def cannot_start(error):
     """The one line said when the jail cannot start: its cause, on which Python, and what to do."""
     cause = " ".join(str(error).split())
     return (
-        f"the sandbox cannot start with this Python ({sys.executable}, Python {platform.python_version()} "
+        f"{CANNOT_START} ({sys.executable}, Python {platform.python_version()} "
         f"from {sys.base_prefix}): {cause}. Run `grade doctor` to see what the jail lets a submission read, "
         f"and {SUPPORTED}; to check your own code meanwhile, set GRADE_SANDBOX=portable"
     )
