@@ -118,7 +118,19 @@ def require_writable(outdir):
         raise UsageError(f"cannot write to {outdir}: {error.strerror or error}") from None
 
 
-def run(items, exercise, outdir, options, jobs, progress=None, work=grade_bytes, pool=None, shipped=None, secret=None):
+def run(
+    items,
+    exercise,
+    outdir,
+    options,
+    jobs,
+    progress=None,
+    work=grade_bytes,
+    pool=None,
+    shipped=None,
+    secret=None,
+    class_report=None,
+):
     """Grade what changed, reuse the rest, write every output file; return an Outcome.
 
     `progress`, if given, has start(count) (called once the workers run) and
@@ -126,7 +138,8 @@ def run(items, exercise, outdir, options, jobs, progress=None, work=grade_bytes,
     per-submission function (job.grade_bytes; tests swap in others); `pool` makes the
     pool that runs it, called as WorkerPool is (default; dask_pool.DaskPool for a cluster); `shipped`
     what workers load the exercise from (Registry.shippable; default: its name, a built-in); `secret`
-    the course secret: each student is graded on their own inputs (variants), else on the public ones.
+    the course secret: each student is graded on their own inputs (variants), else on the public ones;
+    `class_report`, if given, the keyword arguments of class_report.write_report (report.html).
     After Ctrl-C the Outcome is `interrupted`, with the finished Reports and the `missing` students.
     """
     from .worker_pool import WorkerPool
@@ -143,6 +156,10 @@ def run(items, exercise, outdir, options, jobs, progress=None, work=grade_bytes,
     outcome.missing = sorted(item.student for item in items if item.student not in outcome.reports)
     outcome.reports = {student: outcome.reports[student] for student in sorted(outcome.reports)}
     write_grades(outdir / "grades.csv", outcome.reports, exercise)
+    if class_report is not None:  # from the rows just written and the files read again from disk
+        from .class_report import write_report
+
+        write_report(outdir, outcome.reports, exercise, items, outcome.missing, outcome.interrupted, **class_report)
     return outcome
 
 

@@ -1,0 +1,278 @@
+"""report.html: the class report's data (class_report.class_data) as one static page.
+
+Self-contained: inline CSS, no script, no fetched resource, and a Content-Security-Policy
+that forbids both, so the page opens from a file manager and nothing in it runs. Every
+text a learner controls (student names from file names, code, messages) goes through
+learner_text: control, bidi, zero-width and line-separator characters and lone surrogates
+are shown as escapes (\\u202e), then the text is HTML-escaped. Code keeps its newlines and
+tabs; long lines wrap, so nothing is wider than the window.
+"""
+
+import html
+import re
+from urllib.parse import quote
+
+from ..report import points
+
+# What could make a learner's text lie about itself on the page: C0 and C1 controls, bidi
+# controls, zero-width characters, line and paragraph separators, lone surrogates.
+_HIDDEN = re.compile("[\x00-\x1f\x7f-\x9f\u061c\u200b-\u200f\u202a-\u202e\u2028\u2029\u2060-\u2069\ufeff\ud800-\udfff]")
+
+
+def learner_text(text, keep="\n\t"):
+    """`text` with every hidden or misleading character (above) shown as an escape; `keep`: the
+    characters left as they are (code's newlines and tabs)."""
+
+    def shown(match):
+        char = match.group()
+        if char in keep:
+            return char
+        code = ord(char)
+        return f"\\x{code:02x}" if code < 0x100 else f"\\u{code:04x}"
+
+    return _HIDDEN.sub(shown, str(text))
+
+
+def esc(text, keep=""):
+    return html.escape(learner_text(text, keep), quote=True)
+
+
+CSS = """
+body { font: 15px/1.45 system-ui, sans-serif; margin: 0 auto; padding: 0 16px 48px; max-width: 1200px;
+  color: #1d1d1f; overflow-wrap: anywhere; }
+h1 { font-size: 1.5em; } h2 { margin-top: 2em; border-bottom: 1px solid #ccc; } h3 { margin-bottom: .3em; }
+.note { background: #fff6d6; border: 1px solid #e5c85c; padding: 8px 12px; border-radius: 4px; }
+table { border-collapse: collapse; width: 100%; table-layout: fixed; margin: .5em 0; }
+th, td { text-align: left; padding: 3px 6px; border-bottom: 1px solid #e4e4e4; vertical-align: top; }
+th.n, td.n { text-align: right; width: 7em; }
+.bar { background: #4878a8; height: 12px; display: inline-block; vertical-align: middle; }
+.fail .bar { background: #c8553d; }
+.split { display: flex; height: 12px; width: 100%; background: #eee; }
+.split .full { background: #4878a8; } .split .part { background: #e0a040; } .split .none { background: #c8553d; }
+pre { white-space: pre-wrap; overflow-wrap: anywhere; background: #f6f6f6; padding: 6px 8px;
+  border: 1px solid #e4e4e4; border-radius: 3px; font-size: 12.5px; margin: .3em 0; max-width: 100%; }
+.mistake { margin: .6em 0 1em; }
+.code { font-family: ui-monospace, monospace; }
+.side { display: grid; grid-template-columns: minmax(0, 1fr) minmax(0, 1fr); gap: 10px; }
+mark { padding: 0; } .m0 { background: #ffe08a; } .m1 { background: #b6e3b6; } .m2 { background: #b9d7f7; }
+.m3 { background: #f7c6d9; } .m4 { background: #d9ccf5; } .m5 { background: #f8cfa6; }
+.dim { color: #666; }
+"""
+
+CSP = "default-src 'none'; style-src 'unsafe-inline'; img-src data:; base-uri 'none'; form-action 'none'"
+
+
+def render(data):
+    """The whole page, as text (UTF-8 when written: every learner character that could not be
+    encoded, a lone surrogate, is an escape by now)."""
+    top = points(data["max_score"])
+    out = [
+        "<!DOCTYPE html>",
+        '<html lang="en"><head><meta charset="utf-8">',
+        f'<meta http-equiv="Content-Security-Policy" content="{CSP}">',
+        '<meta name="viewport" content="width=device-width, initial-scale=1">',
+        f"<title>{esc(data['exercise'])}: class report</title>",
+        f"<style>{CSS}</style></head><body>",
+        f"<h1>{esc(data['exercise'])}: {esc(data['title'])}</h1>",
+        f"<p>{data['count']} submissions graded; mean {data['mean']:.2f}/{top}, median "
+        f"{points(data['median'])}/{top}. Scores are those of grades.csv.</p>",
+    ]
+    if data["missing"]:
+        out.append(
+            f'<p class="note">Incomplete: {len(data["missing"])} submissions are not graded yet; '
+            "rerun grade batch to finish.</p>"
+        )
+    out.append(
+        '<nav><a href="#tasks">What the class got wrong</a> · <a href="#help">Who needs help</a> · '
+        '<a href="#similarity">Similar code</a> · <a href="#students">Every score</a></nav>'
+    )
+    out += _distribution("Scores", data["distribution"], data["count"], top)
+    out += _tasks(data)
+    out += _help(data)
+    out += _similarity(data)
+    out += _students(data)
+    out.append("</body></html>")
+    return "\n".join(out) + "\n"
+
+
+def _distribution(title, distribution, total, top, level="h3"):
+    widest = max((count for _, count in distribution), default=0) or 1
+    rows = [
+        f"<{level}>{title}</{level}>",
+        "<table>",
+        '<tr><th class="n">score</th><th class="n">students</th><th></th></tr>',
+    ]
+    for value, count in reversed(distribution):
+        width = round(100 * count / widest)
+        cls = ' class="fail"' if value < float(top) else ""
+        rows.append(
+            f'<tr{cls}><td class="n">{points(value)}/{top}</td><td class="n">{count}</td>'
+            f'<td><span class="bar" style="width: {width}%"></span></td></tr>'
+        )
+    rows.append("</table>")
+    return rows
+
+
+def _tasks(data):
+    out = ['<h2 id="tasks">What the class got wrong, task by task</h2>']
+    n = data["count"]
+    for task in data["tasks"]:
+        top = points(task["max_score"])
+        out.append(f"<h3>{esc(task['name'])} ({top} point{'s' if task['max_score'] != 1 else ''})</h3>")
+        out += _task_scores(task, n, top)
+        if not task["mistakes"]:
+            out.append("<p>No mistakes.</p>")
+            continue
+        out.append("<h4>Mistakes, most frequent first</h4>")
+        for rank, mistake in enumerate(task["mistakes"], start=1):
+            kind = " (the code did not run)" if mistake["did_not_run"] else ""
+            out.append('<div class="mistake">')
+            out.append(
+                f'<p><b>{rank}. <span class="code">{esc(mistake["code"])}</span></b>{kind}: '
+                f"{_students_count(mistake['count'])} ({mistake['share']})</p>"
+            )
+            if mistake["hint"]:
+                out.append(f"<p>hint: {esc(mistake['hint'])}</p>")
+            if mistake["example"]:
+                link = _feedback_link(mistake["example_student"], "their feedback")
+                out.append(f'<p class="dim">what one student was told ({link}):</p>')
+                out.append(f"<pre>{esc(mistake['example'], keep=chr(10))}</pre>")
+            out.append("</div>")
+    return out
+
+
+def _students_count(count):
+    return f"{count} student{'s' if count != 1 else ''}"
+
+
+def _task_scores(task, n, top):
+    """One line of a task's score distribution, and a bar split by score: full marks, partial, none."""
+    said = ", ".join(f"{points(value)}/{top}: {count}" for value, count in reversed(task["distribution"]))
+    out = [f"<p>passed by {task['passed']} of {n} ({task['passed_share']}); scores {said}</p>", '<div class="split">']
+    for value, count in reversed(task["distribution"]):
+        kind = "full" if value >= task["max_score"] else "part" if value > 0 else "none"
+        width = 100 * count / (n or 1)
+        out.append(f'<span class="{kind}" style="width: {width:.2f}%" title="{points(value)}/{top}: {count}"></span>')
+    out.append("</div>")
+    return out
+
+
+def _feedback_link(student, label=None):
+    href = "feedback/" + quote(f"{student}.txt".encode("utf-8", "surrogateescape"), safe="")
+    return f'<a href="{html.escape(href, quote=True)}">{esc(label or student)}</a>'
+
+
+def _help(data):
+    out = ['<h2 id="help">Who needs help</h2>']
+    if not data["help"]:
+        return out + [
+            "<p>Nobody: every student scored at least half the points, and no code timed out, "
+            "crashed or was cut short.</p>"
+        ]
+    top = points(data["max_score"])
+    out.append(
+        f"<p>{_students_count(len(data['help']))}: under half the points, or code that timed out, crashed or was cut "
+        "short, or a file that was refused or could not be graded. Each name links to the feedback the student "
+        "got.</p>"
+    )
+    out.append('<table><tr><th>student</th><th class="n">score</th><th>why</th></tr>')
+    for row in data["help"]:
+        reasons = "<br>".join(esc(reason) for reason in row["reasons"])
+        out.append(
+            f'<tr><td>{_feedback_link(row["student"])}</td><td class="n">{points(row["score"])}/{top}</td>'
+            f"<td>{reasons}</td></tr>"
+        )
+    out.append("</table>")
+    return out
+
+
+def _percent(share):
+    return f"{100 * share:.0f}%"
+
+
+def _similarity(data):
+    out = ['<h2 id="similarity">Similar code</h2>']
+    found = data["similarity"]
+    if found is None:
+        return out + [f"<p>{esc(data['similarity_note'])}</p>"]
+    out.append(
+        '<p class="note">Similarity is evidence for a person to look at, not a verdict: it never changes a '
+        "score. Short exercises leave little room to differ, and students may share code they were allowed to "
+        "share. Read the matched code before concluding anything.</p>"
+    )
+    known = f" and against {found['known']} known solutions" if found["known"] else ""
+    stub = "the stub's code taken out" if found["stub"] else "no stub found to take out"
+    out.append(
+        f"<p>{found['compared']} submissions compared with each other{known}, as normalized tokens (names, "
+        f"numbers, strings, comments and layout do not count; functions may be in any order); {stub}. Code "
+        f"found in more than {found['limit']} submissions is common code and does not count between "
+        f"students ({found['common']} fingerprints); against known solutions only the stub is taken out. A "
+        f"pair is listed when one side shares at least {_percent(found['threshold'])} of its fingerprints "
+        f"with the other and the shared code covers at least {found['min_tokens']} of its tokens.</p>"
+    )
+    if data["similarity_note"]:
+        out.append(f"<p>{esc(data['similarity_note'])}</p>")
+    for name, note in found["notes"]:
+        out.append(f'<p class="dim">{esc(name)}: {esc(note)}</p>')
+    if not found["pairs"]:
+        return out + ["<p>No pair is above the threshold.</p>"]
+    out.append(
+        f"<p>{len(found['pairs'])} pairs, most similar first (all of them in similarity.csv). "
+        "Similarity of a side: the share of that side's code found in the other.</p>"
+    )
+    out.append(
+        '<table><tr><th class="n">#</th><th>submission</th><th>similar to</th><th class="n">first side</th>'
+        '<th class="n">second side</th><th class="n">matched tokens</th></tr>'
+    )
+    shown = len(found["shown"])
+    for rank, pair in enumerate(found["pairs"], start=1):
+        label = f'<a href="#pair-{rank}">{rank}</a>' if rank <= shown else str(rank)
+        second = esc(pair["second"]) if pair["known"] else _feedback_link(pair["second"])
+        out.append(
+            f'<tr><td class="n">{label}</td><td>{_feedback_link(pair["first"])}</td><td>{second}</td>'
+            f'<td class="n">{_percent(pair["first_share"])}</td><td class="n">{_percent(pair["second_share"])}</td>'
+            f'<td class="n">{pair["matched_tokens"]}</td></tr>'
+        )
+    out.append("</table>")
+    if shown < len(found["pairs"]):
+        out.append(f"<p>The first {shown} pairs are shown side by side below.</p>")
+    for rank, side in enumerate(found["shown"], start=1):
+        out.append(f'<section id="pair-{rank}"><h3>{rank}. {esc(side["first"])} and {esc(side["second"])}</h3>')
+        if side["cut"]:
+            out.append('<p class="dim">Long files: only their beginning is shown.</p>')
+        out.append('<div class="side">')
+        for text, regions, name in (
+            (side["first_text"], side["first_regions"], side["first"]),
+            (side["second_text"], side["second_regions"], side["second"]),
+        ):
+            out.append(f'<div><p class="dim">{esc(name)}</p><pre>{_highlighted(text, regions)}</pre></div>')
+        out.append("</div></section>")
+    return out
+
+
+def _highlighted(text, regions):
+    """`text` escaped, each matched region in a <mark> coloured by its number (alike on both sides)."""
+    parts, at = [], 0
+    for start, end, number in sorted(regions):
+        if start < at:
+            continue
+        parts.append(esc(text[at:start], keep="\n\t"))
+        parts.append(f'<mark class="m{number % 6}">{esc(text[start:end], keep=chr(10) + chr(9))}</mark>')
+        at = end
+    parts.append(esc(text[at:], keep="\n\t"))
+    return "".join(parts)
+
+
+def _students(data):
+    top = points(data["max_score"])
+    out = [
+        '<h2 id="students">Every score</h2>',
+        f"<details><summary>{len(data['scores'])} students, as in grades.csv</summary>",
+        '<table><tr><th>student</th><th class="n">score</th></tr>',
+    ]
+    out += [
+        f'<tr><td>{_feedback_link(student)}</td><td class="n">{points(score)}/{top}</td></tr>'
+        for student, score in data["scores"]
+    ]
+    out += ["</table></details>"]
+    return out
