@@ -357,7 +357,7 @@ def stored_class(outdir, exercise):
         reason = next((code for code in " ".join(codes).split()), "import_error")
         report = zero_report(exercise, student, "not stored: see this student's feedback file", reason, unreadable=True)
         reports[student] = _with_scores(report, cells)
-    return {student: reports[student] for student in sorted(reports)}, items
+    return {student: reports[student] for student in sorted(reports)}, sorted(items, key=lambda item: item.student)
 
 
 def _with_scores(report, cells):

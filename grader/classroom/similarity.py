@@ -234,7 +234,8 @@ def compare(sources, known=(), stub=None, threshold=THRESHOLD, min_tokens=MIN_MA
             notes[source.name] = source.note
     known_prints = {source.name: fingerprints(source) for source in known}
     stubbed = set(fingerprints(stub).positions) if stub is not None else set()
-    own = {name: set(fp.positions) - stubbed for name, fp in prints.items()}
+    # In name order, so that a pair's first side is the same whatever order the files came in.
+    own = {name: set(prints[name].positions) - stubbed for name in sorted(prints)}
     counts = Counter(h for hashes in own.values() for h in hashes)
     limit = common_limit(len(own))
     common = {h for h, count in counts.items() if count > limit}
