@@ -204,11 +204,12 @@ def _similarity(data):
     stub = "the stub's code taken out" if found["stub"] else "no stub found to take out"
     out.append(
         f"<p>{found['compared']} submissions compared with each other{known}, as normalized tokens (names, "
-        f"numbers, strings, comments and layout do not count; functions may be in any order); {stub}. Code "
-        f"found in more than {found['limit']} submissions is common code and does not count between "
-        f"students ({found['common']} fingerprints); against known solutions only the stub is taken out. A "
-        f"pair is listed when one side shares at least {_percent(found['threshold'])} of its fingerprints "
-        f"with the other and the shared code covers at least {found['min_tokens']} of its tokens.</p>"
+        f"numbers, strings, comments and layout do not count; functions may be in any order); {stub}. A pair "
+        f"is listed when one side shares at least {_percent(found['threshold'])} of its fingerprints with the "
+        f"other and the shared code holds a run of at least {found['min_tokens']} tokens (a few lines) on both "
+        f"sides. Between students, only pairs sharing some code that at most {found['limit']} submissions have "
+        f"are looked at ({found['common']} fingerprints are more common than that): a copy shared by more "
+        "students is found only against known solutions.</p>"
     )
     if data["similarity_note"]:
         out.append(f"<p>{esc(data['similarity_note'])}</p>")

@@ -9,19 +9,19 @@ tokens (Schleimer, Wilkerson and Aiken, SIGMOD 2003, as MOSS does): in every win
 consecutive k-gram hashes the smallest is kept, so any run of W + K - 1 identical tokens
 shares at least one fingerprint, wherever it sits in either file (moved functions too).
 
-Removed before comparing:
-- the stub's fingerprints (the exercise's template, which every student starts from);
-- within the class, fingerprints found in more than `common_limit(n)` submissions: code
-  that many students wrote is no evidence that two of them copied (MOSS's -m). A file
-  copied by more students than that is found only against a known solution (--known),
-  where nothing but the stub is removed.
+The stub's fingerprints (the exercise's template, which every student starts from) are
+removed from every file. A pair's share of one side is the part of that side's remaining
+fingerprints that the other side has too; it is listed when one side's share reaches
+THRESHOLD and the shared code holds a run of MIN_MATCHED_TOKENS tokens on both sides (a
+few shared idioms make short runs; a copied function makes a long one).
 
-A pair's share of one side is the part of that side's fingerprints (those left after the
-removals above) that the other side has too; its matched length is the number of that
-side's tokens covered by shared k-grams. An inverted index (fingerprint -> submissions)
-finds the pairs: each fingerprint adds 1 to the pairs that share it, and no fingerprint is
-in more than common_limit(n) class submissions, so the work grows with the class size
-times that limit, not with the number of pairs (benchmarks/similarity.py).
+An inverted index (fingerprint -> submissions) nominates the pairs to score: those that
+share a fingerprint found in at most common_limit(n) submissions. A fingerprint that many
+students have is no evidence that two of them copied (MOSS's -m), and skipping it keeps
+the work linear in the class size rather than in its number of pairs
+(benchmarks/similarity.py). A file copied by more students than that limit shares no rare
+fingerprint with its copies and is found only against a known solution (--known), where
+every fingerprint nominates.
 """
 
 import io
@@ -38,18 +38,21 @@ from ..submission import SubmissionError, parsed_notebook_chunks
 
 K = 10  # tokens per k-gram
 WINDOW = 5  # k-grams per winnowing window: any match of WINDOW + K - 1 = 14 tokens is seen
-THRESHOLD = 0.5  # a pair is listed when either side shares at least this part of its fingerprints
-MIN_MATCHED_TOKENS = 25  # ... and the shared code covers at least this many tokens of the first side
+THRESHOLD = 0.7  # a pair is listed when either side shares at least this part of its fingerprints
+MIN_MATCHED_TOKENS = 40  # ... and the shared code holds a run this long on both sides (about 4 lines)
 MAX_CODE_CHARS = 200_000  # code compared per submission; past it, cut (a softmax solution is ~2,000)
 SKIPPED_TOKENS = frozenset(
     {tokenize.COMMENT, tokenize.NL, tokenize.ENCODING, tokenize.ENDMARKER, tokenize.TYPE_COMMENT}
 )
 
 
+COMMON_MOST = 50  # the most submissions a fingerprint may be in and still nominate pairs
+
+
 def common_limit(count):
-    """Class submissions a fingerprint may be in before it is common code: 10 (MOSS's default), or
-    a tenth of a large class."""
-    return max(10, count // 10)
+    """Class submissions a fingerprint may be in and still nominate the pairs that share it: 10 (MOSS's
+    default -m), a tenth of the class, at most COMMON_MOST (so that the work stays linear in the class)."""
+    return min(max(10, count // 10), COMMON_MOST)
 
 
 @dataclass(frozen=True)
@@ -98,13 +101,13 @@ def read_source(name, filename, data):
 def _normalized(code):
     """(token, (start, end)) pairs of `code`, normalized (module docstring). Never raises: code that
     stops tokenizing (a syntax error, an unclosed bracket) is taken up to there."""
-    starts = [0]
+    starts = [0, 0]  # starts[row]: where line `row` (1-based, as tokenize counts) starts in `code`
     for line in io.StringIO(code):
         starts.append(starts[-1] + len(line))
+    starts.append(starts[-1])  # the DEDENTs and ENDMARKER after the last line
 
     def offset(position):
-        row, column = position
-        return starts[min(row - 1, len(starts) - 1)] + column
+        return starts[position[0]] + position[1]
 
     raw = []
     try:
@@ -240,46 +243,48 @@ def compare(sources, known=(), stub=None, threshold=THRESHOLD, min_tokens=MIN_MA
     limit = common_limit(len(own))
     common = {h for h, count in counts.items() if count > limit}
 
-    shared = Counter()
-    index = defaultdict(list)  # fingerprint -> the class submissions that have it, commons included
+    # Candidates: pairs that share a fingerprint that is not common. Only those are scored, so the work
+    # grows with the class times the limit, not with its number of pairs.
+    candidates = set()
+    index = defaultdict(list)  # fingerprint -> the class submissions that have it
     for name, hashes in own.items():
         for h in hashes:
             index[h].append(name)
     for names in index.values():
         if 1 < len(names) <= limit:
-            shared.update(combinations(names, 2))  # names are in the order of `sources`
-    pairs = []
-    distinct = {name: hashes - common for name, hashes in own.items()}
-    for (a, b), count in shared.items():  # count: the fingerprints a and b share, commons left out
-        if count < threshold * min(len(distinct[a]), len(distinct[b])):
-            continue
-        both = distinct[a] & distinct[b]
-        pair = _pair(a, b, False, both, distinct[a], distinct[b], prints[a], threshold, min_tokens)
-        if pair:
-            pairs.append(pair)
-    for path, fp in known_prints.items():
+            candidates.update(combinations(names, 2))  # in name order
+    pairs = [
+        pair
+        for a, b in candidates
+        for pair in [_pair(a, b, False, own[a], own[b], prints[a], prints[b], threshold, min_tokens)]
+        if pair
+    ]
+    for path, fp in known_prints.items():  # every fingerprint nominates here, commons too: a public file many copied
         k_own = set(fp.positions) - stubbed
-        hits = Counter(name for h in k_own for name in index.get(h, ()))
+        hits = Counter(name for h in k_own for name in index.get(h, ()))  # how many each student shares
         for name, count in hits.items():
             if count < threshold * min(len(own[name]), len(k_own)):
                 continue
-            pair = _pair(name, path, True, own[name] & k_own, own[name], k_own, prints[name], threshold, min_tokens)
+            pair = _pair(name, path, True, own[name], k_own, prints[name], fp, threshold, min_tokens)
             if pair:
                 pairs.append(pair)
     pairs.sort(key=lambda p: (-max(p.first_share, p.second_share), -p.matched_tokens, p.first, p.second))
     return Comparison(pairs, len(own), len(known_prints), len(common), limit, stub is not None, notes)
 
 
-def _pair(a, b, known, both, a_own, b_own, a_print, threshold, min_tokens):
+def _pair(a, b, known, a_own, b_own, a_print, b_print, threshold, min_tokens):
+    """The Pair of a and b if one shares `threshold` of its fingerprints with the other and the
+    shared code holds a run of at least `min_tokens` tokens on both sides, else None."""
+    both = a_own & b_own
     if not both:
         return None
     first, second = len(both) / len(a_own), len(both) / len(b_own)
     if max(first, second) < threshold:
         return None
-    matched = sum(end - start for start, end in token_runs(a_print, both))
-    if matched < min_tokens:
+    a_runs, b_runs = token_runs(a_print, both), token_runs(b_print, both)
+    if min(max(end - start for start, end in runs) for runs in (a_runs, b_runs)) < min_tokens:
         return None
-    return Pair(a, b, known, first, second, matched, frozenset(both))
+    return Pair(a, b, known, first, second, sum(end - start for start, end in a_runs), frozenset(both))
 
 
 def token_runs(prints, hashes, k=K):
