@@ -16,8 +16,8 @@ from collections import Counter
 from pathlib import Path
 
 from ..checking.results import Report, TaskResult
+from ..reading.submission import UsageError, max_file_bytes
 from ..report import points, task_lines
-from ..submission import UsageError, max_file_bytes
 from . import similarity
 from .regular_files import NotRegularFile, read_regular_file
 from .results_store import write_atomic

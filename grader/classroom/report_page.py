@@ -12,7 +12,7 @@ import html
 import re
 from urllib.parse import quote
 
-from ..report import points
+from ..shown import points
 
 # What could make a learner's text lie about itself on the page: C0 and C1 controls, bidi
 # controls, zero-width characters, line and paragraph separators, lone surrogates.

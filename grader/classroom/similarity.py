@@ -34,7 +34,7 @@ from dataclasses import dataclass, field
 from itertools import combinations
 from pathlib import Path
 
-from ..submission import SubmissionError, parsed_notebook_chunks
+from ..reading.submission import SubmissionError, parsed_notebook_chunks
 
 K = 10  # tokens per k-gram
 WINDOW = 5  # k-grams per winnowing window: any match of WINDOW + K - 1 = 14 tokens is seen
