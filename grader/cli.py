@@ -342,7 +342,7 @@ def _class_report(registry, spec, class_dir, known, no_similarity):
 
 @cli.command()
 @click.argument("outdir", type=click.Path(file_okay=False, path_type=Path))
-@click.option("--exercise", "-e", required=True, help="The exercise the folder was graded for, e.g. softmax.")
+@click.option("--exercise", "-e", help="The exercise the folder was graded for  [default: the one its results name]")
 @click.option(
     "--class-dir",
     type=click.Path(file_okay=False, path_type=Path),
@@ -357,7 +357,7 @@ def report(outdir, exercise, class_dir, course, known, no_similarity):
     from .classroom import class_report
 
     registry = use_course(course)
-    spec = registry.load(exercise)
+    spec = registry.load(exercise or class_report.stored_exercise(outdir))
     reports, items = class_report.stored_class(outdir, spec)
     options = _class_report(registry, spec, class_dir, known, no_similarity)
     data = class_report.write_report(outdir, reports, spec, items, **options)

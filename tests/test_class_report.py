@@ -69,6 +69,7 @@ def make_class(directory):
     for name in ("sam", "tess"):
         shutil.copy(STUB, directory / f"{name}.py")
     (directory / f"{MALLORY}.py").write_text(mallory_code())
+    (directory / "eve.py").symlink_to(directory / "victor.py")  # refused, never read: a zero row, not stored
     return directory
 
 
@@ -76,7 +77,7 @@ def sources(directory):
     return [
         similarity.read_source(path.stem, path.name, path.read_bytes())
         for path in sorted(directory.iterdir())
-        if path.suffix in (".py", ".ipynb")
+        if path.suffix in (".py", ".ipynb") and not path.is_symlink()
     ]
 
 
@@ -219,11 +220,13 @@ def test_the_page_shows_the_scores_of_grades_csv(graded):
     with open(out / "grades.csv", encoding="utf-8", newline="") as handle:
         rows = list(csv.DictReader(handle))
     expected = {learner_text(row["student"]): float(row["total"]) for row in rows}
-    assert page_scores(page) == expected and len(expected) == 18
+    assert page_scores(page) == expected and len(expected) == 19
     assert expected["sam"] == 0 and expected[learner_text(MALLORY)] == 3  # db raised
     # Who needs help: the stub's students, each linked to their feedback.
     help_section = page[page.index('id="help"') : page.index('id="similarity"')]
     assert '<a href="feedback/sam.txt">sam</a>' in help_section and "scored 0/4" in help_section
+    assert "file refused or unreadable: eve.py is a symbolic link" in help_section
+    assert "eve" not in (out / "similarity.csv").read_text()  # never read
     # The mistakes of a task, ranked, with the hint and one example of the feedback students got.
     db = page[page.index("<h3>db (1 point)</h3>") : page.index('id="help"')]
     assert db.index("not_implemented") < db.index("exception")  # 2 students, then 1
@@ -268,15 +271,21 @@ def test_grade_report_rebuilds_the_same_files_without_grading(graded, tmp_path):
     shutil.copytree(out, copy)
     (copy / "report.html").unlink()
     (copy / "similarity.csv").unlink()
-    result = run_grade("report", copy, "-e", "softmax", "--known", KNOWN)
+    result = run_grade("report", copy, "--known", KNOWN)  # the exercise: the one the stored rows name
     assert result.returncode == 0, result.stderr
-    assert "18 students" in result.stdout
+    assert "19 students" in result.stdout
     assert (copy / "report.html").read_text() == (out / "report.html").read_text()
     assert (copy / "similarity.csv").read_text() == (out / "similarity.csv").read_text()
     result = run_grade("report", copy, "-e", "softmax", "--no-similarity")
     page = (copy / "report.html").read_text()
     assert result.returncode == 0 and "not compared (--no-similarity)" in page
     assert page_scores(page) == page_scores((out / "report.html").read_text())
+    # A row whose stored result is gone (or unreadable) comes from grades.csv: the same scores.
+    (copy / "results" / "sam.json").unlink()
+    assert run_grade("report", copy, "-e", "softmax", "--no-similarity").returncode == 0
+    page = (copy / "report.html").read_text()
+    assert page_scores(page) == page_scores((out / "report.html").read_text())
+    assert "not stored: see this student&#x27;s feedback file" in page
     assert run_grade("report", tmp_path, "-e", "softmax").returncode == 2  # no grades.csv: one line, exit 2
 
 

@@ -320,6 +320,18 @@ def write_report(outdir, reports, exercise, items, missing=(), interrupted=False
     return data
 
 
+def stored_exercise(outdir):
+    """The exercise a batch folder's stored rows were graded for; UsageError when none says."""
+    for path in sorted((Path(outdir) / "results").glob("*.json")):
+        try:
+            name = json.loads(path.read_text(encoding="utf-8"))["row"]["exercise"]
+        except (OSError, ValueError, KeyError, TypeError):
+            continue
+        if isinstance(name, str):
+            return name
+    raise UsageError(f"{outdir} holds no stored results that name their exercise: give it with --exercise")
+
+
 def stored_class(outdir, exercise):
     """(reports, items) of a finished batch folder: the stored rows and their files, and for each
     student of grades.csv without a stored row (a refused or unreadable file), a row of zeros."""
