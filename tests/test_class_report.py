@@ -192,6 +192,25 @@ def test_learner_text_shows_hidden_characters_as_escapes():
     assert learner_text("line\n", keep="") == "line\\x0a"
 
 
+def test_a_page_of_hostile_rows_is_valid_utf8_with_everything_escaped():
+    from grader import exercises
+    from grader.checking.results import Report, TaskResult
+    from grader.classroom.class_report import class_data
+    from grader.classroom.report_page import render
+
+    spec = exercises.load("softmax")
+    message = "raised \ud800\udce9 <b>\u2028</b>\x1b]52;c;AAAA\x07"
+    tasks = tuple(TaskResult(task.name, 0, 1, False, message, "", ("exception",)) for task in spec.tasks)
+    reports = {
+        "Jos\udce9": Report("softmax", "", "x.py", 0, 4, tasks),
+        "ok": Report("softmax", "", "y.py", 0, 4, tasks),
+    }
+    page = render(class_data(reports, spec)).encode("utf-8")  # no lone surrogate left to fail on
+    assert b'href="feedback/Jos%E9.txt"' in page  # the file's own bytes
+    assert b"Jos\\udce9" in page and b"raised \\ud800\\udce9 &lt;b&gt;\\u2028&lt;/b&gt;\\x1b]52;c;AAAA\\x07" in page
+    assert b"\x1b" not in page and b"\x07" not in page
+
+
 # -- one class graded end to end: the page and the CSV --------------------------------------
 
 

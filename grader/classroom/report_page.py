@@ -158,7 +158,11 @@ def _task_scores(task, n, top):
 
 
 def _feedback_link(student, label=None):
-    href = "feedback/" + quote(f"{student}.txt".encode("utf-8", "surrogateescape"), safe="")
+    try:  # a name read from a file name that is not UTF-8: its own bytes, so the link finds the file
+        name = f"{student}.txt".encode("utf-8", "surrogateescape")
+    except UnicodeEncodeError:
+        name = f"{student}.txt".encode("utf-8", "surrogatepass")
+    href = "feedback/" + quote(name, safe="")
     return f'<a href="{html.escape(href, quote=True)}">{esc(label or student)}</a>'
 
 
