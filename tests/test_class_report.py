@@ -298,6 +298,7 @@ def test_grade_report_rebuilds_the_same_files_without_grading(graded, tmp_path):
     result = run_grade("report", copy, "-e", "softmax", "--no-similarity")
     page = (copy / "report.html").read_text()
     assert result.returncode == 0 and "not compared (--no-similarity)" in page
+    assert not (copy / "similarity.csv").exists()  # no list left that the page does not show
     assert page_scores(page) == page_scores((out / "report.html").read_text())
     # A row whose stored result is gone (or unreadable) comes from grades.csv: the same scores.
     (copy / "results" / "sam.json").unlink()

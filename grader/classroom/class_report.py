@@ -317,6 +317,8 @@ def write_report(outdir, reports, exercise, items, missing=(), interrupted=False
     write_atomic(outdir / "report.html", render(data))
     if comparison is not None:
         write_atomic(outdir / "similarity.csv", similarity_csv(comparison))
+    else:  # a file from an earlier run would contradict the page
+        (outdir / "similarity.csv").unlink(missing_ok=True)
     return data
 
 

@@ -59,6 +59,8 @@ mark { padding: 0; } .m0 { background: #ffe08a; } .m1 { background: #b6e3b6; } .
 .dim { color: #666; }
 """
 
+SHOWN_ROWS = 2_000  # students listed in a table of the page; grades.csv has them all
+
 CSP = "default-src 'none'; style-src 'unsafe-inline'; img-src data:; base-uri 'none'; form-action 'none'"
 
 
@@ -180,13 +182,15 @@ def _help(data):
         "got.</p>"
     )
     out.append('<table><tr><th>student</th><th class="n">score</th><th>why</th></tr>')
-    for row in data["help"]:
+    for row in data["help"][:SHOWN_ROWS]:
         reasons = "<br>".join(esc(reason) for reason in row["reasons"])
         out.append(
             f'<tr><td>{_feedback_link(row["student"])}</td><td class="n">{points(row["score"])}/{top}</td>'
             f"<td>{reasons}</td></tr>"
         )
     out.append("</table>")
+    if len(data["help"]) > SHOWN_ROWS:
+        out.append(f"<p>... and {len(data['help']) - SHOWN_ROWS} more, the lowest scores first: see grades.csv.</p>")
     return out
 
 
@@ -277,7 +281,10 @@ def _students(data):
     ]
     out += [
         f'<tr><td>{_feedback_link(student)}</td><td class="n">{points(score)}/{top}</td></tr>'
-        for student, score in data["scores"]
+        for student, score in data["scores"][:SHOWN_ROWS]
     ]
-    out += ["</table></details>"]
+    out.append("</table>")
+    if len(data["scores"]) > SHOWN_ROWS:
+        out.append(f"<p>... and {len(data['scores']) - SHOWN_ROWS} more in grades.csv.</p>")
+    out.append("</details>")
     return out
