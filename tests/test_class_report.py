@@ -211,6 +211,28 @@ def test_a_page_of_hostile_rows_is_valid_utf8_with_everything_escaped():
     assert b"\x1b" not in page and b"\x07" not in page
 
 
+def test_an_interrupted_run_writes_the_page_without_comparing(tmp_path):
+    from grader import exercises
+    from grader.checking.results import Report, TaskResult
+    from grader.classroom.class_report import write_report
+
+    spec = exercises.load("softmax")
+    tasks = tuple(TaskResult(task.name, 1, 1, True) for task in spec.tasks)
+    reports = {"ann": Report("softmax", "", "ann.py", 4, 4, tasks)}
+    (tmp_path / "similarity.csv").write_text("from an earlier run\n")
+    data = write_report(tmp_path, reports, spec, items=[], missing=["bob"], interrupted=True)
+    page = (tmp_path / "report.html").read_text()
+    assert data["similarity"] is None and "not compared: the run was interrupted" in page
+    assert "Incomplete: 1 of 2 submissions not graded yet" in page
+    assert not (tmp_path / "similarity.csv").exists()
+
+
+def test_a_known_folder_that_is_not_there_is_a_usage_error_before_grading(class_dir, tmp_path):
+    result = run_grade("batch", class_dir, "-e", "softmax", "--out", tmp_path / "out", "--known", tmp_path / "nope")
+    assert result.returncode == 2 and result.stderr.strip().endswith("nope: not a directory"), result.stderr
+    assert not (tmp_path / "out" / "grades.csv").exists()
+
+
 # -- one class graded end to end: the page and the CSV --------------------------------------
 
 

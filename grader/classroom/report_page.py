@@ -81,8 +81,8 @@ def render(data):
     ]
     if data["missing"]:
         out.append(
-            f'<p class="note">Incomplete: {len(data["missing"])} submissions are not graded yet; '
-            "rerun grade batch to finish.</p>"
+            f'<p class="note">Incomplete: {len(data["missing"])} of {data["count"] + len(data["missing"])} '
+            "submissions not graded yet; rerun grade batch to finish.</p>"
         )
     out.append(
         '<nav><a href="#tasks">What the class got wrong</a> · <a href="#help">Who needs help</a> · '
