@@ -1,12 +1,13 @@
 """The class report: similarity finds planted copies and no honest pair, the page is safe and shows grades.csv.
 
 tests/similarity_class/ holds a class: eight honest students who each wrote softmax their
-own way (alice .. heidi), victor's own solution and four planted copies of it (walter
-verbatim, xavier with every variable renamed, yvonne with the functions reordered, zoe with
-comments and docstrings added), pam's copy of the "public" known/public_softmax.py with
-renamed variables and comments. The tests add nina (victor's code as notebook cells), sam
-and tess (the stub, untouched) and mallory (frank's code with hostile text in a comment, a
-string, an exception message and the file name).
+own way (alice .. heidi), victor's own solution and three planted copies of it (xavier with
+every variable renamed, yvonne with the functions reordered, zoe with comments and
+docstrings added), and pam's copy of the "public" known/public_softmax.py with renamed
+variables and comments. The tests add walter (victor's file, verbatim), nina (victor's code
+as notebook cells), sam and tess (the stub, untouched), eve (a link, refused) and mallory
+(frank's code with hostile text in a comment, a string, an exception message and the file
+name).
 """
 
 import csv
@@ -65,6 +66,7 @@ def make_class(directory):
     directory.mkdir(parents=True, exist_ok=True)
     for path in CLASS.glob("*.py"):
         shutil.copy(path, directory / path.name)
+    shutil.copy(CLASS / "victor.py", directory / "walter.py")  # the verbatim copy
     (directory / "nina.ipynb").write_text(notebook_of((CLASS / "victor.py").read_text()))
     for name in ("sam", "tess"):
         shutil.copy(STUB, directory / f"{name}.py")
