@@ -291,6 +291,9 @@ def test_similarity_csv_lists_every_planted_copy_and_the_page_shows_them_side_by
     assert "evidence for a person to look at" in page and "never changes a score" in page
     assert page.count('<div class="side">') == len(rows)
     assert '<mark class="m0">' in page
+    groups = re.search(r"(\d+) groups of similar code:</p><ul>(.*?)</ul>", page, re.S)
+    assert groups.group(1) == "3", groups.group(0)  # victor's copies, pam's known file, mallory and frank
+    assert "<li>nina, victor, walter, xavier, yvonne, zoe</li>" in groups.group(2)
 
 
 @pytest.mark.slow

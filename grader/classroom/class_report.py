@@ -240,6 +240,7 @@ def comparison_data(comparison):
             }
         )
     return {
+        "groups": groups(comparison.pairs),
         "pairs": [
             {
                 "first": pair.first,
@@ -263,6 +264,27 @@ def comparison_data(comparison):
         "k": similarity.K,
         "window": similarity.WINDOW,
     }
+
+
+def groups(pairs):
+    """The listed pairs joined into groups (connected components), largest first: six copies of one
+    file are 15 pairs and one group. A known file is in the group of every student it matched."""
+    root = {}
+
+    def find(name):
+        while root.get(name, name) != name:
+            name = root[name]
+        return name
+
+    for pair in pairs:
+        a, b = find(pair.first), find(pair.second)
+        if a != b:
+            root[max(a, b)] = min(a, b)
+    found = {}
+    for pair in pairs:
+        for name in (pair.first, pair.second):
+            found.setdefault(find(name), set()).add(name)
+    return sorted((sorted(group) for group in found.values()), key=lambda group: (-len(group), group))
 
 
 def similarity_csv(comparison):

@@ -225,6 +225,9 @@ def _similarity(data):
         out.append(f'<p class="dim">{esc(name)}: {esc(note)}</p>')
     if not found["pairs"]:
         return out + ["<p>No pair is above the threshold.</p>"]
+    out.append(f"<p>{len(found['groups'])} group{'s' if len(found['groups']) != 1 else ''} of similar code:</p><ul>")
+    out += [f"<li>{', '.join(esc(name) for name in group)}</li>" for group in found["groups"][:SHOWN_ROWS]]
+    out.append("</ul>")
     out.append(
         f"<p>{len(found['pairs'])} pairs, most similar first (all of them in similarity.csv). "
         "Similarity of a side: the share of that side's code found in the other.</p>"
