@@ -287,6 +287,7 @@ def batch(
     if not scheduler:  # on a cluster, each worker's machine has its own jail: checked there
         require_jail(trust)
     options = {"timeout": timeout, "seed": seed, "memory_mb": memory_mb}
+    report_options = _class_report(registry, spec, directory, known, no_similarity)  # checked before grading
     jobs = jobs or os.cpu_count() or 1
     progress = _BatchProgress() if sys.stdout.isatty() else None
     pool = None
@@ -306,7 +307,6 @@ def batch(
         pool=pool,
         shipped=registry.shippable(spec.name),
         secret=secret,
-        class_report=_class_report(registry, spec, directory, known, no_similarity),
     )
     if progress:
         progress.stop()
@@ -314,6 +314,7 @@ def batch(
     click.echo(
         batching.write_summary(outdir, outcome.reports, spec, outcome.identical, outcome.missing, inputs), nl=False
     )
+    batching.write_class_report(outdir, outcome, items, spec, **report_options)
     if outcome.interrupted:
         # Every finished row is stored (atomically), and grades.csv and the summary hold them: exit 130.
         click.echo(

@@ -118,19 +118,7 @@ def require_writable(outdir):
         raise UsageError(f"cannot write to {outdir}: {error.strerror or error}") from None
 
 
-def run(
-    items,
-    exercise,
-    outdir,
-    options,
-    jobs,
-    progress=None,
-    work=grade_bytes,
-    pool=None,
-    shipped=None,
-    secret=None,
-    class_report=None,
-):
+def run(items, exercise, outdir, options, jobs, progress=None, work=grade_bytes, pool=None, shipped=None, secret=None):
     """Grade what changed, reuse the rest, write every output file; return an Outcome.
 
     `progress`, if given, has start(count) (called once the workers run) and
@@ -138,8 +126,7 @@ def run(
     per-submission function (job.grade_bytes; tests swap in others); `pool` makes the
     pool that runs it, called as WorkerPool is (default; dask_pool.DaskPool for a cluster); `shipped`
     what workers load the exercise from (Registry.shippable; default: its name, a built-in); `secret`
-    the course secret: each student is graded on their own inputs (variants), else on the public ones;
-    `class_report`, if given, the keyword arguments of class_report.write_report (report.html).
+    the course secret: each student is graded on their own inputs (variants), else on the public ones.
     After Ctrl-C the Outcome is `interrupted`, with the finished Reports and the `missing` students.
     """
     from .worker_pool import WorkerPool
@@ -156,10 +143,6 @@ def run(
     outcome.missing = sorted(item.student for item in items if item.student not in outcome.reports)
     outcome.reports = {student: outcome.reports[student] for student in sorted(outcome.reports)}
     write_grades(outdir / "grades.csv", outcome.reports, exercise)
-    if class_report is not None:  # from the rows just written and the files read again from disk
-        from .class_report import write_report
-
-        write_report(outdir, outcome.reports, exercise, items, outcome.missing, outcome.interrupted, **class_report)
     return outcome
 
 
@@ -303,6 +286,14 @@ def inert_cells(cells):
         else cell
         for cell in cells
     ]
+
+
+def write_class_report(outdir, outcome, items, exercise, **options):
+    """report.html and similarity.csv beside grades.csv (class_report.write_report's options), from the
+    Outcome's rows and the submissions' files read again from disk; returns the page's data."""
+    from .class_report import write_report
+
+    return write_report(outdir, outcome.reports, exercise, items, outcome.missing, outcome.interrupted, **options)
 
 
 def write_summary(outdir, reports, exercise, identical=(), missing=(), inputs=None):
