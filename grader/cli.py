@@ -329,6 +329,17 @@ def batch(
         f"({_where(scheduler, jobs)}); wrote {outdir}/grades.csv, feedback/, gradescope/, results/, "
         f"summary.txt, summary.json, summary.png, report.html{'' if no_similarity else ', similarity.csv'}"
     )
+    failed = [student for student, result in outcome.reports.items() if result.grader_failure]
+    if failed:  # every other row is written; these are graded again on the next run
+        from .shown import escaped_name
+
+        named = ", ".join(escaped_name(student) for student in failed[:5]) + (" ..." if len(failed) > 5 else "")
+        click.echo(
+            f"grade: {len(failed)} of {len(items)} submissions not graded, the grader failed on them ({named}): "
+            "their rows say why; rerun to grade them",
+            err=True,
+        )
+        sys.exit(EXIT_INTERNAL)
 
 
 def _class_report(registry, spec, class_dir, known, no_similarity):
@@ -367,17 +378,6 @@ def report(outdir, exercise, class_dir, course, known, no_similarity):
         f"wrote {outdir}/report.html ({len(reports)} students, {len(data['help'])} who may need help"
         + (", no similarity)" if no_similarity else f", {pairs} similar pairs; similarity.csv)")
     )
-    failed = [student for student, result in outcome.reports.items() if result.grader_failure]
-    if failed:  # every other row is written; these are graded again on the next run
-        from .shown import escaped_name
-
-        named = ", ".join(escaped_name(student) for student in failed[:5]) + (" ..." if len(failed) > 5 else "")
-        click.echo(
-            f"grade: {len(failed)} of {len(items)} submissions not graded, the grader failed on them ({named}): "
-            "their rows say why; rerun to grade them",
-            err=True,
-        )
-        sys.exit(EXIT_INTERNAL)
 
 
 def _where(scheduler, jobs):

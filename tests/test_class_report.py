@@ -23,7 +23,8 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from grader.classroom import similarity
-from grader.classroom.report_page import learner_text
+from grader.classroom.report_page import code_html
+from grader.shown import escaped_name
 
 CLASS = ROOT / "tests" / "similarity_class"
 KNOWN = CLASS / "known"
@@ -188,10 +189,8 @@ def test_code_that_does_not_tokenize_is_compared_up_to_where_it_stops(code):
     assert all(0 <= start <= end <= len(source.text) for start, end in source.spans)
 
 
-def test_learner_text_shows_hidden_characters_as_escapes():
-    assert learner_text("a\u202eb\u2028c\u200bd\x1b[2J\ud800e") == "a\\u202eb\\u2028c\\u200bd\\x1b[2J\\ud800e"
-    assert learner_text("line\n\tnext", keep="\n\t") == "line\n\tnext"
-    assert learner_text("line\n", keep="") == "line\\x0a"
+def test_code_keeps_its_lines_and_tabs_and_shows_everything_else_escaped():
+    assert code_html("a\u202e<b>\u2028\n\tc\x1b[2J\ud800") == "a\\u202e&lt;b&gt;\\u2028\n\tc\\x1b[2J\\ud800"
 
 
 def test_a_page_of_hostile_rows_is_valid_utf8_with_everything_escaped():
@@ -209,7 +208,7 @@ def test_a_page_of_hostile_rows_is_valid_utf8_with_everything_escaped():
     }
     page = render(class_data(reports, spec)).encode("utf-8")  # no lone surrogate left to fail on
     assert b'href="feedback/Jos%E9.txt"' in page  # the file's own bytes
-    assert b"Jos\\udce9" in page and b"raised \\ud800\\udce9 &lt;b&gt;\\u2028&lt;/b&gt;\\x1b]52;c;AAAA\\x07" in page
+    assert b"Jos\\xe9" in page and b"raised \\ud800\\udce9 &lt;b&gt;\\u2028&lt;/b&gt;\\x1b]52;c;AAAA\\x07" in page
     assert b"\x1b" not in page and b"\x07" not in page
 
 
@@ -262,9 +261,9 @@ def test_the_page_shows_the_scores_of_grades_csv(graded):
     page = (out / "report.html").read_text(encoding="utf-8")
     with open(out / "grades.csv", encoding="utf-8", newline="") as handle:
         rows = list(csv.DictReader(handle))
-    expected = {learner_text(row["student"]): float(row["total"]) for row in rows}
+    expected = {row["student"]: float(row["total"]) for row in rows}  # the names as grades.csv shows them
     assert page_scores(page) == expected and len(expected) == 19
-    assert expected["sam"] == 0 and expected[learner_text(MALLORY)] == 3  # db raised
+    assert expected["sam"] == 0 and expected[escaped_name(MALLORY)] == 3  # db raised
     # Who needs help: the stub's students, each linked to their feedback.
     help_section = page[page.index('id="help"') : page.index('id="similarity"')]
     assert '<a href="feedback/sam.txt">sam</a>' in help_section and "scored 0/4" in help_section
@@ -284,7 +283,7 @@ def test_similarity_csv_lists_every_planted_copy_and_the_page_shows_them_side_by
         rows = list(csv.DictReader(handle))
     found = {frozenset((row["first"], row["second"])) for row in rows}
     for copy, original in PLANTED.items():
-        assert frozenset((learner_text(copy), original)) in found, copy
+        assert frozenset((escaped_name(copy), original)) in found, copy
     assert {row["second_is_known"] for row in rows if "known:" in row["second"]} == {"yes"}
     assert all(float(row["first_similarity"]) >= 0.5 or float(row["second_similarity"]) >= 0.5 for row in rows)
     page = (out / "report.html").read_text(encoding="utf-8")

@@ -311,10 +311,10 @@ def similarity_csv(comparison):
     return buffer.getvalue()
 
 
-def _csv_text(text):
-    from .report_page import learner_text
+def _csv_text(name):
+    from ..shown import escaped_name
 
-    return learner_text(text)
+    return escaped_name(name)
 
 
 # -- writing --------------------------------------------------------------------------------
@@ -361,6 +361,7 @@ def stored_class(outdir, exercise):
     """(reports, items) of a finished batch folder: the stored rows and their files, and for each
     student of grades.csv without a stored row (a refused or unreadable file), a row of zeros."""
     from ..checking.grading import zero_report
+    from ..shown import escaped_name
     from .batch import Item
     from .results_store import ResultStore
 
@@ -381,6 +382,7 @@ def stored_class(outdir, exercise):
         reports[student] = report
         if isinstance(source, str):
             items.append(Item(student, Path(source)))
+    shown = {escaped_name(student) for student in reports} | set(reports)
     with grades.open(encoding="utf-8", newline="") as handle:
         rows = list(csv.reader(handle))
     header, names = rows[0] if rows else [], [task.name for task in exercise.tasks]
@@ -388,7 +390,7 @@ def stored_class(outdir, exercise):
         cells = dict(zip(header, row))
         student = cells.get("student", "")
         student = student[1:] if student.startswith("'") else student  # inert_cells' quote
-        if student in reports or not student:
+        if not student or student in shown:  # grades.csv shows each id escaped (shown.escaped_name)
             continue
         codes = [cells.get(f"{name}_codes", "") for name in names]
         reason = next((code for code in " ".join(codes).split()), "import_error")

@@ -2,39 +2,34 @@
 
 Self-contained: inline CSS, no script, no fetched resource, and a Content-Security-Policy
 that forbids both, so the page opens from a file manager and nothing in it runs. Every
-text a learner controls (student names from file names, code, messages) goes through
-learner_text: control, bidi, zero-width and line-separator characters and lone surrogates
-are shown as escapes (\\u202e), then the text is HTML-escaped. Code keeps its newlines and
-tabs; long lines wrap, so nothing is wider than the window.
+text a learner controls (student names from file names, code, messages) is shown as the
+rest of the grader shows it (grader.shown.escaped and escaped_name: control, bidi,
+zero-width and line-separator characters and lone surrogates as escapes such as \\u202e),
+then HTML-escaped. Code keeps its newlines and tabs; long lines wrap, so nothing is wider
+than the window.
 """
 
 import html
-import re
+import os
 from urllib.parse import quote
 
-from ..shown import points
-
-# What could make a learner's text lie about itself on the page: C0 and C1 controls, bidi
-# controls, zero-width characters, line and paragraph separators, lone surrogates.
-_HIDDEN = re.compile("[\x00-\x1f\x7f-\x9f\u061c\u200b-\u200f\u202a-\u202e\u2028\u2029\u2060-\u2069\ufeff\ud800-\udfff]")
+from ..shown import escaped, escaped_name, points
+from .names import file_stem
 
 
-def learner_text(text, keep="\n\t"):
-    """`text` with every hidden or misleading character (above) shown as an escape; `keep`: the
-    characters left as they are (code's newlines and tabs)."""
-
-    def shown(match):
-        char = match.group()
-        if char in keep:
-            return char
-        code = ord(char)
-        return f"\\x{code:02x}" if code < 0x100 else f"\\u{code:04x}"
-
-    return _HIDDEN.sub(shown, str(text))
+def esc(text):
+    """Any text for the page: a learner's shown escaped (grader.shown), then HTML-escaped."""
+    return html.escape(escaped(text), quote=True)
 
 
-def esc(text, keep=""):
-    return html.escape(learner_text(text, keep), quote=True)
+def code_html(text):
+    """Code or feedback for a <pre>: as esc, its lines kept apart (escaped() shows a newline as \\x0a)."""
+    return "\n".join(esc(line) for line in str(text).split("\n"))
+
+
+def name_html(name):
+    """A student id (a file's stem: any bytes) or a known file's name, as grade batch shows it."""
+    return html.escape(escaped_name(name), quote=True)
 
 
 CSS = """
@@ -138,7 +133,7 @@ def _tasks(data):
             if mistake["example"]:
                 link = _feedback_link(mistake["example_student"], "their feedback")
                 out.append(f'<p class="dim">what one student was told ({link}):</p>')
-                out.append(f"<pre>{esc(mistake['example'], keep=chr(10))}</pre>")
+                out.append(f"<pre>{code_html(mistake['example'])}</pre>")
             out.append("</div>")
     return out
 
@@ -160,12 +155,11 @@ def _task_scores(task, n, top):
 
 
 def _feedback_link(student, label=None):
-    try:  # a name read from a file name that is not UTF-8: its own bytes, so the link finds the file
-        name = f"{student}.txt".encode("utf-8", "surrogateescape")
-    except UnicodeEncodeError:
-        name = f"{student}.txt".encode("utf-8", "surrogatepass")
-    href = "feedback/" + quote(name, safe="")
-    return f'<a href="{html.escape(href, quote=True)}">{esc(label or student)}</a>'
+    """A link to feedback/<student>.txt, named as grade batch names it (names.file_stem), by its bytes."""
+    target = os.fsencode(file_stem(student) + ".txt")
+    href = "feedback/" + quote(target, safe="")
+    text = esc(label) if label else name_html(student)
+    return f'<a href="{html.escape(href, quote=True)}">{text}</a>'
 
 
 def _help(data):
@@ -222,7 +216,7 @@ def _similarity(data):
     if data["similarity_note"]:
         out.append(f"<p>{esc(data['similarity_note'])}</p>")
     for name, note in found["notes"]:
-        out.append(f'<p class="dim">{esc(name)}: {esc(note)}</p>')
+        out.append(f'<p class="dim">{name_html(name)}: {esc(note)}</p>')
     if not found["pairs"]:
         return out + ["<p>No pair is above the threshold.</p>"]
     out.append(f"<p>{len(found['groups'])} group{'s' if len(found['groups']) != 1 else ''} of similar code:</p><ul>")
@@ -239,7 +233,7 @@ def _similarity(data):
     shown = len(found["shown"])
     for rank, pair in enumerate(found["pairs"], start=1):
         label = f'<a href="#pair-{rank}">{rank}</a>' if rank <= shown else str(rank)
-        second = esc(pair["second"]) if pair["known"] else _feedback_link(pair["second"])
+        second = name_html(pair["second"]) if pair["known"] else _feedback_link(pair["second"])
         out.append(
             f'<tr><td class="n">{label}</td><td>{_feedback_link(pair["first"])}</td><td>{second}</td>'
             f'<td class="n">{_percent(pair["first_share"])}</td><td class="n">{_percent(pair["second_share"])}</td>'
@@ -249,7 +243,9 @@ def _similarity(data):
     if shown < len(found["pairs"]):
         out.append(f"<p>The first {shown} pairs are shown side by side below.</p>")
     for rank, side in enumerate(found["shown"], start=1):
-        out.append(f'<section id="pair-{rank}"><h3>{rank}. {esc(side["first"])} and {esc(side["second"])}</h3>')
+        out.append(
+            f'<section id="pair-{rank}"><h3>{rank}. {name_html(side["first"])} and {name_html(side["second"])}</h3>'
+        )
         if side["cut"]:
             out.append('<p class="dim">Long files: only their beginning is shown.</p>')
         out.append('<div class="side">')
@@ -257,7 +253,7 @@ def _similarity(data):
             (side["first_text"], side["first_regions"], side["first"]),
             (side["second_text"], side["second_regions"], side["second"]),
         ):
-            out.append(f'<div><p class="dim">{esc(name)}</p><pre>{_highlighted(text, regions)}</pre></div>')
+            out.append(f'<div><p class="dim">{name_html(name)}</p><pre>{_highlighted(text, regions)}</pre></div>')
         out.append("</div></section>")
     return out
 
@@ -268,10 +264,10 @@ def _highlighted(text, regions):
     for start, end, number in sorted(regions):
         if start < at:
             continue
-        parts.append(esc(text[at:start], keep="\n\t"))
-        parts.append(f'<mark class="m{number % 6}">{esc(text[start:end], keep=chr(10) + chr(9))}</mark>')
+        parts.append(code_html(text[at:start]))
+        parts.append(f'<mark class="m{number % 6}">{code_html(text[start:end])}</mark>')
         at = end
-    parts.append(esc(text[at:], keep="\n\t"))
+    parts.append(code_html(text[at:]))
     return "".join(parts)
 
 
