@@ -103,6 +103,18 @@ _timeout_option = click.option(
 )
 
 
+_known_option = click.option(
+    "--known",
+    type=click.Path(file_okay=False, path_type=Path),
+    default=None,
+    help="A folder of known solutions (.py, .ipynb, searched recursively: public ones, last year's class) "
+    "that report.html compares each submission against.",
+)
+_no_similarity_option = click.option(
+    "--no-similarity", is_flag=True, help="Do not compare the submissions' code in report.html."
+)
+
+
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(package_name=DISTRIBUTION, message=f"grade %(version)s ({DISTRIBUTION})")
 def cli():
@@ -246,8 +258,23 @@ def _plot(result, path):
 )
 @course_option
 @_secret_option
+@_known_option
+@_no_similarity_option
 def batch(
-    directory, exercise, jobs, outdir, assignment, timeout, seed, memory_mb, trust, scheduler, course, secret_file
+    directory,
+    exercise,
+    jobs,
+    outdir,
+    assignment,
+    timeout,
+    seed,
+    memory_mb,
+    trust,
+    scheduler,
+    course,
+    secret_file,
+    known,
+    no_similarity,
 ):
     """Grade every submission in DIRECTORY (<student>.py/.ipynb, or nbgrader's submitted/)."""
     import os
@@ -263,6 +290,7 @@ def batch(
     if not scheduler:  # on a cluster, each worker's machine has its own jail: checked there
         require_jail(trust, start_anyway=True)
     options = {"timeout": timeout, "seed": seed, "memory_mb": memory_mb}
+    report_options = _class_report(registry, spec, directory, known, no_similarity)  # checked before grading
     jobs = jobs or os.cpu_count() or 1
     progress = _BatchProgress() if sys.stdout.isatty() else None
     pool = None
@@ -289,6 +317,7 @@ def batch(
     click.echo(
         batching.write_summary(outdir, outcome.reports, spec, outcome.identical, outcome.missing, inputs), nl=False
     )
+    batching.write_class_report(outdir, outcome, items, spec, **report_options)
     if outcome.interrupted:
         # Every finished row is stored (atomically), and grades.csv and the summary hold them: exit 130.
         click.echo(
@@ -301,7 +330,7 @@ def batch(
     click.echo(
         f"graded {len(outcome.graded)}, reused {len(outcome.reused)} unchanged since the last run "
         f"({_where(scheduler, jobs)}); wrote {outdir}/grades.csv, feedback/, gradescope/, results/, "
-        f"summary.txt, summary.json, summary.png"
+        f"summary.txt, summary.json, summary.png, report.html{'' if no_similarity else ', similarity.csv'}"
     )
     failed = [student for student, result in outcome.reports.items() if result.grader_failure]
     if failed:  # every other row is written; these are graded again on the next run
@@ -314,6 +343,44 @@ def batch(
             err=True,
         )
         sys.exit(EXIT_INTERNAL)
+
+
+def _class_report(registry, spec, class_dir, known, no_similarity):
+    """The options of report.html (classroom.class_report.write_report)."""
+    from .classroom.class_report import find_stub
+
+    if known is not None and not known.is_dir():
+        raise UsageError(f"--known {known}: not a directory")
+    course = registry.course.root if registry.course else None
+    return {"known": known, "similar": not no_similarity, "stub": find_stub(spec.name, class_dir, course)}
+
+
+@cli.command()
+@click.argument("outdir", type=click.Path(file_okay=False, path_type=Path))
+@click.option("--exercise", "-e", help="The exercise the folder was graded for  [default: the one its results name]")
+@click.option(
+    "--class-dir",
+    type=click.Path(file_okay=False, path_type=Path),
+    default=None,
+    help="The graded class's folder, where an nbgrader release/ notebook is the stub.",
+)
+@course_option
+@_known_option
+@_no_similarity_option
+def report(outdir, exercise, class_dir, course, known, no_similarity):
+    """Rebuild OUTDIR/report.html (and similarity.csv) from a finished `grade batch` folder, without grading."""
+    from .classroom import class_report
+
+    registry = use_course(course)
+    spec = registry.load(exercise or class_report.stored_exercise(outdir))
+    reports, items = class_report.stored_class(outdir, spec)
+    options = _class_report(registry, spec, class_dir, known, no_similarity)
+    data = class_report.write_report(outdir, reports, spec, items, **options)
+    pairs = len(data["similarity"]["pairs"]) if data["similarity"] else 0
+    click.echo(
+        f"wrote {outdir}/report.html ({len(reports)} students, {len(data['help'])} who may need help"
+        + (", no similarity)" if no_similarity else f", {pairs} similar pairs; similarity.csv)")
+    )
 
 
 def _where(scheduler, jobs):
