@@ -1,12 +1,21 @@
-"""Two jails graded together share no counter of the kernel that one can move and the other read.
+"""Two jails graded together share no count of the kernel's that one can move and the other read.
 
-Pipes' inode numbers come from one counter for the whole machine (get_next_ino: per CPU,
-in batches of 1024), whatever namespace or uid a jail has. A donor pinned to CPU 0 makes
-a few hundred pipes in the time slots of its secret's 1 bits (slots taken from the wall
-clock, which both jails read); a freeloader pinned to the same CPU reads the inode number
-of a pipe of its own at both ends of each slot. Before the filter refused pipe and pipe2,
-the freeloader read the 16-bit secret, as root and as an ordinary user. Same harness as
-tests/test_jail_shared.py.
+A donor sends its 16-bit secret in time slots taken from the wall clock (which both jails
+read): in the slot of each 1 bit it moves a count; a freeloader graded beside it reads
+that count three times per slot, three cycles over, and takes each bit by majority.
+Counts tried, each of which carried the whole secret before its fix, as root and as an
+ordinary user:
+
+- pipe_inodes: a pipe's inode number comes from one counter for the whole machine
+  (get_next_ino: per CPU, in batches of 1024), whatever namespace or uid a jail has. The
+  donor, pinned to CPU 0, makes 300 pipes; the freeloader, pinned there too, reads the
+  inode number of a pipe of its own. Fixed: the seccomp filter refuses pipe and pipe2.
+- free_blocks: the file a jail prints into is the grader's temporary file, on the host's
+  disk. The donor grows it by 12 MiB (fallocate) and truncates it again; the freeloader
+  reads the host file system's free blocks (fstatfs on its own output). Fixed: the filter
+  refuses statfs and fstatfs.
+
+Same harness as tests/test_jail_shared.py.
 """
 
 import json
@@ -21,36 +30,54 @@ from test_jail_shared import PAIR
 pytestmark = pytest.mark.slow  # two graders, two jails each
 
 COMMON = """
-import os, threading, time
+import os, sys, threading, time
 BITS, SLOT, CYCLE = 16, 0.1, 20  # a cycle: 16 slots of data and 4 of silence
+def sleep_until(moment):
+    time.sleep(max(0.0, moment - time.time()))
 def inode():
     r, w = os.pipe()
     number = os.fstat(r).st_ino
     os.close(r)
     os.close(w)
     return number
-def sleep_until(moment):
-    time.sleep(max(0.0, moment - time.time()))
+def free_blocks():
+    return os.fstatvfs(sys.stdout.fileno()).f_bfree
 """
+
+CHANNELS = {
+    "pipe_inodes": {
+        "setup": "os.sched_setaffinity(0, {0}); inode()",
+        "move": "for _ in range(300): inode()",
+        "undo": "pass",
+        "read": "inode()",
+        "moved": "middle - before > 150",  # a counter: it only grows
+    },
+    "free_blocks": {
+        "setup": "free_blocks()",
+        "move": "os.posix_fallocate(sys.stdout.fileno(), 0, 12 << 20)",
+        "undo": "os.ftruncate(sys.stdout.fileno(), 0)",
+        "read": "free_blocks()",
+        "moved": "(before + after) / 2 - middle > 1500",  # 12 MiB is 3072 blocks of 4 KiB
+    },
+}
 
 DONOR = """
 def send(secret):
     while True:
-        now = time.time()
-        slot = int(now / SLOT)
+        slot = int(time.time() / SLOT)
         bit = slot % CYCLE
         if bit < BITS and secret >> bit & 1:
             sleep_until((slot + 0.3) * SLOT)
-            for _ in range(300):
-                inode()
+            {move}
+            sleep_until((slot + 0.7) * SLOT)
+            {undo}
         sleep_until((slot + 1) * SLOT)
 def start(secret):
-    os.sched_setaffinity(0, {0})
-    inode()  # refused here, so nothing is left running
+    {setup}  # refused here, so nothing is left running
     threading.Thread(target=send, args=(secret,), daemon=True).start()
     return "sending"
 def give(X):
-    attempt("give_pipe_inodes", lambda: start(int(X[0])))
+    attempt("give", lambda: start(int(X[0])))
     return X
 """
 
@@ -61,31 +88,37 @@ def read_cycle():
     value = 0
     for bit in range(BITS):
         sleep_until((start + bit + 0.1) * SLOT)
-        before = inode()
+        before = {read}
+        sleep_until((start + bit + 0.5) * SLOT)
+        middle = {read}
         sleep_until((start + bit + 0.9) * SLOT)
-        if inode() - before > 150:
+        after = {read}
+        if {moved}:
             value |= 1 << bit
     return value
-def pipe_inodes():
-    os.sched_setaffinity(0, {0})
+def channel():
+    {setup}
     reads = [read_cycle() for _ in range(3)]
     return sum(1 << i for i in range(BITS) if sum(r >> i & 1 for r in reads) >= 2)  # each bit by majority
 def take(X):
     try:
-        print("READ pipe_inodes", pipe_inodes(), flush=True)
+        print("READ", channel(), flush=True)
     except Exception as error:
-        print("TRIED pipe_inodes", type(error).__name__, error, flush=True)
+        print("TRIED", type(error).__name__, error, flush=True)
     return X
 """
 
 
+@pytest.mark.parametrize("name", sorted(CHANNELS))
 @pytest.mark.parametrize("runner", _runners())
-def test_the_inode_numbers_of_pipes_carry_no_secret_between_jails_graded_together(runner, tmp_path):
+def test_no_count_of_the_kernel_carries_a_secret_between_jails_graded_together(runner, name, tmp_path):
     secret = random.Random().randrange(1, 1 << 16) | 1 | 1 << 15
     os.chmod(tmp_path, 0o777)
     script = tmp_path / "pair.py"
     script.write_text(PAIR)
-    donor, freeloader = PRELUDE + COMMON + DONOR, PRELUDE + COMMON + FREELOADER
+    channel = CHANNELS[name]
+    donor = PRELUDE + COMMON + DONOR.format(**channel)
+    freeloader = PRELUDE + COMMON + FREELOADER.format(**channel)
     done = subprocess.run(
         command(runner, script, donor, freeloader, secret, "together"),
         capture_output=True,
@@ -97,7 +130,7 @@ def test_the_inode_numbers_of_pipes_carry_no_secret_between_jails_graded_togethe
     report = json.loads(done.stdout.strip().splitlines()[-1])
     assert report["given"] == "ok" and report["taken"] == "ok", report
     lines = report["output"].splitlines()
-    read = [int(line.split()[2]) for line in lines if line.startswith("READ ")]
+    read = [int(line.split()[1]) for line in lines if line.startswith("READ ")]
     tried = [line for line in lines if line.startswith("TRIED ")]
     assert len(read) + len(tried) == 1, report  # the channel was tried
-    assert read != [secret], f"secret {secret} read through pipes' inode numbers\n{report}"
+    assert read != [secret], f"secret {secret} read through {name}\n{report}"

@@ -16,6 +16,8 @@ visible. What stays out, and why:
   (get_next_ino), so a jail that makes pipes moves a number another jail reads in the
   inode of its own (tests/test_jail_counters.py); and the per-user quota of pipe pages
   is one more thing jails of one uid share. The wire's pipes are made before the filter;
+- statfs and fstatfs: the file a jail prints into is the grader's, on the host's disk,
+  so a jail that grows and truncates it moves the free blocks another jail read there;
 - flock, and fcntl's record, OFD and lease locks, F_NOTIFY and F_SETOWN; futexes
   without FUTEX_PRIVATE_FLAG (their key is the file's page, so two jails that map one
   of numpy's files share it); mincore, cachestat, readahead, posix_fadvise and preadv2's
@@ -59,7 +61,7 @@ def _arg(index):  # low 32 bits of seccomp_data.args[index] (little-endian)
 ALLOW = tuple(
     """
     read write readv writev pread64 pwrite64 preadv pwritev lseek close close_range dup dup2 dup3
-    open openat creat stat fstat lstat newfstatat statx statfs fstatfs access faccessat faccessat2
+    open openat creat stat fstat lstat newfstatat statx access faccessat faccessat2
     readlink readlinkat getdents getdents64 getcwd chdir fchdir mkdir mkdirat rmdir unlink unlinkat
     rename renameat renameat2 truncate ftruncate fallocate fsync fdatasync umask utimensat
     getxattr lgetxattr fgetxattr listxattr llistxattr flistxattr sendfile copy_file_range
