@@ -16,6 +16,9 @@ visible. What stays out, and why:
   (get_next_ino), so a jail that makes pipes moves a number another jail reads in the
   inode of its own (tests/test_jail_counters.py); and the per-user quota of pipe pages
   is one more thing jails of one uid share. The wire's pipes are made before the filter;
+- fallocate in any mode but 0: FALLOC_FL_KEEP_SIZE allocates blocks past a file's end
+  without RLIMIT_FSIZE looking, so one call took GiBs of the host's disk through the
+  output file (tests/test_jail_host_disk.py); glibc's posix_fallocate uses mode 0;
 - statfs and fstatfs: the file a jail prints into is the grader's, on the host's disk,
   so a jail that grows and truncates it moves the free blocks another jail read there;
 - flock, and fcntl's record, OFD and lease locks, F_NOTIFY and F_SETOWN; futexes
@@ -29,7 +32,7 @@ Arguments checked: fcntl's command (F_SETPIPE_SZ only up to a pipe's default 64 
 clone's flags (no CLONE_NEW*), kill-type calls (no SIGKILL, SIGTERM, SIGINT, SIGHUP,
 SIGQUIT or SIGSTOP: a sandbox never sends them, so one that dies of them was killed from
 outside), RLIMIT_CPU (its hard limit is the kernel's SIGKILL), preadv2/pwritev2 flags,
-madvise (no MADV_COLD or MADV_PAGEOUT), prctl options and ioctl requests (a short list).
+madvise (no MADV_COLD or MADV_PAGEOUT), fallocate's mode (0 only), prctl options and ioctl requests (a short list).
 
 Hand-assembled BPF, not libseccomp: this runs in the fork server, which imports the
 standard library only, and must work where libseccomp (or its Python binding, absent
@@ -48,7 +51,7 @@ from . import syscalls
 _PR_SET_SECCOMP, _SECCOMP_MODE_FILTER = 22, 2
 _RET_ALLOW = 0x7FFF0000
 _RET_ERRNO = 0x00050000
-EPERM, EAGAIN, ENOTTY, ENOSYS = 1, 11, 25, 38
+EPERM, EAGAIN, ENOTTY, ENOSYS, EOPNOTSUPP = 1, 11, 25, 38, 95
 # BPF opcodes: ld w abs, jeq k, jset k, jge k, ja, ret k, and k
 _LD, _JEQ, _JSET, _JGE, _JA, _RET, _AND = 0x20, 0x15, 0x45, 0x35, 0x05, 0x06, 0x54
 _ARCH_OFFSET, _NR_OFFSET = 4, 0
@@ -63,7 +66,7 @@ ALLOW = tuple(
     read write readv writev pread64 pwrite64 preadv pwritev lseek close close_range dup dup2 dup3
     open openat creat stat fstat lstat newfstatat statx access faccessat faccessat2
     readlink readlinkat getdents getdents64 getcwd chdir fchdir mkdir mkdirat rmdir unlink unlinkat
-    rename renameat renameat2 truncate ftruncate fallocate fsync fdatasync umask utimensat
+    rename renameat renameat2 truncate ftruncate fsync fdatasync umask utimensat
     getxattr lgetxattr fgetxattr listxattr llistxattr flistxattr sendfile copy_file_range
     brk mmap munmap mremap mprotect msync
     fork vfork exit exit_group wait4 waitid getpid getppid gettid set_tid_address set_robust_list rseq
@@ -293,6 +296,7 @@ _RULES = {
     "preadv2": _rw_flags,
     "pwritev2": _rw_flags,
     "madvise": _madvise,
+    "fallocate": _only(1, (0,), EOPNOTSUPP),  # what a file system without the mode answers
     "prctl": _only(0, PRCTL_ALLOWED, EPERM),
     "ioctl": _only(1, IOCTL_ALLOWED, ENOTTY),  # what a file that is no terminal answers
 }
