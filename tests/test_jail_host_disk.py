@@ -1,4 +1,6 @@
-"""A jail's prints go to the grader's temporary file on the host's disk: they may not fill that disk.
+"""What a jail writes on the host's disk may neither fill it nor stay there.
+
+A jail's prints go to the grader's temporary file on the host's disk.
 
 RLIMIT_FSIZE (16 MiB) bounds what a write, truncate or plain fallocate may make of a file,
 but not fallocate with FALLOC_FL_KEEP_SIZE (or ZERO_RANGE with it), which allocates
@@ -6,7 +8,14 @@ blocks past the end without changing the size the limit is checked against. Befo
 seccomp filter checked fallocate's mode, one call took 256 MiB of the grading host's disk
 (any number of GiB: enough to stop every write of the class's grades), as root and as an
 ordinary user.
+
+Without a mount namespace (a container that refuses them), a jail's /tmp is a directory
+on the host's /tmp, removed by the grader. A directory the jail could write but not list
+(mkdir with mode 0o300; the jail may not chmod) stayed there with what it held, for good,
+when the grader ran as an ordinary user.
 """
+
+import os
 
 import pytest
 from test_jail import findings, run_probe, runner  # noqa: F401 (fixture)
@@ -43,3 +52,18 @@ def took(name, call):
 def test_the_output_file_cannot_take_the_hosts_disk(runner):  # noqa: F811
     code = CODE + "".join(f"attempt({n!r}, took({n!r}, lambda: {a}))\n" for n, a in ATTACKS.items())
     assert findings(run_probe(runner, code), ATTACKS) == []
+
+
+def test_a_jails_scratch_directory_on_the_host_is_removed_whatever_it_holds(runner):  # noqa: F811
+    code = """
+os.mkdir("left", 0o300)  # write and search, no read
+os.mkdir("left/deeper", 0o300)
+for name in ("left/behind", "left/deeper/behind"):
+    with open(name, "wb") as handle:
+        handle.write(bytes(1 << 20))
+print("SCRATCH", os.getcwd(), flush=True)
+"""
+    result = run_probe(runner, code, disable=["mount"])
+    scratch = [line.split()[1] for line in result["output"].splitlines() if line.startswith("SCRATCH ")]
+    assert scratch and scratch[0] != "/tmp", result  # a directory on the host, not a root of its own
+    assert not os.path.exists(scratch[0]), f"{scratch[0]} left on the host: {result}"

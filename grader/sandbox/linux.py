@@ -14,6 +14,7 @@ import mmap
 import os
 import random
 import shutil
+import stat
 import struct
 import tempfile
 
@@ -156,10 +157,26 @@ class LinuxSandbox(base.Sandbox):
             self._uid.release()  # only now: no process of the jail is left
             self._uid = None
         if self._scratch is not None:
-            shutil.rmtree(self._scratch, ignore_errors=True)
+            _remove_scratch(self._scratch)
         self._shared.close()
         os.close(self._memfd)
         self._out.close()
+
+
+def _remove_scratch(path):
+    """Remove a jail's scratch directory on the host. The jail may not chmod, but it may make a
+    directory it can write and not list (mkdir with mode 0o300): an ordinary user's rmtree could
+    not empty it, and the student's files would stay on the host's disk for good. So each
+    directory gets its owner's rights back first (never through a link: lstat; and no process of
+    the jail is left to swap one in)."""
+    for top, dirs, _ in os.walk(path, onerror=lambda _: None):
+        for name in [top] + [os.path.join(top, d) for d in dirs]:
+            try:
+                if stat.S_ISDIR(os.lstat(name).st_mode):
+                    os.chmod(name, 0o700)
+            except OSError:
+                pass
+    shutil.rmtree(path, ignore_errors=True)
 
 
 _OUTSIDE_SIGNALS = {9, 15, 2, 1, 3}  # what the jail's seccomp filter forbids a sandbox to send
