@@ -67,3 +67,22 @@ print("SCRATCH", os.getcwd(), flush=True)
     scratch = [line.split()[1] for line in result["output"].splitlines() if line.startswith("SCRATCH ")]
     assert scratch and scratch[0] != "/tmp", result  # a directory on the host, not a root of its own
     assert not os.path.exists(scratch[0]), f"{scratch[0]} left on the host: {result}"
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason="without a mount namespace the jail's /tmp is a host directory: no tmpfs size caps it, only "
+    "RLIMIT_FSIZE per file, and neither Landlock nor seccomp can bound the number of files",
+)
+def test_without_a_mount_namespace_the_scratch_is_capped_as_the_private_tmp_is(runner):  # noqa: F811
+    code = """
+def fill():
+    written = 0
+    for i in range(6):  # 96 MiB: past the private /tmp's 64 MiB
+        with open(f"part{i}", "wb") as handle:
+            handle.write(bytes(16 << 20))
+        written += 16
+    return f"{written} MiB on the host's disk"
+attempt("fill", fill)
+"""
+    assert findings(run_probe(runner, code, disable=["mount"]), ["fill"]) == []
