@@ -10,6 +10,11 @@ ordinary user:
   (get_next_ino: per CPU, in batches of 1024), whatever namespace or uid a jail has. The
   donor, pinned to CPU 0, makes 300 pipes; the freeloader, pinned there too, reads the
   inode number of a pipe of its own. Fixed: the seccomp filter refuses pipe and pipe2.
+- pending signals (a one-bit test, below): signals queued and not yet taken are counted
+  per user, and in a user namespace also against the user that made it, up to that
+  user's RLIMIT_SIGPENDING (96,369 on the test machine): every jail of an ordinary user
+  draws on one count. A donor that queued signals to itself until refused left a
+  freeloader none to queue. Fixed: RLIMIT_SIGPENDING of 64 per jail.
 - free_blocks: the file a jail prints into is the grader's temporary file, on the host's
   disk. The donor grows it by 12 MiB (fallocate) and truncates it again; the freeloader
   reads the host file system's free blocks (fstatfs on its own output). Fixed: the filter
@@ -47,6 +52,7 @@ def free_blocks():
 CHANNELS = {
     "pipe_inodes": {
         "setup": "os.sched_setaffinity(0, {0}); inode()",
+        "watch": "os.sched_setaffinity(0, {0}); inode()",
         "move": "for _ in range(300): inode()",
         "undo": "pass",
         "read": "inode()",
@@ -54,6 +60,7 @@ CHANNELS = {
     },
     "free_blocks": {
         "setup": "free_blocks()",
+        "watch": "free_blocks()",
         "move": "os.posix_fallocate(sys.stdout.fileno(), 0, 12 << 20)",
         "undo": "os.ftruncate(sys.stdout.fileno(), 0)",
         "read": "free_blocks()",
@@ -67,9 +74,9 @@ def send(secret):
         slot = int(time.time() / SLOT)
         bit = slot % CYCLE
         if bit < BITS and secret >> bit & 1:
-            sleep_until((slot + 0.3) * SLOT)
+            sleep_until((slot + 0.2) * SLOT)
             {move}
-            sleep_until((slot + 0.7) * SLOT)
+            sleep_until((slot + 0.8) * SLOT)
             {undo}
         sleep_until((slot + 1) * SLOT)
 def start(secret):
@@ -97,7 +104,7 @@ def read_cycle():
             value |= 1 << bit
     return value
 def channel():
-    {setup}
+    {watch}
     reads = [read_cycle() for _ in range(3)]
     return sum(1 << i for i in range(BITS) if sum(r >> i & 1 for r in reads) >= 2)  # each bit by majority
 def take(X):
@@ -134,3 +141,36 @@ def test_no_count_of_the_kernel_carries_a_secret_between_jails_graded_together(r
     tried = [line for line in lines if line.startswith("TRIED ")]
     assert len(read) + len(tried) == 1, report  # the channel was tried
     assert read != [secret], f"secret {secret} read through {name}\n{report}"
+
+
+SIGNALS = """
+import ctypes, signal
+RT = signal.SIGRTMIN + 1
+libc = ctypes.CDLL(None, use_errno=True)
+def queue(count):  # queue up to `count` signals to itself (blocked: they stay pending); how many went
+    signal.pthread_sigmask(signal.SIG_BLOCK, [RT])
+    for done in range(count):
+        if libc.sigqueue(os.getpid(), RT, 0) != 0:
+            return done
+    return count
+"""
+
+
+@pytest.mark.parametrize("runner", _runners())
+def test_no_jail_can_use_up_the_pending_signals_of_another(runner, tmp_path):
+    os.chmod(tmp_path, 0o777)
+    script = tmp_path / "pair.py"
+    script.write_text(PAIR)
+    donor = PRELUDE + SIGNALS + "def give(X):\n    print('QUEUED', queue(1 << 20), flush=True)\n    return X\n"
+    freeloader = PRELUDE + SIGNALS + "def take(X):\n    print('QUEUED', queue(10), flush=True)\n    return X\n"
+    done = subprocess.run(
+        command(runner, script, donor, freeloader, 1, "together"),
+        capture_output=True,
+        text=True,
+        timeout=120,
+        env=environment(),
+    )
+    assert done.returncode == 0, done.stderr[-3000:]
+    report = json.loads(done.stdout.strip().splitlines()[-1])
+    assert report["given"] == "ok" and report["taken"] == "ok", report
+    assert "QUEUED 10" in report["output"].splitlines(), report  # the donor's signals left it room for its own

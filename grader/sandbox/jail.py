@@ -42,6 +42,10 @@ _LAST_CAP = 63  # PR_CAPBSET_DROP of an unknown capability fails harmlessly (EIN
 TMP_MB = 64  # the sandbox's /tmp
 SHM_MB = 16
 FILE_SIZE = 16 << 20  # largest file the learner's code may write (RLIMIT_FSIZE)
+# Signals queued and not yet taken, for the whole jail (RLIMIT_SIGPENDING). In a user namespace they
+# count against the user that made it too, up to that user's own limit: every jail of an ordinary user
+# draws on one count, and one jail that filled it left the others none (tests/test_jail_counters.py).
+PENDING_SIGNALS = 64
 OPEN_FILES = 256
 
 _libc = None
@@ -246,6 +250,7 @@ def lock_down(baseline, uid, memory_bytes, processes, scratch, read_rules, landl
         (resource.RLIMIT_NOFILE, OPEN_FILES),
         (resource.RLIMIT_RTPRIO, 0),  # not the grader's scheduling privileges, if it had any
         (resource.RLIMIT_NICE, 0),
+        (resource.RLIMIT_SIGPENDING, PENDING_SIGNALS),
     ]
     if processes is not None:
         limits.append((resource.RLIMIT_NPROC, processes))
