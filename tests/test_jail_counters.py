@@ -10,6 +10,10 @@ ordinary user:
   (get_next_ino: per CPU, in batches of 1024), whatever namespace or uid a jail has. The
   donor, pinned to CPU 0, makes 300 pipes; the freeloader, pinned there too, reads the
   inode number of a pipe of its own. Fixed: the seccomp filter refuses pipe and pipe2.
+- pidfd_inodes: a pidfd's inode number is its pid's, taken from one counter for the
+  whole machine (pidfs, Linux 6.9+) at every process or thread made anywhere. The donor
+  starts 200 threads; the freeloader forks with CLONE_PIDFD and reads its pidfd's inode
+  number. Fixed: the filter refuses clone with CLONE_PIDFD.
 - pending signals (a one-bit test, below): signals queued and not yet taken are counted
   per user, and in a user namespace also against the user that made it, up to that
   user's RLIMIT_SIGPENDING (96,369 on the test machine): every jail of an ordinary user
@@ -47,6 +51,25 @@ def inode():
     return number
 def free_blocks():
     return os.fstatvfs(sys.stdout.fileno()).f_bfree
+import ctypes
+libc = ctypes.CDLL(None, use_errno=True)
+libc.syscall.restype = ctypes.c_long
+def pidfd_inode():  # fork with CLONE_PIDFD; the pidfd's inode number is the child's pid's
+    fd = ctypes.c_int(-1)
+    pid = libc.syscall(56, 0x1000 | 17, None, ctypes.byref(fd), None, None)  # clone(CLONE_PIDFD | SIGCHLD)
+    if pid == 0:
+        os._exit(0)
+    if pid < 0:
+        raise OSError(ctypes.get_errno(), "clone")
+    os.waitpid(pid, 0)
+    number = os.fstat(fd.value).st_ino
+    os.close(fd.value)
+    return number
+def threads(count):
+    for _ in range(count):
+        thread = threading.Thread(target=int)
+        thread.start()
+        thread.join()
 """
 
 CHANNELS = {
@@ -57,6 +80,14 @@ CHANNELS = {
         "undo": "pass",
         "read": "inode()",
         "moved": "middle - before > 150",  # a counter: it only grows
+    },
+    "pidfd_inodes": {
+        "setup": "pidfd_inode()",
+        "watch": "pidfd_inode()",
+        "move": "threads(200)",
+        "undo": "pass",
+        "read": "pidfd_inode()",
+        "moved": "after - before > 100",  # a counter: it only grows (and threads take a while to start)
     },
     "free_blocks": {
         "setup": "free_blocks()",
