@@ -5,6 +5,7 @@ stderr, no traceback), 3 an internal error of the grader itself (one line too).
 """
 
 import sys
+import time
 from pathlib import Path
 
 import click
@@ -332,6 +333,9 @@ def batch(
         f"({_where(scheduler, jobs)}); wrote {outdir}/grades.csv, feedback/, gradescope/, results/, "
         f"summary.txt, summary.json, summary.png, report.html{'' if no_similarity else ', similarity.csv'}"
     )
+    rate = _rate_line(outcome)
+    if rate:
+        click.echo(rate)
     failed = [student for student, result in outcome.reports.items() if result.grader_failure]
     if failed:  # every other row is written; these are graded again on the next run
         from .shown import escaped_name
@@ -390,33 +394,83 @@ def _where(scheduler, jobs):
 
 
 class _BatchProgress:
-    """A rich progress bar redrawn by the main thread at each finished submission.
+    """A rich progress bar with the rate and the time left, redrawn by the main thread (at most ten times a second).
 
     No auto-refresh thread: batch workers are forked from this process, and a fork
-    must not copy a lock (stdout's) that another thread might hold.
+    must not copy a lock (stdout's) that another thread might hold. The rate counts the
+    submissions graded in this run, not the reused ones.
     """
 
     def __init__(self):
         self._bar = self._task = None
+        self._graded, self._drawn = 0, 0.0
 
     def start(self, total):
-        from rich.progress import BarColumn, MofNCompleteColumn, Progress, TimeRemainingColumn
+        from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
 
         self._bar = Progress(
-            "grading", BarColumn(), MofNCompleteColumn(), TimeRemainingColumn(), transient=True, auto_refresh=False
+            "grading",
+            BarColumn(),
+            MofNCompleteColumn(),
+            TextColumn("{task.fields[rate]}"),
+            TextColumn("{task.fields[left]}"),
+            transient=True,
+            auto_refresh=False,
         )
-        self._task = self._bar.add_task("grading", total=total)
+        self._task = self._bar.add_task("grading", total=total, rate="", left="")
+        self._started = time.monotonic()
         self._bar.start()
         self._bar.refresh()
 
-    def advance(self):
-        if self._bar:
-            self._bar.advance(self._task)
-            self._bar.refresh()
+    def advance(self, count=1, graded=True):
+        if not self._bar:
+            return
+        self._graded += count if graded else 0
+        self._bar.advance(self._task, count)
+        now = time.monotonic()
+        if now - self._drawn < 0.1:
+            return
+        self._drawn = now
+        task = self._bar.tasks[0]
+        rate = self._graded / max(now - self._started, 1e-9)
+        left = (task.total - task.completed) / rate if rate else None
+        self._bar.update(
+            self._task,
+            rate=f"{rate:.1f} submissions/s" if self._graded else "",
+            left=f"{_duration(left)} left" if left is not None else "",
+        )
+        self._bar.refresh()
 
     def stop(self):
         if self._bar:
             self._bar.stop()
+
+
+def _duration(seconds):
+    seconds = round(seconds)
+    return f"{seconds // 3600}:{seconds // 60 % 60:02}:{seconds % 60:02}"
+
+
+def _rate_line(outcome):
+    """The rate achieved, and the cluster size it implies for 100,000 submissions in 10 minutes
+    (benchmarks/dask_throughput.py's estimate: each worker costs workers / rate seconds per submission)."""
+    import math
+
+    count = len(outcome.graded) - len(outcome.unread)
+    if count < 1 or outcome.seconds <= 0 or outcome.workers < 1:
+        return None
+    rate = count / outcome.seconds
+    needed = _TARGET_COUNT / _TARGET_SECONDS * outcome.workers / rate
+    workers = math.ceil(needed)
+    return (
+        f"rate: {rate:.1f} submissions/s on {outcome.workers} worker{'s' if outcome.workers != 1 else ''} "
+        f"({count} graded in {outcome.seconds:.1f} s); {_TARGET_COUNT:,} in {_TARGET_SECONDS // 60} minutes at that "
+        f"rate would need about {workers} single-thread workers, {math.ceil(workers * 1.25)} with 25% for "
+        f"stragglers and restarts"
+    )
+
+
+_TARGET_COUNT, _TARGET_SECONDS = 100_000, 600
 
 
 @cli.command()

@@ -55,42 +55,51 @@ def files(directory):
 
 
 def test_a_dask_cluster_grades_exactly_as_one_machine(tmp_path, cluster):
+    """The same class graded on one machine, on --scheduler local and on an external scheduler with two
+    workers (each in chunks of its own sizes): the same grades.csv, summary, rows and feedback, timings apart."""
     address, _ = cluster
     make_class(tmp_path / "class")  # correct, buggy, timeout, crash, invalid notebook, not UTF-8, hostile
     args = ("batch", tmp_path / "class", "-e", "softmax", "--timeout", "0.5")
     local = run_grade(*args, "--out", tmp_path / "local", "-j", "2")
-    dask = run_grade(*args, "--out", tmp_path / "dask", "--scheduler", address)
+    runs = {
+        "dask": run_grade(*args, "--out", tmp_path / "dask", "--scheduler", address),
+        "dask-local": run_grade(*args, "--out", tmp_path / "dask-local", "--scheduler", "local", "-j", "2"),
+    }
     # A row the grading failed on (below) makes the exit status 3; the others are written all the same.
     failing = {record["row"].get("grader_failure", False) for record in results(tmp_path / "local").values()}
-    assert local.returncode == dask.returncode == (3 if True in failing else 0), dask.stderr
-    assert "Traceback" not in dask.stdout + dask.stderr
     count = len([path for path in (tmp_path / "class").iterdir() if path.suffix in (".py", ".ipynb")])
-    assert f"graded {count}, reused 0 unchanged since the last run (on Dask {address})" in dask.stdout
-    assert (tmp_path / "dask" / "grades.csv").read_bytes() == (tmp_path / "local" / "grades.csv").read_bytes()
-    assert (tmp_path / "dask" / "summary.txt").read_text() == (tmp_path / "local" / "summary.txt").read_text()
-    expected, got = results(tmp_path / "local"), results(tmp_path / "dask")
-    assert got["dw_timeout"]["row"]["tasks"][2]["diagnoses"] == ["timeout"]
-    assert got["db_crash"]["row"]["tasks"][3]["diagnoses"] == ["crashed"]
-    assert got["broken"]["row"]["unreadable"].startswith("broken.ipynb is not a valid notebook")
+    where = {"dask": f"on Dask {address}", "dask-local": "on a local Dask cluster of 2 workers"}
+    expected = results(tmp_path / "local")
     # Not root, the hostile file kills the process grading it: the row says the grading failed,
     # in words that name that process (a worker of either pool), so only its message may differ.
     failed = {student for student, record in expected.items() if record["row"].get("grader_failure")}
-    assert failed == {student for student, record in got.items() if record["row"].get("grader_failure")}
     assert failed <= {"hostile"}
-    for student in failed:
-        for record in (expected[student], got[student]):
-            for task in record["row"]["tasks"]:
-                task["fact"] = ""
-    assert got == expected
-    for folder in ("feedback", "gradescope"):
-        for name, data in files(tmp_path / "local" / folder).items():
-            if not any(student in name for student in failed):
-                theirs = (tmp_path / "dask" / folder / name).read_bytes()
-                if folder == "gradescope":  # the time each grading took differs, the rest may not
-                    data, theirs = (
-                        {k: v for k, v in json.loads(d).items() if k != "execution_time"} for d in (data, theirs)
-                    )
-                assert theirs == data, name
+    for name, dask in runs.items():
+        assert local.returncode == dask.returncode == (3 if True in failing else 0), dask.stderr
+        assert "Traceback" not in dask.stdout + dask.stderr
+        assert f"graded {count}, reused 0 unchanged since the last run ({where[name]})" in dask.stdout
+        assert f"submissions/s on 2 workers ({count} graded in" in dask.stdout
+        assert (tmp_path / name / "grades.csv").read_bytes() == (tmp_path / "local" / "grades.csv").read_bytes()
+        assert (tmp_path / name / "summary.txt").read_text() == (tmp_path / "local" / "summary.txt").read_text()
+        got = results(tmp_path / name)
+        assert got["dw_timeout"]["row"]["tasks"][2]["diagnoses"] == ["timeout"]
+        assert got["db_crash"]["row"]["tasks"][3]["diagnoses"] == ["crashed"]
+        assert got["broken"]["row"]["unreadable"].startswith("broken.ipynb is not a valid notebook")
+        assert failed == {student for student, record in got.items() if record["row"].get("grader_failure")}
+        for student in failed:
+            for record in (expected[student], got[student]):
+                for task in record["row"]["tasks"]:
+                    task["fact"] = ""
+        assert got == expected
+        for folder in ("feedback", "gradescope"):
+            for file, data in files(tmp_path / "local" / folder).items():
+                if not any(student in file for student in failed):
+                    theirs = (tmp_path / name / folder / file).read_bytes()
+                    if folder == "gradescope":  # the time each grading took differs, the rest may not
+                        data, theirs = (
+                            {k: v for k, v in json.loads(d).items() if k != "execution_time"} for d in (data, theirs)
+                        )
+                    assert theirs == data, (name, file)
 
 
 def test_a_killed_worker_costs_no_row(tmp_path, cluster):

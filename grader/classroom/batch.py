@@ -5,23 +5,29 @@ Layouts of DIR:
 - nbgrader: DIR/submitted/<student>/<assignment>/<exercise>.ipynb (DIR is the course
   directory), the student id is the directory name.
 
-Each submission is read here and sent to a worker as bytes (job.grade_bytes); the
-row that comes back (Report.to_dict) becomes a Report again (Report.from_dict), is
-stored (results_store) and its feedback and Gradescope files written as soon as it
-comes back, so Ctrl-C loses only the submissions still being graded. grades.csv and
-the summary are written at the end from every Report, the reused ones included;
-after Ctrl-C, from the finished ones, and the summary says how many are missing.
+Each submission is read here when a worker is ready for it, hashed, and sent to the
+worker as bytes (job.grade_bytes): the client holds the files in flight only. The row
+that comes back (Report.to_dict) becomes a Report again (Report.from_dict), its
+feedback and Gradescope files are written and then it is stored (results_store) as
+soon as it comes back, so Ctrl-C loses only the submissions still being graded.
+grades.csv and the summary are written at the end from every stored row, the reused
+ones included, read back one at a time (StoredReports); after Ctrl-C, from the
+finished ones, and the summary says how many are missing.
 
 A submission is read only if it is a regular file reached without a symbolic link
 (regular_files); anything else gets a zero row saying why.
 """
 
+import bisect
 import csv
 import hashlib
-import io
+import itertools
 import json
 import os
 import re
+import time
+from collections.abc import Mapping, Sequence
+from contextlib import suppress
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
@@ -35,63 +41,103 @@ from ..variants import student_seed
 from .job import grade_bytes
 from .names import file_stem
 from .regular_files import NotRegularFile, read_regular_file
-from .results_store import ResultStore, ctrl_c_held, result_key, write_atomic
+from .results_store import ResultStore, atomic_file, ctrl_c_held, result_key, write_atomic
 
 SUFFIXES = (".py", ".ipynb")
+_DIGEST = 16  # bytes of each file's sha256 kept to name identical files (a collision: ~n^2 / 2^129)
 
 
 @dataclass(frozen=True)
 class Item:
     student: str
     path: Path
-    root: Path = None  # the directory path is read below (no links from there on); default: its parent
+    root: Path | None = None  # the directory path is read below (no links from there on); default: its parent
 
     def read(self):
         root = self.root if self.root is not None else self.path.parent
         return read_regular_file(root, self.path.relative_to(root), max_file_bytes(self.path))
 
 
+class Submissions(Sequence):
+    """A class's submissions in student order, kept as one string each (the path below `root`).
+
+    An Item (with its Path) is made only when it is looked at: 100,000 students cost about
+    8 MB here, where a list of Items costs 45 MB (measured with tracemalloc).
+    """
+
+    def __init__(self, root, relatives, nested):
+        self.root, self.nested = Path(root), nested
+        # nbgrader: <student>/<assignment>/<exercise>.ipynb; flat: <student>.py
+        self._relatives = sorted(relatives, key=self._student)
+
+    def _student(self, relative):
+        return relative.split("/", 1)[0] if self.nested else relative.rsplit(".", 1)[0]
+
+    def __len__(self):
+        return len(self._relatives)
+
+    def position(self, student):
+        """Where `student` is or would be (bisect), without making an Item."""
+        return bisect.bisect_left(self._relatives, student, key=self._student)
+
+    def __getitem__(self, index):
+        if isinstance(index, slice):
+            return [self[i] for i in range(*index.indices(len(self)))]
+        relative = self._relatives[index]
+        return Item(self._student(relative), self.root / relative, self.root)
+
+
 @dataclass
 class Outcome:
-    reports: dict = field(default_factory=dict)  # student -> Report, in student order
+    reports: Mapping = field(default_factory=dict)  # student -> Report, in student order (read from the store)
     graded: list = field(default_factory=list)  # students graded in this run
     reused: list = field(default_factory=list)  # students whose stored row still held
     missing: list = field(default_factory=list)  # students without a Report (the run was interrupted)
+    unread: list = field(default_factory=list)  # of the graded, those whose file was not read (refused, unreadable)
     identical: list = field(default_factory=list)  # groups of students whose files are byte for byte the same
     interrupted: bool = False
+    seconds: float = 0.0  # grading time: from the workers' start to the last row stored
+    workers: int = 0  # the pool's size (a cluster's worker threads) while it graded
 
 
 def discover(directory, exercise_name, assignment=None):
-    """The submissions under `directory`, one Item per student, sorted by student."""
+    """The submissions under `directory`, one Item per student, sorted by student (a Submissions)."""
     directory = Path(directory)
     if not directory.is_dir():
         raise UsageError(f"{directory} is not a directory")
     submitted = directory / "submitted"
     if submitted.is_dir():
-        items = _nbgrader_items(submitted, exercise_name, assignment)
+        items = Submissions(submitted, _nbgrader_items(submitted, exercise_name, assignment), nested=True)
         where = f"{submitted}/<student>/{assignment or '<assignment>'}/{exercise_name}.ipynb"
     else:
-        items = _flat_items(directory)
+        items = Submissions(directory, _flat_items(directory), nested=False)
         where = f"{directory} (expected <student>.py or <student>.ipynb)"
     if not items:
         raise UsageError(f"no submissions found in {where}")
-    return sorted(items, key=lambda item: item.student)
+    return items
 
 
 def _flat_items(directory):
-    found = {}
-    for path in sorted(directory.iterdir()):
-        # Links are listed whatever they point to (even nowhere): each gets a row saying it was refused.
-        if path.suffix not in SUFFIXES or path.name.startswith(".") or not (path.is_file() or path.is_symlink()):
-            continue
-        if path.stem in found:
-            raise UsageError(f"two submissions for {path.stem}: {found[path.stem].name} and {path.name}")
-        found[path.stem] = path
-    return [Item(student, path, directory) for student, path in found.items()]
+    names = []
+    with os.scandir(directory) as entries:
+        for entry in entries:
+            # Links are listed whatever they point to (even nowhere): each gets a row saying it was refused.
+            if (
+                not entry.name.endswith(SUFFIXES)
+                or entry.name.startswith(".")
+                or not (entry.is_file() or entry.is_symlink())
+            ):
+                continue
+            names.append(entry.name)
+    names.sort(key=lambda name: (name.rsplit(".", 1)[0], name))  # a student's two files side by side
+    for before, after in zip(names, names[1:]):
+        if before.rsplit(".", 1)[0] == after.rsplit(".", 1)[0]:
+            raise UsageError(f"two submissions for {Path(before).stem}: {before} and {after}")
+    return names
 
 
 def _nbgrader_items(submitted, exercise_name, assignment):
-    items = []
+    relatives = []
     for student_dir in sorted(p for p in submitted.iterdir() if p.is_dir() and not p.name.startswith(".")):
         pattern = f"{assignment or '*'}/{exercise_name}.ipynb"
         paths = sorted(p for p in student_dir.glob(pattern) if p.is_file() or p.is_symlink())
@@ -102,8 +148,8 @@ def _nbgrader_items(submitted, exercise_name, assignment):
                 f"choose one with --assignment"
             )
         if paths:
-            items.append(Item(student_dir.name, paths[0], submitted))
-    return items
+            relatives.append(paths[0].relative_to(submitted).as_posix())
+    return relatives
 
 
 def require_writable(outdir):
@@ -121,121 +167,272 @@ def require_writable(outdir):
 def run(items, exercise, outdir, options, jobs, progress=None, work=grade_bytes, pool=None, shipped=None, secret=None):
     """Grade what changed, reuse the rest, write every output file; return an Outcome.
 
-    `progress`, if given, has start(count) (called once the workers run) and
-    advance(), both on the calling thread; `work` is the
-    per-submission function (job.grade_bytes; tests swap in others); `pool` makes the
-    pool that runs it, called as WorkerPool is (default; dask_pool.DaskPool for a cluster); `shipped`
-    what workers load the exercise from (Registry.shippable; default: its name, a built-in); `secret`
-    the course secret: each student is graded on their own inputs (variants), else on the public ones.
-    After Ctrl-C the Outcome is `interrupted`, with the finished Reports and the `missing` students.
+    The submissions are read one at a time, as the workers take them: the client holds
+    the bytes of those in flight only, and of the others a 16-byte hash (to name
+    identical files). outcome.reports reads each Report back from the store when asked,
+    so a class of any size fits in memory.
+
+    `progress`, if given, has start(total) (called once the workers run) and
+    advance(count=1, graded=True) (graded False: reused or not readable), both on the
+    calling thread; `work` is the per-submission function (job.grade_bytes; tests swap
+    in others); `pool` makes the pool that runs it, called as WorkerPool is (default;
+    dask_pool.DaskPool for a cluster); `shipped` what workers load the exercise from
+    (Registry.shippable; default: its name, a built-in); `secret` the course secret:
+    each student is graded on their own inputs (variants), else on the public ones.
+    After Ctrl-C the Outcome is `interrupted`, with the finished Reports and the
+    `missing` students.
     """
     from .worker_pool import WorkerPool
 
+    if not isinstance(items, Submissions):
+        items = sorted(items, key=lambda item: item.student)
     outdir = Path(outdir)
-    store, outcome = ResultStore(outdir), Outcome()
+    outcome = Outcome()
+    rows = _Rows(items, ResultStore(outdir), outdir, exercise, outcome, progress)
+    digests = bytearray(_DIGEST * len(items))  # the files' hashes, in student order; zeros: not read
+    shipped = shipped if shipped is not None else exercise.name
     try:
-        shipped = shipped if shipped is not None else exercise.name
-        _grade(
-            items, exercise, shipped, outdir, options, jobs, progress, work, pool or WorkerPool, store, outcome, secret
-        )
+        pending = _pending(items, shipped, options, secret, rows, digests)
+        _grade(pending, exercise, shipped, options, jobs, pool or WorkerPool, work, rows, outcome)
     except KeyboardInterrupt:  # every finished Report is stored: write what there is, marked incomplete
         outcome.interrupted = True
-    outcome.missing = sorted(item.student for item in items if item.student not in outcome.reports)
-    outcome.reports = {student: outcome.reports[student] for student in sorted(outcome.reports)}
+    outcome.reports = rows.reports
+    outcome.missing = rows.reports.missing()
+    outcome.identical = _identical(items, digests)
     write_grades(outdir / "grades.csv", outcome.reports, exercise)
     return outcome
 
 
-def _grade(items, exercise, shipped, outdir, options, jobs, progress, work, pool, store, outcome, secret):
-    todo, keys, digests = [], {}, {}
+def _pending(items, shipped, options, secret, rows, digests):
+    """The submissions to grade, as (tag, args) for the pool, read as it asks for them.
 
-    def unread(item, reason, code):  # a zero row with the reason, not stored: looked at again next run
-        result = zero_report(exercise, str(item.path), reason, code, unreadable=True)
-        _finish(store, outdir, item, None, result, outcome)
-
-    def prepare(item):
+    Each file is read once: hashed, then either its stored row is reused or these same
+    bytes are graded, so a row's key always names the bytes that were graded.
+    """
+    exercise_id = _exercise_id(shipped)
+    for index, item in enumerate(items):
         try:
-            data = item.read()
-        except NotRegularFile as refused:  # never read
-            return unread(item, str(refused), "refused")
-        except OSError as error:  # unreadable on disk
-            return unread(item, f"cannot read {item.path.name}: {error.strerror}", "import_error")
-        if len(data) > max_file_bytes(item.path):  # only its first bytes were read: refused here, not sent
-            return unread(item, str(file_too_large(item.path.name)), "import_error")
-        digests.setdefault(hashlib.sha256(data).hexdigest(), []).append(item.student)
-        # Only the student's seed travels to the worker, never the secret; it is part of the key,
-        # so a changed secret regrades. A course's spec is the instructor's: a changed spec regrades.
-        mine = {**options, "variant": student_seed(secret, item.student) if secret is not None else None}
-        keys[item.student] = result_key(data, _exercise_id(shipped), mine)
-        result = store.fresh_report(item.student, keys[item.student])
-        if result is not None:
-            outcome.reports[item.student] = result
-            outcome.reused.append(item.student)
-            _write_student_files(outdir, item.student, result, only_if_missing=True)
-        else:
-            todo.append((item.student, (str(item.path), data, shipped, mine)))
-
-    for item in items:
-        try:
-            prepare(item)
+            job = _prepare(index, item, shipped, exercise_id, options, secret, rows, digests)
         except Exception as error:  # a grader bug on one row costs that row only
-            _failed(store, outdir, exercise, item, error, outcome)
-    outcome.identical = sorted(sorted(group) for group in digests.values() if len(group) > 1)
-    by_student = {item.student: item for item in items}
+            rows.failed(index, error)
+            continue
+        if job is not None:
+            yield job
 
-    def done(student, status, value):
-        item = by_student[student]
+
+def _prepare(index, item, shipped, exercise_id, options, secret, rows, digests):
+    """(tag, args) to grade ITEM, or None when its row is written already (unread, or reused)."""
+    try:
+        data = item.read()
+    except NotRegularFile as refused:  # never read
+        return rows.unread(index, str(refused), "refused")
+    except OSError as error:  # unreadable on disk
+        return rows.unread(index, f"cannot read {item.path.name}: {error.strerror}", "import_error")
+    if len(data) > max_file_bytes(item.path):  # only its first bytes were read: refused here, not sent
+        return rows.unread(index, str(file_too_large(item.path.name)), "import_error")
+    digest = hashlib.sha256(data).digest()
+    digests[index * _DIGEST : (index + 1) * _DIGEST] = digest[:_DIGEST]
+    # Only the student's seed travels to the worker, never the secret; it is part of the key,
+    # so a changed secret regrades. A course's spec is the instructor's: a changed spec regrades.
+    mine = {**options, "variant": student_seed(secret, item.student) if secret is not None else None}
+    key = result_key(data, exercise_id, mine, digest)
+    if rows.reuse(index, key):
+        return None
+    return (index, key), (str(item.path), data, shipped, mine)
+
+
+def _grade(pending, exercise, shipped, options, jobs, pool, work, rows, outcome):
+    first = next(pending, None)  # a rerun with nothing new starts no worker (nor a cluster)
+    if first is None:
+        return
+    # A submission's own limits bound its grading (longest_grading): past them, and a minute for
+    # starting its processes on a busy machine, the grading process itself is stuck.
+    deadline = longest_grading(exercise, options["timeout"]) + 60
+    # Built-ins are imported before workers fork; a course's spec is already imported here.
+    preload = [f"grader.exercises.{shipped}"] if shipped in BUILTIN else []
+    with pool(work, jobs, deadline=deadline, preload=preload) as workers:
+        outcome.workers = getattr(workers, "capacity", jobs)
+        rows.start()
+        started = time.perf_counter()
+        try:
+            workers.run(itertools.chain([first], pending), rows.done)
+        finally:
+            outcome.seconds = time.perf_counter() - started
+            outcome.workers = getattr(workers, "capacity", outcome.workers)
+
+
+class _Rows:
+    """Where each submission's row goes: its feedback files, then the store (a stored row means its files exist)."""
+
+    def __init__(self, items, store, outdir, exercise, outcome, progress):
+        self.items, self.store, self.outdir, self.exercise = items, store, outdir, exercise
+        self.outcome, self.progress = outcome, progress
+        self.reports = StoredReports(items, store, exercise)
+        self.before_start = 0  # rows done before the workers ran (reused ones): shown once the bar starts
+        self.started = False
+
+    def start(self):
+        self.started = True
+        if self.progress:
+            self.progress.start(len(self.items))
+            if self.before_start:
+                self.progress.advance(self.before_start, graded=False)
+
+    def _advance(self, graded):
+        if not self.started:
+            self.before_start += 1
+        elif self.progress:
+            self.progress.advance(1, graded=graded)
+
+    def unread(self, index, reason, code):
+        """A zero row with the reason, stored without a key: looked at again next run."""
+        item = self.items[index]
+        self._finish(index, item, None, zero_report(self.exercise, str(item.path), reason, code, unreadable=True))
+        self.outcome.unread.append(item.student)
+        self._advance(graded=False)
+
+    def reuse(self, index, key):
+        item = self.items[index]
+        result = self.store.fresh_report(item.student, key)
+        if result is None:
+            return False
+        self.reports.add(index)
+        self.outcome.reused.append(item.student)
+        _write_student_files(self.outdir, item.student, result, only_if_missing=True)
+        self._advance(graded=False)
+        return True
+
+    def done(self, tag, status, value):
+        index, key = tag
+        item = self.items[index]
         try:
             if status == "ok":
-                _finish(store, outdir, item, keys[student], Report.from_dict(value), outcome)
+                self._finish(index, item, key, Report.from_dict(value), value)
             else:  # the grading process failed, not the learner's code: 0 for now, regraded next run
-                result = zero_report(exercise, str(item.path), f"not graded: {value}", "crashed", grader_failure=True)
-                _finish(store, outdir, item, None, result, outcome)
+                reason = f"not graded: {value}"
+                self._finish(
+                    index,
+                    item,
+                    None,
+                    zero_report(self.exercise, str(item.path), reason, "crashed", grader_failure=True),
+                )
         except Exception as error:  # a grader bug on one row costs that row only
-            _failed(store, outdir, exercise, item, error, outcome)
-        if progress:
-            progress.advance()
+            self.failed(index, error, advance=False)
+        self._advance(graded=True)
 
-    if todo:
-        # A submission's own limits bound its grading (longest_grading): past them, and a minute for
-        # starting its processes on a busy machine, the grading process itself is stuck.
-        deadline = longest_grading(exercise, options["timeout"]) + 60
-        # Built-ins are imported before workers fork; a course's spec is already imported here.
-        preload = [f"grader.exercises.{shipped}"] if shipped in BUILTIN else []
-        with pool(work, jobs, deadline=deadline, preload=preload) as workers:
-            if progress:
-                progress.start(len(todo))
-            workers.run(todo, done)
+    def failed(self, index, error, advance=True):
+        """The row of a submission whose grading hit a bug of the grader: 0, saying so, regraded next run.
+        Its files are written if they can be; the row is in grades.csv whatever happens."""
+        item = self.items[index]
+        reason = f"not graded: the grader failed ({type(error).__name__}: {error})"
+        result = zero_report(self.exercise, str(item.path), reason, "crashed", grader_failure=True)
+        if item.student in self.outcome.reused[-1:]:  # its stored row was found, then the grader failed on it
+            self.outcome.reused.pop()
+        try:
+            self._finish(index, item, None, result)
+        except Exception:  # noqa: BLE001 (not even its files could be written: the row still counts)
+            self.reports.keep(index, result)
+            self.outcome.graded.append(item.student)
+        if advance:
+            self._advance(graded=False)
+
+    def _finish(self, index, item, key, result, row=None):
+        if any("killed" in task.diagnoses for task in result.tasks):
+            result, key, row = replace(result, grader_failure=True), None, None  # killed from outside: regraded
+        # Feedback files first, the stored row last: a stored row means its files exist. Ctrl-C waits
+        # for the whole step, so grades.csv written after it holds exactly the stored rows.
+        with ctrl_c_held():
+            _write_student_files(self.outdir, item.student, result)
+            self.store.save(item.student, key, str(item.path), result, row)
+            self.reports.add(index)
+            self.outcome.graded.append(item.student)
+
+
+class StoredReports(Mapping):
+    """student -> Report of every student given a row in this run, in student order, each read from the
+    store when asked: nothing of a class's rows stays in memory but one flag per student."""
+
+    def __init__(self, items, store, exercise):
+        self._items, self._store, self._exercise = items, store, exercise
+        self._have = bytearray(len(items))
+        self._count = 0
+        self._kept = {}  # index -> Report that could not be stored (a grader bug while writing it)
+
+    def keep(self, index, result):
+        self._kept[index] = result
+        self.add(index)
+
+    def add(self, index):
+        if not self._have[index]:
+            self._have[index] = 1
+            self._count += 1
+
+    def __len__(self):
+        return self._count
+
+    def __iter__(self):
+        return (item.student for index, item in enumerate(self._items) if self._have[index])
+
+    def __getitem__(self, student):
+        index = self._position(student)
+        if index is None:
+            raise KeyError(student)
+        return self._kept[index] if index in self._kept else self._load(self._items[index])
+
+    def __contains__(self, student):
+        return self._position(student) is not None
+
+    def items(self):  # type: ignore[override]  # one pass in order, no lookup per student
+        return (
+            (item.student, self._kept[index] if index in self._kept else self._load(item))
+            for index, item in enumerate(self._items)
+            if self._have[index]
+        )
+
+    def values(self):  # type: ignore[override]
+        return (result for _, result in self.items())
+
+    def missing(self):
+        return [item.student for index, item in enumerate(self._items) if not self._have[index]]
+
+    def _position(self, student):
+        if not isinstance(student, str):
+            return None
+        if isinstance(self._items, Submissions):
+            index = self._items.position(student)
+        else:
+            index = bisect.bisect_left(self._items, student, key=lambda item: item.student)
+        found = index < len(self._items) and self._items[index].student == student and self._have[index]
+        return index if found else None
+
+    def _load(self, item):
+        record = self._store.load(item.student)
+        try:
+            return Report.from_dict(record["row"])  # type: ignore[index]
+        except (KeyError, TypeError, ValueError):  # gone or spoilt since it was stored this run: regraded next run
+            reason = "not graded: its stored row could not be read back; rerun to grade it again"
+            return zero_report(self._exercise, str(item.path), reason, "crashed", grader_failure=True)
+
+
+def _identical(items, digests):
+    """Groups of students whose files have the same hash, each sorted, sorted."""
+    import numpy as np
+
+    hashes = np.frombuffer(digests, dtype=np.uint64).reshape(-1, 2)
+    order = np.lexsort((hashes[:, 1], hashes[:, 0]))
+    ordered = hashes[order]
+    repeats = np.flatnonzero(np.all(ordered[1:] == ordered[:-1], axis=1) & ordered[1:].any(axis=1))
+    groups, last = [], None
+    for position in repeats.tolist():  # ordered[position + 1] repeats ordered[position]
+        if position != last:
+            groups.append([int(order[position])])
+        groups[-1].append(int(order[position + 1]))
+        last = position + 1
+    return sorted(sorted(items[index].student for index in group) for group in groups)
 
 
 def _exercise_id(shipped):
     return shipped if isinstance(shipped, str) else f"{shipped.name}@{shipped.digest}"
-
-
-def _finish(store, outdir, item, key, result, outcome):
-    if any("killed" in task.diagnoses for task in result.tasks):
-        result, key = replace(result, grader_failure=True), None  # killed from outside: regraded next run
-    # Feedback files first, the stored row last: a stored row means its files exist. Ctrl-C waits
-    # for the whole step, so grades.csv written after it holds exactly the stored rows.
-    with ctrl_c_held():
-        _write_student_files(outdir, item.student, result)
-        store.save(item.student, key, str(item.path), result)
-        outcome.reports[item.student] = result
-        outcome.graded.append(item.student)
-
-
-def _failed(store, outdir, exercise, item, error, outcome):
-    """The row of a submission whose grading hit a bug of the grader: 0, saying so, regraded next run.
-    Its files are written if they can be; the row is in grades.csv whatever happens."""
-    reason = f"not graded: the grader failed ({type(error).__name__}: {error})"
-    result = zero_report(exercise, str(item.path), reason, "crashed", grader_failure=True)
-    if item.student in outcome.reused:  # its stored row was found, then the grader failed on it
-        outcome.reused.remove(item.student)
-    try:
-        _finish(store, outdir, item, None, result, outcome)
-    except Exception:  # noqa: BLE001 (not even its files could be written: the row still counts)
-        outcome.reports[item.student] = result
-        outcome.graded.append(item.student)
 
 
 def _write_student_files(outdir, student, result, only_if_missing=False):
@@ -244,18 +441,24 @@ def _write_student_files(outdir, student, result, only_if_missing=False):
     if only_if_missing and feedback.exists() and gradescope.exists():
         return
     write_atomic(feedback, report.render_text(result))
+    with suppress(OSError):  # one new folder per student: made at once, not after a failed write into it
+        gradescope.parent.mkdir()
     write_atomic(gradescope, report.render_gradescope(result) + "\n")
 
 
 def write_grades(path, reports, exercise):
     """grades.csv: student, one column per task (its score, a part's points included), total, then one
     column per task with its diagnosis codes (`db_codes`: "missing_keepdims", space-separated; empty when
-    it passed), so that a spreadsheet can filter who made which mistake."""
-    buffer = io.StringIO()
-    writer = csv.writer(buffer, lineterminator="\n")
+    it passed), so that a spreadsheet can filter who made which mistake. Streamed: one row in memory."""
+    with atomic_file(path) as handle:
+        _write_grade_rows(handle, reports, exercise)
+
+
+def _write_grade_rows(handle, reports, exercise):
+    writer = csv.writer(handle, lineterminator="\n")
     # csv quotes a cell holding the line terminator (\n) but not one holding \r, which readers
     # take for a line break: such a row is written with every cell quoted.
-    quoted = csv.writer(buffer, lineterminator="\n", quoting=csv.QUOTE_ALL)
+    quoted = csv.writer(handle, lineterminator="\n", quoting=csv.QUOTE_ALL)
     names = [task.name for task in exercise.tasks]
     writer.writerow(["student", *names, "total", *(f"{name}_codes" for name in names)])
     for student, result in reports.items():
@@ -270,7 +473,6 @@ def write_grades(path, reports, exercise):
             ]
         )
         (quoted if any("\r" in cell for cell in cells) else writer).writerow(cells)
-    write_atomic(path, buffer.getvalue())
 
 
 _NUMBER = re.compile(r"[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?")

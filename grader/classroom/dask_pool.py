@@ -1,10 +1,11 @@
 """`grade batch --scheduler`: grade on a Dask distributed cluster, with WorkerPool's interface.
 
 Imported only when --scheduler is given, so neither `grade check` nor a one-machine
-batch loads Dask. Each submission travels as bytes to job.grade_bytes, which forks
-its sandboxed child inside the Dask worker process exactly as `grade check` does;
-rows come back as plain dicts and are handed to on_done as they complete, so
-batch.run stores each one at once (resume and Ctrl-C as on one machine).
+batch loads Dask. Submissions travel as bytes, in chunks (one Dask task each,
+grade_chunk), to job.grade_bytes, which forks its sandboxed child inside the Dask
+worker process exactly as `grade check` does; rows come back as plain dicts and are
+handed to on_done as each chunk completes, so batch.run stores them at once (resume
+and Ctrl-C as on one machine).
 
 Forking from a Dask worker is safe although the worker has threads (its event
 loop, the nanny watchers): the fork happens in the task's own thread, and the
@@ -15,18 +16,25 @@ sandbox makes its worker process a subreaper that kills orphans it adopts, which
 is harmless only when the worker runs nothing but grading.
 
 A worker that dies (killed, out of memory, a submission that kills its grader) is
-Dask's to handle: the scheduler gives its tasks to other workers, and a task on
-which `distributed.scheduler.allowed-failures` + 1 workers died (3 + 1 by default)
-ends with KilledWorker, reported here as "died": a crashed row, regraded next run.
+Dask's to handle: the scheduler gives its chunk to another worker, which grades it
+whole again, and a task on which `distributed.scheduler.allowed-failures` + 1
+workers died (3 + 1 by default) ends with KilledWorker; such a chunk is split into
+single submissions, and a single one that ends so is reported here as "died": a
+crashed row, regraded next run.
 """
 
 import itertools
 import logging
+import time
 
 from ..reading.submission import UsageError
+from .results_store import ctrl_c_held
 
 WORKERS_TIMEOUT = 60  # seconds to wait for a first worker to join an empty cluster
-LOST_RESULTS = 3  # times a row lost with its worker, after grading, is graded again
+LOST_RESULTS = 3  # times a chunk lost with its worker, after grading, is graded again
+CHUNK_SECONDS = 0.5  # a chunk's grading time: Dask advises tasks of 100 ms or more; a killed worker loses one
+CHUNK_MOST = 200  # submissions in a chunk, at most (rows come back as one message: ~2 MB)
+CHUNK_BYTES = 8 << 20  # of files in a chunk, at most (one notebook may be more: it goes alone)
 _runs = itertools.count()
 _NOTHING = object()
 
@@ -128,35 +136,68 @@ class DaskPool:
                 f"install {DISTRIBUTION} {__version__} with its dask extra on every worker"
             )
 
+    @property
+    def capacity(self):
+        """The cluster's worker threads (one grading each)."""
+        return sum(self.client.nthreads().values()) if self.client else self.size
+
     def run(self, jobs, on_done):
+        """Grade the iterable `jobs` in chunks, a few per worker in flight, taking the next ones as chunks finish.
+
+        A chunk is one Dask task (grade_chunk): Dask's per-task cost (about 4 ms of the
+        scheduler's and the client's time on this project's 2-core machine) is paid once for
+        CHUNK_SECONDS of grading. A chunk lost with its worker is regraded whole (by Dask,
+        on another worker); one that keeps killing workers is split, so that only the
+        submission that kills them ends as "died".
+        """
         from distributed import as_completed
 
-        jobs = list(jobs)
-        if not jobs:
-            return
-        run = next(_runs)
-        keys = [f"grade-{run}-{index}" for index in range(len(jobs))]
-        waiting = dict(zip(keys, jobs))  # key -> (tag, args), until its row is handed over
-        # One map call sends every task in one message; pure=False as each key is unique anyway.
-        futures = self.client.map(self.function, *zip(*(args for _, args in jobs)), key=keys, pure=False, retries=0)
-        finished = as_completed(futures)
-        del futures, jobs  # as_completed drops each future it yields, so the cluster can free its result
+        source, sizer = iter(jobs), ChunkSizer()
+        finished = as_completed()
+        waiting = {}  # key -> the chunk's [(tag, args)], until its rows are handed over
         lost = {}
+        keys = (f"grade-{next(_runs)}-{index}" for index in itertools.count())
+        room = _Room(self.client)
+
+        def submit(chunk, key=None):
+            key = key or next(keys)
+            waiting[key] = chunk
+            arguments = [args for _, args in chunk]
+            finished.add(self.client.submit(grade_chunk, self.function, arguments, key=key, pure=False, retries=0))
+
+        def refill():
+            while len(waiting) < room.chunks():
+                chunk = sizer.take(source)
+                if not chunk:
+                    return
+                submit(chunk)
+
+        refill()
         for future, fetched in self._fetched(finished):
-            tag, args = waiting.pop(future.key)
+            chunk = waiting.pop(future.key)
             status, value = ("ok", fetched) if fetched is not _NOTHING else self._outcome(future)
             future.release()
-            if status == "lost" and lost.get(tag, 0) < LOST_RESULTS:
-                # Graded, but its worker died before the row was fetched: grade it again.
-                lost[tag] = lost.get(tag, 0) + 1
-                key = f"{future.key}-again{lost[tag]}"
-                waiting[key] = tag, args
-                finished.add(self.client.submit(self.function, *args, key=key, pure=False, retries=0))
-                continue
-            on_done(tag, "died" if status == "lost" else status, value)
+            if status == "ok":
+                rows, seconds = value
+                sizer.learn(seconds, len(rows))
+                with ctrl_c_held():  # the chunk's rows are written together
+                    for (tag, _), (row_status, row) in zip(chunk, rows):
+                        on_done(tag, row_status, row)
+            elif status == "lost" and lost.get(future.key, 0) < LOST_RESULTS:
+                # Graded, but its worker died before the rows were fetched: grade them again.
+                lost[future.key] = lost.get(future.key, 0) + 1
+                submit(chunk, f"{future.key}-again{lost[future.key]}")
+            elif status == "died" and len(chunk) > 1:
+                for one in chunk:  # workers kept dying on this chunk: find the submission that kills them
+                    submit([one])
+            else:
+                with ctrl_c_held():
+                    for tag, _ in chunk:
+                        on_done(tag, "died" if status == "lost" else status, value)
+            refill()
 
     def _fetched(self, finished):
-        """(future, row or _NOTHING) as they complete; the rows of a batch fetched in one gather.
+        """(future, result or _NOTHING) as they complete; the results of a batch fetched in one gather.
 
         One result() per future would cost a round trip to a worker each, in turn.
         """
@@ -188,6 +229,75 @@ class DaskPool:
             raise UsageError(f"lost the Dask scheduler at {self.scheduler}")
         # Reset for recomputing (its result was lost with a worker) or cancelled: submitted again.
         return "lost", f"the Dask scheduler dropped it ({future.status})"
+
+
+def grade_chunk(function, chunk):
+    """On a worker: ([(status, row)], seconds) for each submission's args in `chunk`, in order.
+
+    One submission's grader error costs its row only ("error"), as in a local worker.
+    """
+    started = time.perf_counter()
+    rows = []
+    for args in chunk:
+        try:
+            rows.append(("ok", function(*args)))
+        except Exception as error:
+            rows.append(("error", f"{type(error).__name__}: {_one_line(error)}"))
+    return rows, time.perf_counter() - started
+
+
+class ChunkSizer:
+    """How many submissions go in the next chunk: about CHUNK_SECONDS of a worker's time, at the
+    time per submission measured so far (a moving average), never more than CHUNK_BYTES of files.
+
+    The first chunks hold one submission each, so the first measures come quickly.
+    """
+
+    def __init__(self):
+        self.per_submission = None
+        self._held = None  # a job taken from the source that did not fit in the last chunk
+
+    def learn(self, seconds, count):
+        if count:
+            measured = seconds / count
+            self.per_submission = (
+                measured if self.per_submission is None else 0.7 * self.per_submission + 0.3 * measured
+            )
+
+    def size(self):
+        if self.per_submission is None:
+            return 1
+        return max(1, min(CHUNK_MOST, int(CHUNK_SECONDS / max(self.per_submission, 1e-6))))
+
+    def take(self, source):
+        """The next chunk of (tag, args) from `source`; a file that would take it past CHUNK_BYTES waits."""
+        chunk, size, held = [], self.size(), 0
+        while len(chunk) < size:
+            job = self._held if self._held is not None else next(source, None)
+            self._held = None
+            if job is None:
+                break
+            bytes_ = len(job[1][1]) if len(job[1]) > 1 and isinstance(job[1][1], bytes) else 0
+            if chunk and held + bytes_ > CHUNK_BYTES:
+                self._held = job
+                break
+            chunk.append(job)
+            held += bytes_
+        return chunk
+
+
+class _Room:
+    """Chunks kept in flight: two per worker thread (one running, one ready), the count read again
+    every few seconds as workers join or leave."""
+
+    def __init__(self, client):
+        self.client, self.checked, self.threads = client, 0.0, 1
+
+    def chunks(self):
+        now = time.monotonic()
+        if now - self.checked > 5:
+            self.checked, self.threads = now, max(1, sum(self.client.nthreads().values()))
+        return 2 * self.threads
 
 
 def _interrupts_ignored(base):

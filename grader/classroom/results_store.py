@@ -10,34 +10,62 @@ file emptied by a power cut reads as missing, so it is simply regraded.
 """
 
 import hashlib
+import itertools
 import json
 import os
 import signal
-import tempfile
 import threading
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from pathlib import Path
 
 from .. import __version__
 from ..checking.results import Report
 from .names import file_stem
 
+_temporaries = itertools.count()
+_held = [False]  # inside ctrl_c_held, on the main thread
+_CREATE = os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_NOFOLLOW", 0) | getattr(os, "O_CLOEXEC", 0)
+
 
 def write_atomic(path, text):
-    path = Path(path)
+    """Write `text` (UTF-8) to `path` through a temporary file renamed over it.
+
+    The temporary name is short and our own (this process, a counter), not derived from
+    `path`: a learner's file name near the length limit still fits, and os.open is a
+    fraction of tempfile's cost, which matters at hundreds of files a second.
+    """
+    with atomic_file(path) as handle:
+        handle.write(text)
+
+
+@contextmanager
+def atomic_file(path):
+    """A text file (UTF-8, no newline translation) to write in the block, renamed over `path` at its end;
+    on an error, removed. Ctrl-C waits for the block: a file written row by row (grades.csv) holds no
+    more than the rows it streams."""
+    path = os.fspath(path)
     with ctrl_c_held():
+        temporary, fd = _temporary(os.path.dirname(path))
         try:
-            handle = _temporary(path)
-        except FileNotFoundError:  # mkdir only when needed: a batch writes hundreds of files per directory
-            path.parent.mkdir(parents=True, exist_ok=True)
-            handle = _temporary(path)
-        try:
-            with handle:
-                handle.write(text)
-            os.replace(handle.name, path)
+            with open(fd, "w", encoding="utf-8", newline="") as handle:
+                yield handle
+            os.replace(temporary, path)
         except BaseException:
-            Path(handle.name).unlink(missing_ok=True)
+            with suppress(OSError):
+                os.unlink(temporary)
             raise
+
+
+def _temporary(folder):
+    """(name, descriptor) of a new file in `folder`, readable by its owner only, as tempfile makes them."""
+    while True:
+        temporary = os.path.join(folder, f".grade-{os.getpid()}-{next(_temporaries)}.tmp")
+        try:
+            return temporary, os.open(temporary, _CREATE, 0o600)
+        except FileNotFoundError:  # mkdir only when needed: a batch writes thousands of files per directory
+            os.makedirs(folder, exist_ok=True)
+        except FileExistsError:  # left by a killed run whose process had our pid: take the next name
+            pass
 
 
 @contextmanager
@@ -46,14 +74,16 @@ def ctrl_c_held():
 
     Nested blocks hold it until the outermost one ends.
     """
-    if threading.current_thread() is not threading.main_thread():
-        yield
+    if _held[0] or threading.current_thread() is not threading.main_thread():
+        yield  # an outer block holds it (a batch of rows holds it once, not at each of their files)
         return
     caught = []
     previous = signal.signal(signal.SIGINT, lambda *_: caught.append(True))
+    _held[0] = True
     try:
         yield
     finally:
+        _held[0] = False
         signal.signal(signal.SIGINT, previous)
     if caught:
         if callable(previous):  # Python's own handler raises KeyboardInterrupt; an outer block records it
@@ -62,16 +92,12 @@ def ctrl_c_held():
             raise KeyboardInterrupt
 
 
-def _temporary(path):
-    # Named by the start of the final name only: a name of 255 bytes leaves no room for more.
-    return tempfile.NamedTemporaryFile(
-        "w", encoding="utf-8", dir=path.parent, prefix=f".{path.name[:32]}.", suffix=".tmp", delete=False
-    )
+def result_key(data, exercise_name, options, digest=None):
+    """What a stored row depends on: the content, the grader, the exercise, the grading options.
 
-
-def result_key(data, exercise_name, options):
-    """What a stored row depends on: the content, the grader, the exercise, the grading options."""
-    content = hashlib.sha256(data).hexdigest()
+    `digest`: the sha256 of `data` when the caller has it already (it is hashed once per submission).
+    """
+    content = (digest or hashlib.sha256(data).digest()).hex()
     settings = json.dumps({"grader": __version__, "exercise": exercise_name, "options": options}, sort_keys=True)
     return content + ":" + hashlib.sha256(settings.encode()).hexdigest()[:16]
 
@@ -79,6 +105,10 @@ def result_key(data, exercise_name, options):
 class ResultStore:
     def __init__(self, outdir):
         self.directory = Path(outdir) / "results"
+        try:  # a first run has no row to reuse: no student's file is looked for
+            self.empty = not any(os.scandir(self.directory))
+        except OSError:
+            self.empty = True
 
     def path(self, student):
         return self.directory / f"{file_stem(student)}.json"
@@ -93,7 +123,7 @@ class ResultStore:
 
     def fresh_report(self, student, key):
         """The stored Report if it was graded under `key` (and reads as one), else None."""
-        record = self.load(student)
+        record = None if self.empty else self.load(student)
         if not record or key is None or record.get("key") != key:
             return None
         try:
@@ -101,7 +131,10 @@ class ResultStore:
         except (KeyError, TypeError, ValueError):  # written by another version of the grader: regrade
             return None
 
-    def save(self, student, key, source, report):
-        """Store a Report; key None means "always regrade" (e.g. the worker died while grading it)."""
-        record = {"student": student, "source": source, "key": key, "grader": __version__, "row": report.to_dict()}
-        write_atomic(self.path(student), json.dumps(record, indent=1) + "\n")
+    def save(self, student, key, source, report, row=None):
+        """Store a Report (`row`: its to_dict(), when the caller has it); key None means "always regrade"
+        (e.g. the worker died while grading it)."""
+        row = row if row is not None else report.to_dict()
+        record = {"student": student, "source": source, "key": key, "grader": __version__, "row": row}
+        # One line, no indentation: json's C encoder, four times faster than indent=1's Python one.
+        write_atomic(self.path(student), json.dumps(record, separators=(",", ":")) + "\n")

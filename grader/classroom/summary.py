@@ -61,16 +61,38 @@ def _failure(report):
 def summarize(reports, exercise, identical=(), missing=(), inputs=None):
     """reports: {student: Report}; identical: groups of students with the same file; missing:
     students not graded yet; inputs: "per-student" or "public seed N" (None: not said).
-    Returns plain data for the text and the chart."""
-    scores = [report.score for report in reports.values()]
+    Returns plain data for the text and the chart.
+
+    One pass over reports.items(): batch's reports are read back from its store as they are
+    iterated, so each further pass would read the whole class again.
+    """
+    scores = []
     diagnoses = {task.name: Counter() for task in exercise.tasks}
-    passed = Counter()
-    for report in reports.values():
+    passed, whole_file = Counter(), Counter()
+    unreadable, grader_failures, cut_short, cell_errors = [], [], [], []
+    tasks_with = {"timeout": [], "crashed": []}
+    for student, report in reports.items():
+        scores.append(report.score)
         for task in report.tasks:
             if task.passed:
                 passed[task.name] += 1
             else:
                 diagnoses.setdefault(task.name, Counter()).update(task.diagnoses or ["wrong_value"])
+        if report.unreadable:
+            unreadable.append((student, report.unreadable))
+        if report.grader_failure:
+            grader_failures.append((student, _failure(report)))
+        if report.cut_short:
+            cut_short.append((student, report.cut_short.reason))
+        code = whole_file_code(report)
+        if code is not None:
+            whole_file[code] += 1
+        if report.cell_errors:
+            cell_errors.append([student, [cell_error_text(error) for error in report.cell_errors]])
+        for diagnosis, found in tasks_with.items():  # grader failures are listed apart
+            names = [task.name for task in report.tasks if diagnosis in task.diagnoses]
+            if names and not report.grader_failure:
+                found.append([student, names])
     return {
         "exercise": exercise.name,
         "max_score": exercise.max_score,
@@ -80,40 +102,17 @@ def summarize(reports, exercise, identical=(), missing=(), inputs=None):
         "distribution": _distribution(scores, exercise.max_score),
         "passed": {task.name: passed[task.name] for task in exercise.tasks},
         "diagnoses": {name: counts.most_common() for name, counts in diagnoses.items()},
-        "unreadable": sorted((student, report.unreadable) for student, report in reports.items() if report.unreadable),
-        "grader_failures": sorted(
-            (student, _failure(report)) for student, report in reports.items() if report.grader_failure
-        ),
-        "cut_short": sorted(
-            (student, report.cut_short.reason) for student, report in reports.items() if report.cut_short
-        ),
-        "whole_file": Counter(
-            code for code in map(whole_file_code, reports.values()) if code is not None
-        ).most_common(),
-        "cell_errors": sorted(
-            [student, [cell_error_text(error) for error in report.cell_errors]]
-            for student, report in reports.items()
-            if report.cell_errors
-        ),
-        "timeout": _tasks_with(reports, "timeout"),
-        "crashed": _tasks_with(reports, "crashed"),
+        "unreadable": sorted(unreadable),
+        "grader_failures": sorted(grader_failures),
+        "cut_short": sorted(cut_short),
+        "whole_file": whole_file.most_common(),
+        "cell_errors": sorted(cell_errors),
+        "timeout": sorted(tasks_with["timeout"]),
+        "crashed": sorted(tasks_with["crashed"]),
         "identical": sorted(sorted(group) for group in identical),
         "missing": sorted(missing),
         "inputs": inputs,
     }
-
-
-def _tasks_with(reports, code):
-    """[student, [task, ...]] for each Report with tasks diagnosed `code` (grader failures are listed apart)."""
-    found = []
-    for student in sorted(reports):
-        report = reports[student]
-        if report.grader_failure:
-            continue
-        names = [task.name for task in report.tasks if code in task.diagnoses]
-        if names:
-            found.append([student, names])
-    return found
 
 
 def _distribution(scores, max_score):

@@ -118,6 +118,7 @@ class WorkerPool:
         self.context = multiprocessing.get_context("fork" if hasattr(os, "fork") else "spawn")
         self.preload = PRELOAD + list(preload)
         self.workers = []
+        self._next = lambda: None
 
     def __enter__(self):
         for name in self.preload:
@@ -133,16 +134,31 @@ class WorkerPool:
             worker.stop(force=kind is not None)
         self.workers = []
 
+    @property
+    def capacity(self):
+        return self.size
+
     def run(self, jobs, on_done):
-        queue, failures = deque(jobs), {}
-        while queue or any(worker.job for worker in self.workers):
+        """Run every job of the iterable `jobs`, taking the next one only when a worker is free
+        (so a generator that reads submissions holds only those in flight)."""
+        source, retried, failures = iter(jobs), deque(), {}
+
+        def next_job():
+            return retried.popleft() if retried else next(source, None)
+
+        self._next = next_job
+        while True:
             for worker in self.workers:
-                if worker.job is None and queue:
-                    worker.give(queue.popleft())
+                if worker.job is None:
+                    job = next_job()
+                    if job is not None:
+                        worker.give(job)
             busy = [worker for worker in self.workers if worker.job]
+            if not busy:
+                return
             ready = set(wait([w.conn for w in busy] + [w.process.sentinel for w in busy], timeout=1.0))
             for worker in busy:
-                if worker.conn in ready and self._receive(worker, queue, on_done):
+                if worker.conn in ready and self._receive(worker, on_done):
                     continue
                 if worker.process.sentinel in ready or not worker.process.is_alive():
                     # Its pipe closes a moment before the kernel lets us reap it: wait for the exit code.
@@ -150,7 +166,7 @@ class WorkerPool:
                     tag, args = worker.job
                     failures[tag] = failures.get(tag, 0) + 1
                     if failures[tag] <= self.retries:
-                        queue.appendleft(worker.job)
+                        retried.append(worker.job)
                     else:
                         on_done(tag, "died", _exit_text(worker.process.exitcode))
                     self._replace(worker)
@@ -158,14 +174,15 @@ class WorkerPool:
                     on_done(worker.job[0], "hung", f"grading took longer than {self.deadline:g} s")
                     self._replace(worker)
 
-    def _receive(self, worker, queue, on_done):
+    def _receive(self, worker, on_done):
         try:
             tag, (status, value) = worker.conn.recv()
         except (EOFError, OSError):
             return False  # the worker died: its sentinel says so
         worker.job = None
-        if queue:  # next job first, so the worker grades while on_done writes files
-            worker.give(queue.popleft())
+        job = self._next()
+        if job is not None:  # next job first, so the worker grades while on_done writes files
+            worker.give(job)
         on_done(tag, status, value)
         return True
 

@@ -1,0 +1,138 @@
+"""`grade batch` on a class of any size: submissions read as workers take them, Dask chunks sized
+to the time per submission, rows read back from the store, identical files named from hashes.
+
+Grading is stubbed (a ready row) except where a real row is needed; sizes are small.
+"""
+
+import itertools
+import json
+from dataclasses import dataclass
+
+from conftest import ROOT
+
+from grader import exercises
+from grader.classroom import batch
+from grader.classroom.batch import Item, Submissions, discover, run
+from grader.classroom.dask_pool import CHUNK_BYTES, CHUNK_MOST, ChunkSizer, grade_chunk
+from grader.classroom.job import grade_bytes
+
+EXERCISE = exercises.load("softmax")
+OPTIONS = {"timeout": 5.0, "seed": 0, "memory_mb": 1024}
+SOLUTION = (ROOT / "solutions" / "softmax.py").read_text()
+ROW = grade_bytes("x.py", SOLUTION.encode(), "softmax", OPTIONS)
+
+
+def ready_row(name, data, exercise, options):
+    return {**ROW, "path": name}
+
+
+def write_class(directory, count):
+    directory.mkdir()
+    for index in range(count):
+        unique = index - 1 if index % 10 == 9 else index  # every tenth a copy of the one before
+        (directory / f"s{index:03}.py").write_text(f"# {unique}\n{SOLUTION}")
+
+
+@dataclass(frozen=True)
+class CountedItem(Item):
+    reads: list | None = None
+
+    def read(self):
+        self.reads.append(self.student)
+        return super().read()
+
+
+class InFlight:
+    """A progress object: at each finished row, how many files were read and not yet finished."""
+
+    def __init__(self, reads):
+        self.reads, self.done, self.most = reads, 0, 0
+
+    def start(self, total):
+        pass
+
+    def advance(self, count=1, graded=True):
+        self.done += count
+        self.most = max(self.most, len(self.reads) - self.done)
+
+
+def test_a_submission_is_read_only_when_a_worker_takes_it(tmp_path):
+    write_class(tmp_path / "class", 40)
+    reads = []
+    items = [CountedItem(item.student, item.path, item.root, reads) for item in discover(tmp_path / "class", "x")]
+    progress = InFlight(reads)
+    outcome = run(items, EXERCISE, tmp_path / "out", OPTIONS, 2, progress=progress, work=ready_row)
+    assert len(outcome.graded) == 40 and len(reads) == 40
+    # Two workers, each with one submission, and the one read to find the next: never the class.
+    assert progress.most <= 3, progress.most
+    assert outcome.identical == [[f"s{index - 1:03}", f"s{index:03}"] for index in range(9, 40, 10)]
+    # The Reports are read back from the store, the same as its rows.
+    first = json.loads((tmp_path / "out" / "results" / "s000.json").read_text())["row"]
+    assert outcome.reports["s000"].to_dict() == first
+    assert list(outcome.reports) == [f"s{index:03}" for index in range(40)]
+    assert "s999" not in outcome.reports and outcome.missing == []
+
+
+def test_a_rerun_reuses_rows_without_grading_and_names_identical_files_again(tmp_path):
+    write_class(tmp_path / "class", 12)
+    run(discover(tmp_path / "class", "x"), EXERCISE, tmp_path / "out", OPTIONS, 2, work=ready_row)
+    (tmp_path / "class" / "s004.py").write_text(f"# changed\n{SOLUTION}")
+
+    def must_not_grade(name, data, exercise, options):
+        assert name.endswith("s004.py"), name
+        return ready_row(name, data, exercise, options)
+
+    again = run(discover(tmp_path / "class", "x"), EXERCISE, tmp_path / "out", OPTIONS, 2, work=must_not_grade)
+    assert again.graded == ["s004"] and len(again.reused) == 11
+    assert again.identical == [["s008", "s009"]]
+    grades = (tmp_path / "out" / "grades.csv").read_text().splitlines()
+    assert len(grades) == 13 and grades[5].startswith("s004,1,1,1,1,4")
+
+
+def test_discover_keeps_one_string_per_student_and_makes_items_when_asked(tmp_path):
+    write_class(tmp_path / "class", 3)
+    (tmp_path / "class" / "notes.txt").write_text("not a submission")
+    found = discover(tmp_path / "class", "x")
+    assert isinstance(found, Submissions) and len(found) == 3
+    assert [item.student for item in found] == ["s000", "s001", "s002"]
+    assert found[1] == Item("s001", tmp_path / "class" / "s001.py", tmp_path / "class")
+    assert found.position("s002") == 2 and found.position("s0015") == 2
+
+
+def test_identical_groups_come_from_the_hashes_and_skip_unread_files():
+    items = [Item(name, None) for name in "abcdef"]
+    hashes = [b"1" * 16, b"2" * 16, bytes(16), b"1" * 16, bytes(16), b"2" * 16]  # zeros: not read
+    assert batch._identical(items, bytearray(b"".join(hashes))) == [["a", "d"], ["b", "f"]]
+    assert batch._identical(items[:2], bytearray(b"1" * 32)) == [["a", "b"]]
+    assert batch._identical([], bytearray()) == []
+
+
+def test_a_chunk_holds_about_half_a_second_of_grading():
+    sizer = ChunkSizer()
+    jobs = (((index, "key"), ("x.py", b"x" * 100, "softmax", {})) for index in itertools.count())
+    assert len(sizer.take(jobs)) == 1  # nothing measured yet
+    sizer.learn(seconds=1.0, count=1)  # a second per submission: one at a time
+    assert sizer.size() == 1
+    for _ in range(30):
+        sizer.learn(seconds=0.1, count=10)  # 10 ms each
+    assert 45 <= sizer.size() <= 55 and len(sizer.take(jobs)) == sizer.size()
+    for _ in range(30):
+        sizer.learn(seconds=0.001, count=1000)
+    assert sizer.size() == CHUNK_MOST
+    big = (((index, "key"), ("x.ipynb", b"x" * (CHUNK_BYTES // 3), "softmax", {})) for index in itertools.count())
+    assert [tag for (tag, _), _ in sizer.take(big)] == [0, 1, 2]  # files of a chunk: a few MB at most
+    assert [tag for (tag, _), _ in sizer.take(big)] == [3, 4, 5]  # the one that did not fit comes first
+    assert ChunkSizer().take(iter(())) == []
+
+
+def test_a_chunk_grades_each_submission_and_a_grader_error_costs_its_row_only():
+    def work(name, data, exercise, options):
+        if name == "bad.py":
+            raise ValueError("a grader bug\non two lines")
+        return {"path": name}
+
+    rows, seconds = grade_chunk(
+        work, [("a.py", b"", "softmax", {}), ("bad.py", b"", "softmax", {}), ("c.py", b"", "", {})]
+    )
+    assert rows == [("ok", {"path": "a.py"}), ("error", "ValueError: a grader bug"), ("ok", {"path": "c.py"})]
+    assert seconds >= 0
