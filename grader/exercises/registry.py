@@ -1,6 +1,6 @@
 """Where exercises come from: the built-in specs, a course directory, installed packages.
 
-- built-in: grader/exercises/<name>.py (softmax, two_layer, n_layer);
+- built-in: grader/exercises/<name>.py (listed in BUILTIN);
 - a course directory: COURSE/specs/<name>.py, one spec per file defining EXERCISE (files
   starting with _ are helpers the specs may import: `from . import _common`); the course's
   solutions/ and exercises/ (stubs) sit beside specs/. The directory is given (--course) or
