@@ -209,6 +209,9 @@ def test_gradetasks_fails_each_notebook_with_the_one_line_and_starts_no_jail_aft
 
     attempts = _jail_cannot_start(monkeypatch)
     monkeypatch.setattr(layers, "_probed", {})
+    # The failure is remembered for this process: a fresh memory here, given back after the test, so that
+    # later GradeTasks tests in the same pytest worker start their jails.
+    monkeypatch.setattr(GradeTasks, "_cannot_start", {})
     notebook = nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell("x = 1")])
     for trust in (False, True, False):
         with pytest.raises(RuntimeError) as failed:
