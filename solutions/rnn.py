@@ -21,7 +21,8 @@ def rnn_step_forward(x, prev_h, Wx, Wh, b):
     returns next_h: (N, H)
     """
     ### BEGIN SOLUTION
-    return np.tanh(x @ Wx + prev_h @ Wh + b)
+    a = x @ Wx + prev_h @ Wh + b  # the pre-activation
+    return np.tanh(a)
     ### END SOLUTION
 
 
