@@ -159,6 +159,11 @@ class DaskPool:
         keys = (f"grade-{next(_runs)}-{index}" for index in itertools.count())
         room = _Room(self.client)
 
+        suspects, on_trial, tried = [], set(), set()
+
+        def tags(chunk):
+            return tuple(tag for tag, _ in chunk)
+
         def submit(chunk, key=None):
             key = key or next(keys)
             waiting[key] = chunk
@@ -172,9 +177,17 @@ class DaskPool:
                     return
                 submit(chunk)
 
+        def try_next_suspect():
+            if suspects and not on_trial:
+                key = next(keys)
+                on_trial.add(key)
+                submit(suspects.pop(0), key)
+
         refill()
         for future, fetched in self._fetched(finished):
             chunk = waiting.pop(future.key)
+            was_on_trial = future.key in on_trial
+            on_trial.discard(future.key)
             status, value = ("ok", fetched) if fetched is not _NOTHING else self._outcome(future)
             future.release()
             if status == "ok":
@@ -183,18 +196,31 @@ class DaskPool:
                 with ctrl_c_held():  # the chunk's rows are written together
                     for (tag, _), (row_status, row) in zip(chunk, rows):
                         on_done(tag, row_status, row)
-            elif status == "lost" and lost.get(future.key, 0) < LOST_RESULTS:
-                # Graded, but its worker died before the rows were fetched: grade them again.
-                lost[future.key] = lost.get(future.key, 0) + 1
-                submit(chunk, f"{future.key}-again{lost[future.key]}")
-            elif status == "died" and len(chunk) > 1:
-                for one in chunk:  # workers kept dying on this chunk: find the submission that kills them
+            elif status == "lost" and lost.get(tags(chunk), 0) < LOST_RESULTS:
+                # Graded, but its worker died before the rows were fetched: grade them again. Counted by the
+                # chunk's submissions, not its key, which changes with each try.
+                lost[tags(chunk)] = lost.get(tags(chunk), 0) + 1
+                key = next(keys)
+                if was_on_trial:
+                    on_trial.add(key)
+                submit(chunk, key)
+            elif status in ("died", "lost") and len(chunk) > 1:
+                # Workers kept dying on this chunk (killed, or lost with its results again and again): grade
+                # each submission alone, so that only the one that kills them ends as "died".
+                for one in chunk:
                     submit([one])
+            elif status == "died" and not was_on_trial and tags(chunk) not in tried:
+                # Dask blames every task a dying worker held, queued ones too, so an innocent submission
+                # queued beside the killer is called one. Suspects are tried again one at a time, while
+                # no other suspect runs: a killer dies again, an innocent one is graded.
+                tried.add(tags(chunk))
+                suspects.append(chunk)
             else:
                 with ctrl_c_held():
                     for tag, _ in chunk:
                         on_done(tag, "died" if status == "lost" else status, value)
             refill()
+            try_next_suspect()
 
     def _fetched(self, finished):
         """(future, result or _NOTHING) as they complete; the results of a batch fetched in one gather.
