@@ -318,7 +318,11 @@ def batch(
     click.echo(
         batching.write_summary(outdir, outcome.reports, spec, outcome.identical, outcome.missing, inputs), nl=False
     )
-    batching.write_class_report(outdir, outcome, items, spec, **report_options)
+    from .classroom import class_report
+
+    class_report.write_report(
+        outdir, outcome.reports, spec, items, outcome.missing, outcome.interrupted, **report_options
+    )
     if outcome.interrupted:
         # Every finished row is stored (atomically), and grades.csv and the summary hold them: exit 130.
         click.echo(

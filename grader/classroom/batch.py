@@ -490,14 +490,6 @@ def inert_cells(cells):
     ]
 
 
-def write_class_report(outdir, outcome, items, exercise, **options):
-    """report.html and similarity.csv beside grades.csv (class_report.write_report's options), from the
-    Outcome's rows and the submissions' files read again from disk; returns the page's data."""
-    from .class_report import write_report
-
-    return write_report(outdir, outcome.reports, exercise, items, outcome.missing, outcome.interrupted, **options)
-
-
 def write_summary(outdir, reports, exercise, identical=(), missing=(), inputs=None):
     """summary.txt, summary.json and summary.png; returns the text.
 

@@ -3,7 +3,7 @@
 `class_data` turns the class's Reports (the rows grades.csv was written from) and, unless
 similarity is off, a similarity.Comparison of their files into plain data; report_page
 renders it as report.html, and similarity.csv lists the same pairs. Similarity is computed
-here from the files read again from disk after grading (batch.write_class_report, called once
+here from the files read again from disk after grading (write_report, called by grade batch once
 grades.csv and the summary are written), not from bytes kept while grading, and it never
 touches a score. `grade report DIR` rebuilds both from a finished batch folder: the stored
 rows (results/), grades.csv for a row whose stored result is missing or unreadable, and the
