@@ -332,10 +332,18 @@ def test_an_unreachable_scheduler_is_one_line_and_exit_2(tmp_path, address, mess
     assert not (tmp_path / "out" / "results").exists()
 
 
-def test_a_submission_graded_on_a_dask_worker_reaches_neither_the_scheduler_nor_the_worker(tmp_path, cluster):
+def test_a_submission_graded_on_a_dask_worker_reaches_neither_the_scheduler_nor_the_worker(tmp_path):
     """The jail comes from a fresh fork server: nothing of the worker (its client, its modules) is in it,
     and no socket can be made, so the scheduler it knows the address of stays out of reach."""
-    address, client = cluster
+    # A cluster of its own: the module's shared one has had workers killed by the tests above, and the
+    # question here is whether this submission harms a cluster, not whether those came back in time.
+    with LocalCluster(n_workers=2, threads_per_worker=1, processes=True, dashboard_address=":0") as local:
+        with Client(local) as client:
+            client.wait_for_workers(2, timeout=120)
+            _grade_on_a_worker_and_check_the_cluster(tmp_path, local.scheduler_address, client)
+
+
+def _grade_on_a_worker_and_check_the_cluster(tmp_path, address, client):
     host, port = address.rsplit("/", 1)[1].rsplit(":", 1)
     (tmp_path / "class").mkdir()
     (tmp_path / "class" / "mallory.py").write_text(f"""
