@@ -18,6 +18,7 @@ import sys
 from pathlib import Path
 
 from ..sandbox.layout import CANNOT_START
+from ..shown import escaped_name  # file names that are not UTF-8, control and bidi characters, shown escaped
 
 SETTINGS = "grade.json"
 # variants.SECRET_ENV, named here: of the grader this module imports only a constant (sandbox.layout's),
@@ -60,7 +61,7 @@ def grade(root, settings):
         # Never followed: grade check runs as root, so a link would have it read, run and quote
         # (a syntax error shows its line) any file, /autograder/source/grade.json included.
         message = (
-            f"{_shown(path.relative_to(root / 'submission'))} is a symbolic link: upload the file itself, "
+            f"{escaped_name(path.relative_to(root / 'submission'))} is a symbolic link: upload the file itself, "
             "not a link to it, and submit again."
         )
         print(message)
@@ -68,7 +69,7 @@ def grade(root, settings):
     course = root / "source" / settings["course"] if settings.get("course") else None
     student = student_id(root / "submission_metadata.json")
     command = check_command(path, settings, student, course)
-    print(f"grading {_shown(path.relative_to(root / 'submission'))} as {exercise}")
+    print(f"grading {escaped_name(path.relative_to(root / 'submission'))} as {exercise}")
     if settings.get("secret") and student is None:  # a try-out without Gradescope's file: said, not silent
         print(
             "no student id: submission_metadata.json is missing or holds no user id, so this submission is "
@@ -154,29 +155,20 @@ def wrong_file_count(directory, found, exercise):
     wanted = f"Upload exactly one file, your {exercise}.py or {exercise}.ipynb (any name), and submit again."
     if not found:
         others = (
-            sorted(_shown(path.relative_to(directory)) for path in directory.rglob("*") if path.is_file())
+            sorted(escaped_name(path.relative_to(directory)) for path in directory.rglob("*") if path.is_file())
             if directory.is_dir()
             else []
         )
         held = f" (it holds {_listing(others)})" if others else ""
         message = f"No .py or .ipynb file was found in your submission{held}. {wanted}"
     else:
-        names = [_shown(path.relative_to(directory)) for path in found]
+        names = [escaped_name(path.relative_to(directory)) for path in found]
         message = (
             f"Your submission holds {len(found)} .py or .ipynb files ({_listing(names)}): "
             f"the grader cannot tell which one to grade. {wanted}"
         )
     print(message)
     return _zero("Submission", message)
-
-
-def _shown(path):
-    """A file name as text to print and to put in results.json (shown.escaped_name): bytes that are not
-    UTF-8 (which Python keeps as lone surrogates, which neither a strict UTF-8 stdout nor Gradescope
-    would take), control and bidi characters are shown as escapes."""
-    from ..shown import escaped_name
-
-    return escaped_name(path)
 
 
 def _listing(names, shown=5):
