@@ -6,15 +6,19 @@ Grading is stubbed (a ready row) except where a real row is needed; sizes are sm
 
 import itertools
 import json
+import os
 from dataclasses import dataclass
+from pathlib import Path
 
+import pytest
 from conftest import ROOT
 
-from grader import exercises
+from grader import exercises, report
+from grader.checking.results import Report
 from grader.classroom import batch
 from grader.classroom.batch import Item, Submissions, discover, run
 from grader.classroom.dask_pool import CHUNK_BYTES, CHUNK_MOST, ChunkSizer, grade_chunk
-from grader.classroom.job import grade_bytes
+from grader.classroom.job import Rendered, grade_bytes
 
 EXERCISE = exercises.load("softmax")
 OPTIONS = {"timeout": 5.0, "seed": 0, "memory_mb": 1024}
@@ -136,3 +140,83 @@ def test_a_chunk_grades_each_submission_and_a_grader_error_costs_its_row_only():
     )
     assert rows == [("ok", {"path": "a.py"}), ("error", "ValueError: a grader bug"), ("ok", {"path": "c.py"})]
     assert seconds >= 0
+
+
+def test_rows_come_back_from_the_worker_ready_to_write():
+    ready = Rendered(ready_row)("s.py", b"", "softmax", OPTIONS)
+    result = Report.from_dict(json.loads(ready["json"]))
+    assert result.to_dict() == {**ROW, "path": "s.py"}
+    assert ready["feedback"] == report.render_text(result)
+    assert json.loads(ready["gradescope"]) == report.gradescope(result) and ready["gradescope"].endswith("}\n")
+    assert ready["killed"] is False
+    killed = {**ROW, "tasks": [{**ROW["tasks"][0], "diagnoses": ["killed"]}, *ROW["tasks"][1:]]}
+    assert Rendered(lambda *args: killed)("s.py", b"", "softmax", OPTIONS)["killed"] is True
+
+
+def _replaced(monkeypatch):
+    """The paths os.replace renames over, from now on (in this process: the client's writes)."""
+    replaced, real = [], os.replace
+
+    def counting(source, target, *args, **kwargs):
+        replaced.append(os.fspath(target))
+        return real(source, target, *args, **kwargs)
+
+    monkeypatch.setattr(os, "replace", counting)
+    return replaced
+
+
+def _student_files(out, student):
+    return [out / "feedback" / f"{student}.txt", out / "gradescope" / student / "results.json"]
+
+
+def test_a_first_run_creates_each_file_in_place_and_a_rerun_replaces_a_file_whole(tmp_path, monkeypatch):
+    write_class(tmp_path / "class", 6)
+    out = tmp_path / "out"
+    replaced = _replaced(monkeypatch)
+    run(discover(tmp_path / "class", "x"), EXERCISE, out, OPTIONS, 2, work=ready_row)
+    assert [Path(path).name for path in replaced] == ["grades.csv"]  # no row's files: created in place
+    assert not list(out.rglob(".grade-*"))  # and no temporary file left behind
+    for student in ("s000", "s005"):
+        stored = Report.from_dict(json.loads((out / "results" / f"{student}.json").read_text())["row"])
+        feedback, gradescope = _student_files(out, student)
+        assert feedback.read_text() == report.render_text(stored)
+        assert json.loads(gradescope.read_text()) == report.gradescope(stored)
+    (tmp_path / "class" / "s002.py").write_text(f"# changed\n{SOLUTION}")
+    # Once rows are stored, even a missing file is written whole: a stored row may vouch for it later.
+    (out / "feedback" / "s002.txt").unlink()
+    replaced.clear()
+    again = run(discover(tmp_path / "class", "x"), EXERCISE, out, OPTIONS, 2, work=ready_row)
+    assert again.graded == ["s002"]
+    # Files that exist are replaced whole, never rewritten in place: a kill leaves old or new.
+    expected = [*_student_files(out, "s002"), out / "results" / "s002.json", out / "grades.csv"]
+    assert sorted(map(Path, replaced)) == sorted(expected)
+
+
+def test_what_a_kill_can_leave_of_a_first_run_is_written_again_by_the_next(tmp_path, monkeypatch):
+    write_class(tmp_path / "class", 6)
+    out = tmp_path / "out"
+    real = batch.write_new
+
+    def killed_at_s003s_gradescope_file(path, text):
+        if path.endswith(os.path.join("s003", "results.json")):
+            with open(path, "w") as half:
+                half.write(text[: len(text) // 2])
+            raise SystemExit("killed")  # as SIGKILL would stop the client here, half-way through the file
+        return real(path, text)
+
+    monkeypatch.setattr(batch, "write_new", killed_at_s003s_gradescope_file)
+    with pytest.raises(SystemExit):
+        run(discover(tmp_path / "class", "x"), EXERCISE, out, OPTIONS, 1, work=ready_row)
+    monkeypatch.setattr(batch, "write_new", real)
+    assert not (out / "results" / "s003.json").exists()  # a row is stored only after its files
+    assert (out / "results" / "s002.json").exists()
+    # Another row cut short as it was written: not JSON, so it reads as missing.
+    stored = out / "results" / "s001.json"
+    stored.write_text(stored.read_text()[:-20])
+    again = run(discover(tmp_path / "class", "x"), EXERCISE, out, OPTIONS, 2, work=ready_row)
+    assert again.graded == ["s001", "s003", "s004", "s005"] and again.reused == ["s000", "s002"]
+    for student in ("s001", "s003"):
+        stored = Report.from_dict(json.loads((out / "results" / f"{student}.json").read_text())["row"])
+        feedback, gradescope = _student_files(out, student)
+        assert feedback.read_text() == report.render_text(stored)
+        assert json.loads(gradescope.read_text()) == report.gradescope(stored)

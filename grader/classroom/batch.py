@@ -7,9 +7,10 @@ Layouts of DIR:
 
 Each submission is read here when a worker is ready for it, hashed, and sent to the
 worker as bytes (job.grade_bytes): the client holds the files in flight only. The row
-that comes back (Report.to_dict) becomes a Report again (Report.from_dict), its
-feedback and Gradescope files are written and then it is stored (results_store) as
-soon as it comes back, so Ctrl-C loses only the submissions still being graded.
+comes back ready to write (job.Rendered: its JSON, feedback and Gradescope texts, made
+on the worker); its feedback and Gradescope files are written and then it is stored
+(results_store) as soon as it comes back, so Ctrl-C loses only the submissions still
+being graded.
 grades.csv and the summary are written at the end from every stored row, the reused
 ones included, read back one at a time (StoredReports); after Ctrl-C, from the
 finished ones, and the summary says how many are missing.
@@ -38,10 +39,10 @@ from ..exercises.registry import BUILTIN
 from ..reading.submission import UsageError, file_too_large, max_file_bytes
 from ..shown import escaped_name
 from ..variants import student_seed
-from .job import grade_bytes
+from .job import Rendered, grade_bytes
 from .names import file_stem
 from .regular_files import NotRegularFile, read_regular_file
-from .results_store import ResultStore, atomic_file, ctrl_c_held, result_key, write_atomic
+from .results_store import ResultStore, atomic_file, ctrl_c_held, result_key, write_atomic, write_new
 
 SUFFIXES = (".py", ".ipynb")
 _DIGEST = 16  # bytes of each file's sha256 kept to name identical files (a collision: ~n^2 / 2^129)
@@ -250,7 +251,7 @@ def _grade(pending, exercise, shipped, options, jobs, pool, work, rows, outcome)
     deadline = longest_grading(exercise, options["timeout"]) + 60
     # Built-ins are imported before workers fork; a course's spec is already imported here.
     preload = [f"grader.exercises.{shipped}"] if shipped in BUILTIN else []
-    with pool(work, jobs, deadline=deadline, preload=preload) as workers:
+    with pool(Rendered(work), jobs, deadline=deadline, preload=preload) as workers:
         outcome.workers = getattr(workers, "capacity", jobs)
         rows.start()
         started = time.perf_counter()
@@ -306,8 +307,8 @@ class _Rows:
         index, key = tag
         item = self.items[index]
         try:
-            if status == "ok":
-                self._finish(index, item, key, Report.from_dict(value), value)
+            if status == "ok":  # value: the row made ready to write on the worker (job.rendered)
+                self._finish_rendered(index, item, key, value)
             else:  # the grading process failed, not the learner's code: 0 for now, regraded next run
                 reason = f"not graded: {value}"
                 self._finish(
@@ -336,14 +337,22 @@ class _Rows:
         if advance:
             self._advance(graded=False)
 
-    def _finish(self, index, item, key, result, row=None):
+    def _finish(self, index, item, key, result):
         if any("killed" in task.diagnoses for task in result.tasks):
-            result, key, row = replace(result, grader_failure=True), None, None  # killed from outside: regraded
+            result, key = replace(result, grader_failure=True), None  # killed from outside: regraded
+        self._store(index, item, key, report.render_text(result), report.render_gradescope(result) + "\n", result)
+
+    def _finish_rendered(self, index, item, key, ready):
+        if ready["killed"]:  # rendered again as the grader's failure, not the learner's
+            return self._finish(index, item, key, Report.from_dict(json.loads(ready["json"])))
+        self._store(index, item, key, ready["feedback"], ready["gradescope"], row_json=ready["json"])
+
+    def _store(self, index, item, key, feedback, gradescope, result=None, row_json=None):
         # Feedback files first, the stored row last: a stored row means its files exist. Ctrl-C waits
         # for the whole step, so grades.csv written after it holds exactly the stored rows.
         with ctrl_c_held():
-            _write_student_files(self.outdir, item.student, result)
-            self.store.save(item.student, key, str(item.path), result, row)
+            _write_files(self.outdir, item.student, feedback, gradescope, new=self.store.empty)
+            self.store.save(item.student, key, str(item.path), result, row_json=row_json)
             self.reports.add(index)
             self.outcome.graded.append(item.student)
 
@@ -436,14 +445,26 @@ def _exercise_id(shipped):
 
 
 def _write_student_files(outdir, student, result, only_if_missing=False):
-    feedback = outdir / "feedback" / f"{file_stem(student)}.txt"
-    gradescope = outdir / "gradescope" / file_stem(student) / "results.json"
-    if only_if_missing and feedback.exists() and gradescope.exists():
+    if only_if_missing and all(os.path.exists(path) for path in _student_paths(outdir, student)):
         return
-    write_atomic(feedback, report.render_text(result))
+    _write_files(outdir, student, report.render_text(result), report.render_gradescope(result) + "\n")
+
+
+def _student_paths(outdir, student):
+    """feedback/<student>.txt and gradescope/<student>/results.json (strings: pathlib costs more than the write)."""
+    stem, outdir = file_stem(student), os.fspath(outdir)
+    return os.path.join(outdir, "feedback", stem + ".txt"), os.path.join(outdir, "gradescope", stem, "results.json")
+
+
+def _write_files(outdir, student, feedback_text, gradescope_text, new=False):
+    """new: no stored row existed when the run began, so none can vouch for a file a kill cut short
+    (results_store): the files are created in place, else replaced whole."""
+    feedback, gradescope = _student_paths(outdir, student)
+    write = write_new if new else write_atomic
+    write(feedback, feedback_text)
     with suppress(OSError):  # one new folder per student: made at once, not after a failed write into it
-        gradescope.parent.mkdir()
-    write_atomic(gradescope, report.render_gradescope(result) + "\n")
+        os.mkdir(os.path.dirname(gradescope))
+    write(gradescope, gradescope_text)
 
 
 def write_grades(path, reports, exercise):

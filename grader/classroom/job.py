@@ -8,10 +8,12 @@ package's) name, or a course exercise's spec files (exercises.registry.Shipped),
 worker writes out and imports once.
 """
 
+import json
 from dataclasses import replace
 
-from .. import defaults
+from .. import defaults, report
 from ..checking.grading import grade, zero_report
+from ..checking.results import Report
 from ..reading.submission import SubmissionError, submission_from_bytes
 
 # variant: the student's seed (variants.student_seed), None for the public inputs of `seed`.
@@ -43,3 +45,31 @@ def grade_bytes(name, data, exercise, options=None):
             variant=options["variant"],
         )
     return replace(report, output="").to_dict()
+
+
+class Rendered:
+    """A work function (grade_bytes, or a test's stand-in) whose row comes back ready to write:
+    its JSON text, its feedback text and its Gradescope results.json, made on the worker.
+
+    The client of a large class only writes files: rendering a row costs about as much as
+    storing it, and it is done where the grading is, on as many workers as there are.
+    A module-level class, so a Dask worker unpickles it by name; `function` travels with it.
+    """
+
+    def __init__(self, function):
+        self.function = function
+
+    def __call__(self, *args):
+        return rendered(self.function(*args))
+
+
+def rendered(row):
+    """{"json", "feedback", "gradescope", "killed"} of a row (Report.to_dict()); "killed": a grading
+    process was killed from outside, which batch does not keep (it marks the row and grades it again)."""
+    result = Report.from_dict(row)
+    return {
+        "json": json.dumps(row, separators=(",", ":")),
+        "feedback": report.render_text(result),
+        "gradescope": report.render_gradescope(result) + "\n",
+        "killed": any("killed" in task.diagnoses for task in result.tasks),
+    }
