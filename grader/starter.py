@@ -1,10 +1,12 @@
 """`grade init EXERCISE [--notebook]`: the learner's starting file, written into the current folder.
 
-A built-in exercise's stub ships in the package (grader/stubs_data/, generated from the
-solutions by `grade stubs`; a stub holds no solution), so a student with only the wheel
-has it. A course exercise's stub is the course's exercises/<name>.py. With --notebook the
-stub becomes a notebook: its docstring as the introduction, its imports and the grader's
-in the first cell, then each function in a cell of its own with a feedback cell under it.
+A built-in exercise's stub is the checkout's exercises/<name>.py (generated from the solutions
+by `grade stubs`; a stub holds no solution), its only copy: the wheel ships that folder as
+grader/stubs_data/ (setup.py maps it), so a student with only the wheel has it, and a checkout
+or an editable install reads exercises/ itself. A course exercise's stub is the course's
+exercises/<name>.py. With --notebook the stub becomes a notebook: its docstring as the
+introduction, its imports and the grader's in the first cell, then each function in a cell of
+its own with a feedback cell under it.
 """
 
 import json
@@ -18,9 +20,12 @@ def stub_text(spec, registry):
     """The stub of exercise SPEC, or UsageError when there is none."""
     kind, where = registry.origin(spec.name)
     if kind == "built-in":
-        shipped = resources.files("grader") / "stubs_data" / f"{spec.name}.py"
-        if shipped.is_file():
-            return shipped.read_text(encoding="utf-8")
+        for shipped in (
+            resources.files("grader") / "stubs_data" / f"{spec.name}.py",  # an installed wheel
+            Path(__file__).resolve().parent.parent / "exercises" / f"{spec.name}.py",  # a checkout
+        ):
+            if shipped.is_file():
+                return shipped.read_text(encoding="utf-8")
     elif kind == "course":
         path = registry.course.root / "exercises" / f"{spec.name}.py"
         if path.is_file():

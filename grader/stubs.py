@@ -59,21 +59,11 @@ def strip_markers(source):
     return "\n".join(line for line in source.split("\n") if line.strip() not in (BEGIN, END))
 
 
-# In this project's checkout the stubs are also kept in the package (grader/stubs_data/), so that the wheel
-# ships them for `grade init`: stubs are not solutions.
-SHIPPED = Path("grader") / "stubs_data"
-
-
 def stub_pairs(root):
-    """(solution path, stub path) for every solution under root/solutions, and its shipped copy in this
-    project's checkout."""
+    """(solution path, stub path) for every solution under root/solutions. The stubs have one copy,
+    exercises/: the wheel ships it as grader/stubs_data/ (setup.py)."""
     root = Path(root)
-    pairs = []
-    for path in sorted((root / "solutions").glob("*.py")):
-        pairs.append((path, root / "exercises" / path.name))
-        if (root / SHIPPED).is_dir():
-            pairs.append((path, root / SHIPPED / path.name))
-    return pairs
+    return [(path, root / "exercises" / path.name) for path in sorted((root / "solutions").glob("*.py"))]
 
 
 def drifted(root):
