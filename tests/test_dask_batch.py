@@ -373,3 +373,47 @@ def forward(X, W, b):
     # busy machine; one that died would never come back).
     client.wait_for_workers(2, timeout=60)
     assert len(client.nthreads()) == 2
+
+
+def slow_ready_row(name, data, exercise_name, options):
+    time.sleep(0.2)
+    return {**grade_bytes("x.py", b"", exercise_name, options), "path": name}
+
+
+def test_a_cluster_left_without_workers_ends_the_run_in_one_line_and_keeps_the_rows(tmp_path, monkeypatch):
+    from grader.classroom import dask_pool
+    from grader.reading.submission import UsageError
+
+    monkeypatch.setattr(dask_pool, "WORKERS_TIMEOUT", 2)
+    monkeypatch.setattr(dask_pool, "ROOM_CHECK", 0.2)
+    (tmp_path / "class").mkdir()
+    for index in range(30):
+        (tmp_path / "class" / f"s{index:02}.py").write_text(f"# {index}\n")
+    with LocalCluster(n_workers=1, threads_per_worker=1, processes=True, dashboard_address=":0") as local:
+
+        class LastWorkerLeaves:  # a progress object: after the third row, the cluster's only worker goes
+            rows = 0
+
+            def start(self, total):
+                pass
+
+            def advance(self, count=1, graded=True):
+                self.rows += count
+                if self.rows == 3:
+                    local.scale(0)
+
+        started = time.monotonic()
+        with pytest.raises(UsageError, match=r"^every Dask worker left the scheduler at tcp://.* within 2 s; the rows"):
+            run(
+                discover(tmp_path / "class", "x"),
+                EXERCISE,
+                tmp_path / "out",
+                {"timeout": 5.0, "seed": 0, "memory_mb": 1024},
+                jobs=1,
+                work=slow_ready_row,
+                progress=LastWorkerLeaves(),
+                pool=partial(DaskPool, scheduler=local.scheduler_address),
+            )
+        assert time.monotonic() - started < 60  # not for ever
+    stored = sorted(path.stem for path in (tmp_path / "out" / "results").glob("*.json"))
+    assert 3 <= len(stored) < 30 and stored == [f"s{index:02}" for index in range(len(stored))]

@@ -30,7 +30,8 @@ import time
 from ..reading.submission import UsageError
 from .results_store import ctrl_c_held
 
-WORKERS_TIMEOUT = 60  # seconds to wait for a first worker to join an empty cluster
+WORKERS_TIMEOUT = 60  # seconds to wait for a worker to join a cluster that has none
+ROOM_CHECK = 5  # seconds between two readings of the cluster's size
 LOST_RESULTS = 3  # times a chunk lost with its worker, after grading, is graded again
 CHUNK_SECONDS = 0.5  # a chunk's grading time: Dask advises tasks of 100 ms or more; a killed worker loses one
 CHUNK_MOST = 200  # submissions in a chunk, at most (rows come back as one message: ~2 MB)
@@ -184,7 +185,7 @@ class DaskPool:
                 submit(suspects.pop(0), key)
 
         refill()
-        for future, fetched in self._fetched(finished):
+        for future, fetched in self._fetched(finished, room):
             chunk = waiting.pop(future.key)
             was_on_trial = future.key in on_trial
             on_trial.discard(future.key)
@@ -222,12 +223,23 @@ class DaskPool:
             refill()
             try_next_suspect()
 
-    def _fetched(self, finished):
+    def _fetched(self, finished, room):
         """(future, result or _NOTHING) as they complete; the results of a batch fetched in one gather.
 
-        One result() per future would cost a round trip to a worker each, in turn.
+        One result() per future would cost a round trip to a worker each, in turn. While none
+        completes, the cluster must have a worker: one left without any for WORKERS_TIMEOUT
+        would wait for ever (the rows graded so far are stored; a rerun grades the rest).
         """
-        for batch in finished.batches():
+        while not finished.is_empty():
+            batch = finished.next_batch(block=False)
+            if not batch:
+                if room.workers_gone_for() > WORKERS_TIMEOUT:
+                    raise UsageError(
+                        f"every Dask worker left the scheduler at {self.scheduler} and none came back within "
+                        f"{WORKERS_TIMEOUT} s; the rows graded so far are stored: rerun to grade the rest"
+                    )
+                time.sleep(0.02)
+                continue
             done = [future for future in batch if future.status == "finished"]
             try:
                 rows = self.client.gather(done) if done else []
@@ -314,16 +326,27 @@ class ChunkSizer:
 
 class _Room:
     """Chunks kept in flight: two per worker thread (one running, one ready), the count read again
-    every few seconds as workers join or leave."""
+    every ROOM_CHECK seconds as workers join or leave."""
 
     def __init__(self, client):
         self.client, self.checked, self.threads = client, 0.0, 1
+        self.seen = time.monotonic()  # when the cluster last had a worker
+
+    def _check(self):
+        now = time.monotonic()
+        if now - self.checked > ROOM_CHECK:
+            self.checked, self.threads = now, sum(self.client.nthreads().values())
+            if self.threads:
+                self.seen = now
 
     def chunks(self):
-        now = time.monotonic()
-        if now - self.checked > 5:
-            self.checked, self.threads = now, max(1, sum(self.client.nthreads().values()))
-        return 2 * self.threads
+        self._check()
+        return 2 * max(1, self.threads)
+
+    def workers_gone_for(self):
+        """Seconds the cluster has had no worker (0 while it has one)."""
+        self._check()
+        return 0.0 if self.threads else time.monotonic() - self.seen
 
 
 def _interrupts_ignored(base):
