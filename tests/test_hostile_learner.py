@@ -279,14 +279,14 @@ def test_a_row_whose_files_cannot_be_written_still_gets_its_row(tmp_path, monkey
 
     for student in ("alice", "bob"):
         shutil.copy(CORPUS / "correct_vectorized.py", tmp_path / f"{student}.py")
-    real = batch._write_student_files
+    real = batch._write_files
 
-    def failing(outdir, student, result, only_if_missing=False):
+    def failing(outdir, student, *texts, **how):
         if student == "bob":
             raise OSError(28, "No space left on device")
-        return real(outdir, student, result, only_if_missing)
+        return real(outdir, student, *texts, **how)
 
-    monkeypatch.setattr(batch, "_write_student_files", failing)
+    monkeypatch.setattr(batch, "_write_files", failing)
     outcome = run(discover(tmp_path, "softmax"), EXERCISE, tmp_path / "out", OPTIONS, jobs=1)
     assert outcome.reports["alice"].score == 4 and not outcome.reports["alice"].grader_failure
     bob = outcome.reports["bob"]

@@ -87,6 +87,14 @@ class Submissions(Sequence):
         relative = self._relatives[index]
         return Item(self._student(relative), self.root / relative, self.root)
 
+    def student(self, index):
+        """items[index].student, without making the Item (a Path costs more than the rest of a row's bookkeeping)."""
+        return self._student(self._relatives[index])
+
+
+def _student_at(items, index):
+    return items.student(index) if isinstance(items, Submissions) else items[index].student
+
 
 @dataclass
 class Outcome:
@@ -239,6 +247,7 @@ def _prepare(index, item, shipped, exercise_id, options, secret, rows, digests):
     key = result_key(data, exercise_id, mine, digest)
     if rows.reuse(index, key):
         return None
+    rows.in_flight[index] = item
     return (index, key), (str(item.path), data, shipped, mine)
 
 
@@ -271,6 +280,7 @@ class _Rows:
         self.reports = StoredReports(items, store, exercise)
         self.before_start = 0  # rows done before the workers ran (reused ones): shown once the bar starts
         self.started = False
+        self.in_flight = {}  # index -> Item, of the submissions sent to be graded
 
     def start(self):
         self.started = True
@@ -305,7 +315,7 @@ class _Rows:
 
     def done(self, tag, status, value):
         index, key = tag
-        item = self.items[index]
+        item = self.in_flight.pop(index, None) or self.items[index]
         try:
             if status == "ok":  # value: the row made ready to write on the worker (job.rendered)
                 self._finish_rendered(index, item, key, value)
@@ -380,29 +390,31 @@ class StoredReports(Mapping):
         return self._count
 
     def __iter__(self):
-        return (item.student for index, item in enumerate(self._items) if self._have[index])
+        return (_student_at(self._items, index) for index in range(len(self._items)) if self._have[index])
 
     def __getitem__(self, student):
         index = self._position(student)
         if index is None:
             raise KeyError(student)
-        return self._kept[index] if index in self._kept else self._load(self._items[index])
+        return self._report(index, student)
 
     def __contains__(self, student):
         return self._position(student) is not None
 
     def items(self):  # type: ignore[override]  # one pass in order, no lookup per student
-        return (
-            (item.student, self._kept[index] if index in self._kept else self._load(item))
-            for index, item in enumerate(self._items)
-            if self._have[index]
-        )
+        return ((student, self._report(index, student)) for index, student in self._indexed() if self._have[index])
 
     def values(self):  # type: ignore[override]
         return (result for _, result in self.items())
 
     def missing(self):
-        return [item.student for index, item in enumerate(self._items) if not self._have[index]]
+        return [student for index, student in self._indexed() if not self._have[index]]
+
+    def _indexed(self):
+        return ((index, _student_at(self._items, index)) for index in range(len(self._items)))
+
+    def _report(self, index, student):
+        return self._kept[index] if index in self._kept else self._load(index, student)
 
     def _position(self, student):
         if not isinstance(student, str):
@@ -411,16 +423,16 @@ class StoredReports(Mapping):
             index = self._items.position(student)
         else:
             index = bisect.bisect_left(self._items, student, key=lambda item: item.student)
-        found = index < len(self._items) and self._items[index].student == student and self._have[index]
+        found = index < len(self._items) and _student_at(self._items, index) == student and self._have[index]
         return index if found else None
 
-    def _load(self, item):
-        record = self._store.load(item.student)
+    def _load(self, index, student):
+        record = self._store.load(student)
         try:
             return Report.from_dict(record["row"])  # type: ignore[index]
         except (KeyError, TypeError, ValueError):  # gone or spoilt since it was stored this run: regraded next run
             reason = "not graded: its stored row could not be read back; rerun to grade it again"
-            return zero_report(self._exercise, str(item.path), reason, "crashed", grader_failure=True)
+            return zero_report(self._exercise, str(self._items[index].path), reason, "crashed", grader_failure=True)
 
 
 def _identical(items, digests):

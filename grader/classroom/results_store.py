@@ -129,18 +129,23 @@ def result_key(data, exercise_name, options, digest=None):
 class ResultStore:
     def __init__(self, outdir):
         self.directory = Path(outdir) / "results"
+        self._directory = str(self.directory)
         try:  # a first run has no row to reuse: no student's file is looked for
             self.empty = not any(os.scandir(self.directory))
         except OSError:
             self.empty = True
 
     def path(self, student):
-        return self.directory / f"{file_stem(student)}.json"
+        return Path(self.file(student))
+
+    def file(self, student):
+        return os.path.join(self._directory, file_stem(student) + ".json")  # a string: pathlib costs more than a write
 
     def load(self, student):
         """The stored record, or None when there is none or it cannot be read."""
         try:
-            record = json.loads(self.path(student).read_text(encoding="utf-8"))
+            with open(self.file(student), encoding="utf-8") as handle:
+                record = json.load(handle)
         except (OSError, ValueError):
             return None
         return record if isinstance(record, dict) and isinstance(record.get("row"), dict) else None
@@ -163,4 +168,4 @@ class ResultStore:
         head = {"student": student, "source": source, "key": key, "grader": __version__}
         # One line, no indentation (json's C encoder); the row's text is put in as it came.
         text = json.dumps(head, separators=(",", ":"))[:-1] + ',"row":' + row_json + "}\n"
-        (write_new if self.empty else write_atomic)(str(self.path(student)), text)
+        (write_new if self.empty else write_atomic)(self.file(student), text)
