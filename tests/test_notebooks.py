@@ -4,7 +4,7 @@ import json
 
 import nbformat
 import pytest
-from conftest import run_grade, run_json, solution_text
+from conftest import run_grade, run_json, score_line, solution_text
 
 from grader.reading.submission import SubmissionError, notebook_chunks, strip_magics
 
@@ -25,7 +25,7 @@ def test_a_notebook_with_magics_and_shell_lines_is_graded(tmp_path):
     )
     result = run_grade("check", path)
     assert result.returncode == 0, result.stdout
-    assert result.stdout.strip().endswith("softmax: 4/4 points")
+    assert score_line(result.stdout) == "softmax: 4/4 points"
 
 
 def test_a_failing_cell_does_not_stop_the_next_ones(tmp_path):
@@ -115,7 +115,7 @@ def test_a_students_feedback_cells_are_not_graded(tmp_path):
     result = run_grade("check", path)
     assert result.returncode == 0, result.stdout
     assert not any(f"cell {n}" in result.stdout for n in (3, 4, 5)), result.stdout
-    assert result.stdout.strip().endswith("softmax: 4/4 points")
+    assert score_line(result.stdout) == "softmax: 4/4 points"
 
 
 def test_a_cell_that_does_more_than_ask_for_feedback_is_graded():

@@ -8,7 +8,7 @@ import tarfile
 import zipfile
 
 import pytest
-from conftest import ROOT, SUBMISSIONS, offline_env, run_json, solution_text
+from conftest import ROOT, SUBMISSIONS, offline_env, run_json, score_line, solution_text
 
 from grader import DISTRIBUTION, __version__
 from grader.stubs import BEGIN, END
@@ -146,7 +146,7 @@ def test_the_installed_wheel_grades_a_correct_file_full_marks(installed, tmp_pat
     (tmp_path / "softmax.py").write_text(solution_text("softmax"))
     result = run_installed(installed, "check", "softmax.py", cwd=tmp_path)
     assert result.returncode == 0, result.stdout + result.stderr
-    assert result.stdout.strip().endswith("softmax: 4/4 points")
+    assert score_line(result.stdout) == "softmax: 4/4 points"
 
 
 def test_a_student_with_only_the_wheel_starts_from_grade_init(installed, tmp_path):

@@ -2,7 +2,7 @@
 
 import nbformat
 import pytest
-from conftest import ROOT, SUBMISSIONS, run_grade, solution_text
+from conftest import ROOT, SUBMISSIONS, run_grade, score_line, solution_text
 
 from grader import exercises
 from grader.checking.grading import grade_file
@@ -117,7 +117,7 @@ def test_a_notebook_whose_last_cell_runs_too_long_names_that_cell_in_the_text(tm
     assert "CUT SHORT" in text and "the file did not finish running within 1 s" in text
     assert "softmax.ipynb, cell 4, lines 4-6: for lr in (0.01, 0.1, 1.0):" in text
     assert "softmax.ipynb, cell 4, line 7: print(results)" in text
-    assert text.strip().endswith("softmax: 4/4 points")
+    assert score_line(text) == "softmax: 4/4 points"
 
 
 def test_a_file_that_still_does_not_finish_gets_the_timeout_and_the_note(tmp_path):
@@ -152,7 +152,7 @@ def test_a_two_layer_notebook_sweeping_learning_rates_gets_full_marks(tmp_path):
     assert result.returncode == 0, result.stdout
     assert "the file did not finish running within 60 s, so its top-level code was cut short" in result.stdout
     assert "two_layer.ipynb, cell 4, lines 2-4: for lr in [0.01, 0.03, 0.1, 0.3, 1.0] * 20:" in result.stdout
-    assert result.stdout.strip().endswith("two_layer: 10/10 points")
+    assert score_line(result.stdout) == "two_layer: 10/10 points"
     # docs/students.md shows this output.
     shown = (ROOT / "docs" / "students.md").read_text().split("(`tests/test_top_level.py`):", 1)[1].split("```\n", 2)[1]
     assert shown in result.stdout
