@@ -14,6 +14,7 @@ import subprocess
 import sys
 import time
 from functools import partial
+from pathlib import Path
 
 import pytest
 from conftest import ROOT, SUBMISSIONS, grade_command, run_grade
@@ -21,6 +22,7 @@ from distributed import Client, LocalCluster
 from test_batch import die_for_mallory, make_class
 
 from grader import exercises
+from grader.classroom import dask_pool
 from grader.classroom.batch import Item, discover, run
 from grader.classroom.dask_pool import DaskPool
 from grader.classroom.job import grade_bytes
@@ -142,30 +144,74 @@ def test_a_killed_worker_costs_no_row(tmp_path, cluster):
     assert pid not in client.run(os.getpid).values()  # it really died; the nanny started another
 
 
-def test_a_submission_that_keeps_killing_its_workers_is_a_crashed_row(tmp_path, cluster):
-    address, _ = cluster
+class ChunksOfThree(dask_pool.ChunkSizer):
+    def size(self):
+        return 3
+
+
+def allowed_failures(count):
+    """A function for run_on_scheduler: the scheduler's allowed-failures set to COUNT; returns the old one."""
+
+    def change(dask_scheduler):
+        before, dask_scheduler.allowed_failures = dask_scheduler.allowed_failures, count
+        return before
+
+    return change
+
+
+def test_a_submission_that_keeps_killing_its_workers_is_a_crashed_row(tmp_path, cluster, monkeypatch):
+    """Its chunk, shared with two others, is split: only the killer ends "died", the others are graded."""
+    address, client = cluster
     for student in ("alice", "mallory", "zoe"):
         shutil.copy(CORPUS / "correct_vectorized.py", tmp_path / f"{student}.py")
     items = [Item(student, tmp_path / f"{student}.py") for student in ("alice", "mallory", "zoe")]
     options = {"timeout": 1.0, "seed": 0, "memory_mb": 1024}
-    outcome = run(
-        items,
-        EXERCISE,
-        tmp_path / "out",
-        options,
-        jobs=2,
-        work=die_for_mallory,
-        pool=partial(DaskPool, scheduler=address),
-    )
+    monkeypatch.setattr(dask_pool, "ChunkSizer", ChunksOfThree)  # the three in one chunk from the start
+    submitted = []
+
+    class NotingPool(DaskPool):
+        """DaskPool noting the students of each chunk it submits."""
+
+        def __enter__(self):
+            super().__enter__()
+            submit = self.client.submit
+
+            def noted(task, function, chunk, **options):
+                submitted.append(tuple(Path(args[0]).stem for args in chunk))
+                return submit(task, function, chunk, **options)
+
+            self.client.submit = noted
+            return self
+
+    # A task is given up (KilledWorker) after 2 deaths, not Dask's 4: fewer workers to restart.
+    before = client.run_on_scheduler(allowed_failures(1))
+    try:
+        outcome = run(
+            items,
+            EXERCISE,
+            tmp_path / "out",
+            options,
+            jobs=2,
+            work=die_for_mallory,
+            pool=partial(NotingPool, scheduler=address),
+        )
+    finally:
+        client.run_on_scheduler(allowed_failures(before))
     assert {student: result.score for student, result in outcome.reports.items()} == {
         "alice": 4,
         "mallory": 0,
         "zoe": 4,
     }
+    assert submitted[0] == ("alice", "mallory", "zoe")
+    assert {("alice",), ("mallory",), ("zoe",)} <= set(submitted[1:]) and {len(chunk) for chunk in submitted[1:]} == {1}
     mallory = outcome.reports["mallory"]
     assert mallory.grader_failure and mallory.tasks[0].diagnoses == ("crashed",)
-    assert "Dask workers died while grading it" in mallory.tasks[0].fact
-    assert json.loads((tmp_path / "out" / "results" / "mallory.json").read_text())["key"] is None  # regraded next run
+    assert "2 Dask workers died while grading it" in mallory.tasks[0].fact
+    stored = {
+        item.student: json.loads((tmp_path / "out" / "results" / f"{item.student}.json").read_text()) for item in items
+    }
+    assert stored["mallory"]["key"] is None  # regraded next run
+    assert stored["alice"]["key"] and stored["zoe"]["key"]  # final rows
 
 
 def raise_for_bug(name, data, exercise_name, options):
