@@ -18,6 +18,7 @@ from pathlib import Path
 
 import pytest
 from conftest import ROOT, SUBMISSIONS, grade_command, run_grade
+from dask import config as dask_config
 from distributed import Client, LocalCluster
 from test_batch import die_for_mallory, make_class
 
@@ -35,9 +36,13 @@ EXERCISE = exercises.load("softmax")
 
 @pytest.fixture(scope="module")
 def cluster():
-    with LocalCluster(n_workers=2, threads_per_worker=1, processes=True, dashboard_address=":0") as local:
-        with Client(local) as client:
-            yield local.scheduler_address, client
+    # LocalCluster closes a worker's nanny for good when no worker of that name is back 15 s after it died
+    # (lost-worker-timeout); the tests here kill workers every few seconds, so one may be dead again at that
+    # moment, and a cluster left without workers would wait for them forever.
+    with dask_config.set({"distributed.deploy.lost-worker-timeout": "1h"}):
+        with LocalCluster(n_workers=2, threads_per_worker=1, processes=True, dashboard_address=":0") as local:
+            with Client(local) as client:
+                yield local.scheduler_address, client
 
 
 def results(outdir):
