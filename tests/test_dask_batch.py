@@ -38,7 +38,7 @@ EXERCISE = exercises.load("softmax")
 def cluster():
     # LocalCluster closes a worker's nanny for good when no worker of that name is back 15 s after it died
     # (lost-worker-timeout); the tests here kill workers every few seconds, so one may be dead again at that
-    # moment, and a cluster left without workers would wait for them forever.
+    # moment, and a cluster left without workers ends the run (DaskPool, after WORKERS_TIMEOUT).
     with dask_config.set({"distributed.deploy.lost-worker-timeout": "1h"}):
         with LocalCluster(n_workers=2, threads_per_worker=1, processes=True, dashboard_address=":0") as local:
             with Client(local) as client:

@@ -68,10 +68,12 @@ class AsCompleted:
     def add(self, future):
         self.pending.append(future)
 
-    def batches(self):
-        while self.pending:
-            batch, self.pending = self.pending, []
-            yield batch
+    def is_empty(self):
+        return not self.pending
+
+    def next_batch(self, block=True):
+        batch, self.pending = self.pending, []
+        return batch
 
 
 class ChunksOfThree(dask_pool.ChunkSizer):
