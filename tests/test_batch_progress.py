@@ -32,11 +32,27 @@ RATE_LINE = re.compile(
 
 
 class Clock:
-    def __init__(self, now):
-        self.now = now
+    now = 0.0
 
     def __call__(self):
         return self.now
+
+
+@pytest.fixture
+def bar(monkeypatch):
+    """bar(total, now) -> (a started _BatchProgress, the Clock it reads); stopped after the test."""
+    clock, started = Clock(), []
+    monkeypatch.setattr(cli.time, "monotonic", clock)
+
+    def _bar(total, now):
+        clock.now = now
+        started.append(cli._BatchProgress())
+        started[-1].start(total)
+        return started[-1], clock
+
+    yield _bar
+    for progress in started:
+        progress.stop()
 
 
 def shown(progress):
@@ -47,44 +63,32 @@ def shown(progress):
     return out.getvalue().strip(), fields["rate"], fields["left"]
 
 
-def test_the_bar_shows_the_rate_of_this_runs_gradings_and_the_time_left(monkeypatch):
-    clock = Clock(1000.0)
-    monkeypatch.setattr(cli.time, "monotonic", clock)
-    progress = cli._BatchProgress()
-    progress.start(10)
-    try:
-        progress.advance(4, graded=False)  # reused rows: counted on the bar, not in the rate
-        line, rate, left = shown(progress)
-        assert (rate, left) == ("", "") and "4/10" in line
-        clock.now = 1002.0
-        progress.advance()  # 1 graded in 2 s; 5 left at 0.5/s
-        line, rate, left = shown(progress)
-        assert (rate, left) == ("0.5 submissions/s", "0:00:10 left")
-        assert "5/10" in line and "0.5 submissions/s" in line and "0:00:10 left" in line
-        clock.now = 1002.05  # redrawn at most ten times a second: counted, not yet shown
-        progress.advance()
-        assert shown(progress)[1:] == ("0.5 submissions/s", "0:00:10 left") and "6/10" in shown(progress)[0]
-        clock.now = 1004.0
-        progress.advance()  # 3 graded in 4 s: 0.75/s, 3 left
-        assert shown(progress)[1:] == ("0.8 submissions/s", "0:00:04 left")
-        clock.now = 1005.0
-        progress.advance(2, graded=False)  # a reused row mid-run: fewer left, the rate unchanged in count
-        assert shown(progress)[1:] == ("0.6 submissions/s", "0:00:02 left")
-    finally:
-        progress.stop()
+def test_the_bar_shows_the_rate_of_this_runs_gradings_and_the_time_left(bar):
+    progress, clock = bar(10, now=1000.0)
+    progress.advance(4, graded=False)  # reused rows: counted on the bar, not in the rate
+    line, rate, left = shown(progress)
+    assert (rate, left) == ("", "") and "4/10" in line
+    clock.now = 1002.0
+    progress.advance()  # 1 graded in 2 s; 5 left at 0.5/s
+    line, rate, left = shown(progress)
+    assert (rate, left) == ("0.5 submissions/s", "0:00:10 left")
+    assert "5/10" in line and "0.5 submissions/s" in line and "0:00:10 left" in line
+    clock.now = 1002.05  # redrawn at most ten times a second: counted, not yet shown
+    progress.advance()
+    assert shown(progress)[1:] == ("0.5 submissions/s", "0:00:10 left") and "6/10" in shown(progress)[0]
+    clock.now = 1004.0
+    progress.advance()  # 3 graded in 4 s: 0.75/s, 3 left
+    assert shown(progress)[1:] == ("0.8 submissions/s", "0:00:04 left")
+    clock.now = 1005.0
+    progress.advance(2, graded=False)  # a reused row mid-run: fewer left, the rate unchanged in count
+    assert shown(progress)[1:] == ("0.6 submissions/s", "0:00:02 left")
 
 
-def test_the_time_left_reads_in_hours_minutes_seconds(monkeypatch):
-    clock = Clock(50.0)
-    monkeypatch.setattr(cli.time, "monotonic", clock)
-    progress = cli._BatchProgress()
-    progress.start(100_001)
-    try:
-        clock.now = 60.0
-        progress.advance(10)  # 1/s, 99,991 left: 27 h 46 min 31 s
-        assert shown(progress)[1:] == ("1.0 submissions/s", "27:46:31 left")
-    finally:
-        progress.stop()
+def test_the_time_left_reads_in_hours_minutes_seconds(bar):
+    progress, clock = bar(100_001, now=50.0)
+    clock.now = 60.0
+    progress.advance(10)  # 1/s, 99,991 left: 27 h 46 min 31 s
+    assert shown(progress)[1:] == ("1.0 submissions/s", "27:46:31 left")
 
 
 class Recorder:
