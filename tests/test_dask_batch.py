@@ -468,3 +468,15 @@ def test_a_cluster_left_without_workers_ends_the_run_in_one_line_and_keeps_the_r
         assert time.monotonic() - started < 60  # not for ever
     stored = sorted(path.stem for path in (tmp_path / "out" / "results").glob("*.json"))
     assert 3 <= len(stored) < 30 and stored == [f"s{index:02}" for index in range(len(stored))]
+
+
+def test_a_local_cluster_keeps_its_nannies_while_it_runs():
+    """A nanny is closed for good after distributed.deploy.lost-worker-timeout without its worker (15 s by
+    default): a class that kills worker after worker would leave a local cluster with none. Not while it runs."""
+    import dask
+
+    default = dask.config.get("distributed.deploy.lost-worker-timeout")
+    with DaskPool(grade_bytes, 1, scheduler="local") as pool:
+        assert dask.config.get("distributed.deploy.lost-worker-timeout") == "1h"
+        assert pool.capacity == 1
+    assert dask.config.get("distributed.deploy.lost-worker-timeout") == default

@@ -55,7 +55,7 @@ class DaskPool:
         self.size = max(1, int(jobs))
         self.preload = ["grader.classroom.job", *preload]
         self.scheduler = scheduler
-        self.cluster = self.client = None
+        self.cluster = self.client = self._settings = None
 
     def __enter__(self):
         try:
@@ -68,6 +68,13 @@ class DaskPool:
         logging.getLogger("distributed").setLevel(logging.CRITICAL)
         try:
             if self.scheduler == "local":
+                import dask
+
+                # A killed worker's nanny starts another; but with no worker of that name for
+                # lost-worker-timeout (15 s), the cluster closes the nanny for good, and a class whose
+                # submissions kill workers again and again would be left with none. This cluster is
+                # this run's own: its nannies stay while it runs.
+                self._settings = dask.config.set({"distributed.deploy.lost-worker-timeout": "1h"})
                 # Worker processes are spawned (fresh interpreters), not forked from this one. A free
                 # port for its HTTP server: even without a dashboard it would take 8787, or warn.
                 self.cluster = distributed.LocalCluster(
@@ -105,6 +112,9 @@ class DaskPool:
                 except Exception:  # already gone (e.g. the scheduler died): nothing left to release
                     pass
         self.client = self.cluster = None
+        if self._settings is not None:
+            self._settings.__exit__(None, None, None)
+            self._settings = None
 
     def _check_workers(self):
         """Fail early, in one line, on an empty cluster or workers without this grader."""
