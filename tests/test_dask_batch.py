@@ -6,13 +6,16 @@ the nanny restarts a killed worker. Short --timeout values keep the hanging
 submissions cheap; nothing here asserts on timing.
 """
 
+import gc
 import json
 import os
+import re
 import shutil
 import signal
 import subprocess
 import sys
 import time
+from contextlib import suppress
 from functools import partial
 from pathlib import Path
 
@@ -25,7 +28,7 @@ from test_batch import die_for_mallory, make_class
 from grader import exercises
 from grader.classroom import dask_pool
 from grader.classroom.batch import Item, discover, run
-from grader.classroom.dask_pool import DaskPool
+from grader.classroom.dask_pool import LOG_LENGTH, DaskPool
 from grader.classroom.job import grade_bytes
 
 pytestmark = pytest.mark.slow  # a real Dask cluster
@@ -319,6 +322,44 @@ def test_ctrl_c_on_a_local_cluster_keeps_finished_rows(tmp_path):
     )
     assert f"graded {24 - len(finished)}, reused {len(finished)}" in resumed.stdout
     assert len((tmp_path / "out" / "grades.csv").read_text().splitlines()) == 25
+
+
+def echo_name(name, data, exercise_name, options):
+    """A work function that grades nothing: the row is the submission's name."""
+    return {"path": name}
+
+
+def submissions_held():
+    """The numbers of the marked submissions (b"# held-000042") whose bytes this process still holds."""
+    gc.collect()
+    found = set()
+    for holder in gc.get_objects():
+        for thing in gc.get_referents(holder):
+            if isinstance(thing, (bytes, bytearray, memoryview)):
+                with suppress(ValueError):  # a released memoryview
+                    found.update(re.findall(rb"# held-(\d{6})", bytes(thing)))
+    return found
+
+
+def test_a_local_cluster_keeps_only_the_last_few_chunks_it_sent(monkeypatch):
+    """Dask keeps each stream's recent messages for debugging (1,000 batches by default), and a chunk's
+    files travel inside its task: the client, with its local cluster's scheduler, held every submission
+    of the class, pickled and unpickled. The pool makes Dask keep LOG_LENGTH batches instead."""
+    monkeypatch.setattr(dask_pool, "CHUNK_MOST", 1)  # one task, one message, per submission
+    count = 120
+    jobs = ((index, (f"s{index}.py", b"# held-%06d\n" % index, "softmax", {})) for index in range(count))
+    statuses = []
+    with DaskPool(echo_name, 1, scheduler="local") as pool:
+        pool.run(jobs, lambda tag, status, value: statuses.append(status))
+        scheduler = pool.cluster.scheduler
+        logs = [pool.client.scheduler_comm, *scheduler.stream_comms.values(), *scheduler.client_comms.values()]
+        assert {log.recent_message_log.maxlen for log in logs} == {LOG_LENGTH}
+        assert scheduler.transition_log.maxlen == LOG_LENGTH
+        held = submissions_held()
+    assert statuses == ["ok"] * count
+    # At most LOG_LENGTH batches in each of the two logs that carry files (client to scheduler, scheduler
+    # to its worker), each batch at most the two chunks a worker is given at once; 120 before.
+    assert len(held) <= 4 * LOG_LENGTH, len(held)
 
 
 NO_DASK = """

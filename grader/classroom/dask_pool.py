@@ -36,6 +36,11 @@ LOST_RESULTS = 3  # times a chunk lost with its worker, after grading, is graded
 CHUNK_SECONDS = 0.5  # a chunk's grading time: Dask advises tasks of 100 ms or more; a killed worker loses one
 CHUNK_MOST = 200  # submissions in a chunk, at most (rows come back as one message: ~2 MB)
 CHUNK_BYTES = 8 << 20  # of files in a chunk, at most (one notebook may be more: it goes alone)
+# Dask keeps the last distributed.admin.low-level-log-length (1,000) messages of each batched stream
+# (client to scheduler, scheduler to each worker) under 1 MB for debugging, and as many scheduler
+# transitions and events: with a chunk's files inside its task, that was the whole class of 100,000
+# twice over (pickled, and unpickled in the scheduler's messages to workers). A few recent ones only.
+LOG_LENGTH = 10
 _runs = itertools.count()
 _NOTHING = object()
 
@@ -59,22 +64,26 @@ class DaskPool:
 
     def __enter__(self):
         try:
+            import dask
             import distributed
         except ImportError:
             raise UsageError(
                 '--scheduler needs Dask: install this project with its dask extra, pip install -e ".[dask]"'
             ) from None
+        # For as long as the pool lives: the scheduler opens a stream to each worker that (re)joins.
+        # A local cluster's scheduler and workers (spawned with this process's config) read them too.
+        settings = {"distributed.admin.low-level-log-length": LOG_LENGTH}
+        if self.scheduler == "local":
+            # A killed worker's nanny starts another; but with no worker of that name for
+            # lost-worker-timeout (15 s), the cluster closes the nanny for good, and a class whose
+            # submissions kill workers again and again would be left with none. This cluster is
+            # this run's own: its nannies stay while it runs.
+            settings["distributed.deploy.lost-worker-timeout"] = "1h"
+        self._settings = dask.config.set(settings)
         # Dask's own log lines (reconnecting, rescheduling) would bury the command's one-line errors.
         logging.getLogger("distributed").setLevel(logging.CRITICAL)
         try:
             if self.scheduler == "local":
-                import dask
-
-                # A killed worker's nanny starts another; but with no worker of that name for
-                # lost-worker-timeout (15 s), the cluster closes the nanny for good, and a class whose
-                # submissions kill workers again and again would be left with none. This cluster is
-                # this run's own: its nannies stay while it runs.
-                self._settings = dask.config.set({"distributed.deploy.lost-worker-timeout": "1h"})
                 # Worker processes are spawned (fresh interpreters), not forked from this one. A free
                 # port for its HTTP server: even without a dashboard it would take 8787, or warn.
                 self.cluster = distributed.LocalCluster(
