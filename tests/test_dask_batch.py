@@ -329,6 +329,12 @@ def echo_name(name, data, exercise_name, options):
     return {"path": name}
 
 
+def log_length():
+    import dask
+
+    return dask.config.get("distributed.admin.low-level-log-length")
+
+
 def submissions_held():
     """The numbers of the marked submissions (b"# held-000042") whose bytes this process still holds."""
     gc.collect()
@@ -355,6 +361,7 @@ def test_a_local_cluster_keeps_only_the_last_few_chunks_it_sent(monkeypatch):
         logs = [pool.client.scheduler_comm, *scheduler.stream_comms.values(), *scheduler.client_comms.values()]
         assert {log.recent_message_log.maxlen for log in logs} == {LOG_LENGTH}
         assert scheduler.transition_log.maxlen == LOG_LENGTH
+        assert set(pool.client.run(log_length).values()) == {LOG_LENGTH}  # on its worker too
         held = submissions_held()
     assert statuses == ["ok"] * count
     # At most LOG_LENGTH batches in each of the two logs that carry files (client to scheduler, scheduler
