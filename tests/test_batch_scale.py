@@ -107,7 +107,7 @@ def test_discover_keeps_one_string_per_student_and_makes_items_when_asked(tmp_pa
 
 def test_items_leave_no_kept_file_name_in_the_interned_strings(tmp_path):
     """pathlib interns the parts of a path: made from a kept name itself, each Item interned that
-    name for as long as the class lived (about 10 MB for 100,000 students)."""
+    name for as long as the class lived (about 5 MB for 100,000 students)."""
     (tmp_path / "class").mkdir()
     for student in ("a-name-of-its-own", "another-name-of-its-own"):
         (tmp_path / "class" / f"{student}.py").write_text("")
