@@ -20,7 +20,7 @@ to compare them; their runs are interleaved, size by size, so that other load on
 machine falls on both alike. The summary (summary.txt/json/png) is not part of the
 run (the command draws it afterwards, reading the stored rows back once more).
 
-Peak RSS at 1,000 / 10,000 / 100,000, last measured: -j 2, 39 / 40-46 / 71 MB; dask,
+Peak RSS at 1,000 / 10,000 / 100,000, last measured: -j 2, 39 / 40-46 / 58 MB; dask,
 78 / 84 / 110 MB (668 MB at 100,000 before the pool bounded Dask's debugging logs of
 recent messages, which held every chunk's files). The output directory is deleted
 after each run: on this machine's ext4 that takes minutes at 100,000.
