@@ -237,7 +237,7 @@ def test_what_a_kill_can_leave_of_a_first_run_is_written_again_by_the_next(tmp_p
     stored = out / "results" / "s001.json"
     stored.write_text(stored.read_text()[:-20])
     again = run(discover(tmp_path / "class", "x"), EXERCISE, out, OPTIONS, 2, work=ready_row)
-    assert again.graded == ["s001", "s003", "s004", "s005"] and again.reused == ["s000", "s002"]
+    assert sorted(again.graded) == ["s001", "s003", "s004", "s005"] and again.reused == ["s000", "s002"]
     for student in ("s001", "s003"):
         stored = Report.from_dict(json.loads((out / "results" / f"{student}.json").read_text())["row"])
         feedback, gradescope = _student_files(out, student)
