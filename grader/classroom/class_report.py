@@ -10,6 +10,7 @@ rows (results/), grades.csv for a row whose stored result is missing or unreadab
 submissions' paths recorded in the stored rows.
 """
 
+import bisect
 import csv
 import io
 import json
@@ -130,18 +131,34 @@ def needs_help(reports, exercise, base):
 
 
 def compare_class(items, known_dir=None, stub_path=None):
-    """similarity.Comparison of the class's files (read again from disk) and the files under
-    known_dir, without the stub at stub_path; returns (comparison, {name: loader}) where each
-    loader reads a listed file's Source again for showing."""
-    loaders = {item.student: _item_loader(item) for item in items}
+    """similarity.Comparison of the class's files (read again from disk, each once) and the files under
+    known_dir, without the stub at stub_path; returns (comparison, loaders) where loaders[name]() reads
+    a listed file's Source again for showing."""
     known = _known_loaders(known_dir) if known_dir is not None else {}
     stub = _load_path(stub_path, "stub") if stub_path is not None else None
     comparison = similarity.compare(
-        (source for source in (load() for load in loaders.values()) if source is not None),
+        (source for source in (_item_loader(item)() for item in items) if source is not None),
         (source for source in (load() for load in known.values()) if source is not None),
         stub,
     )
-    return comparison, {**loaders, **known}
+    return comparison, _Loaders(items, known)
+
+
+class _Loaders:
+    """name -> loader of a student's file (its Item looked up when asked: the class's Items are not all
+    kept) or of a known file."""
+
+    def __init__(self, items, known):
+        self.items, self.known = items, known
+
+    def __getitem__(self, name):
+        if name in self.known:
+            return self.known[name]
+        items = self.items
+        at = bisect.bisect_left(items, name, key=lambda item: item.student)
+        if at < len(items) and items[at].student == name:
+            return _item_loader(items[at])
+        return _item_loader(next(item for item in items if item.student == name))  # items not in student order
 
 
 def _item_loader(item):
@@ -220,7 +237,7 @@ def shown_pairs(comparison, loaders):
     for pair in comparison.pairs[:SHOWN_PAIRS]:
         first, second = source(pair.first), source(pair.second)
         if first is not None and second is not None:  # a file changed since: not shown
-            shown.append((pair, first, second))
+            shown.append((comparison.with_shared(pair, first, second), first, second))
     return shown
 
 
