@@ -94,6 +94,8 @@ def test_the_test_class_gives_the_reference_pairs(class_dir):
     assert len(listed.pairs) >= 7  # the planted copies
     check(sources(class_dir), known_sources(), stub_source(), threshold=0, min_tokens=0)  # every candidate
     check(sources(class_dir), known_sources(), None)
+    shuffled = check(sources(class_dir)[::-1], known_sources(), stub_source())  # not in name order: the same pairs
+    assert as_tuples(shuffled) == as_tuples(listed)
 
 
 @pytest.mark.parametrize("path", ["bits", "sorted keys", "blocks"])

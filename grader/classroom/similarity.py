@@ -287,7 +287,7 @@ class ClassPrints:
     @classmethod
     def of(cls, sources, stubbed):
         names, notes, tokens = [], {}, array("q")
-        hashes, starts, sizes = array("q"), array("q"), array("q")
+        hashes, starts, sizes = array("q"), array("i"), array("q")
         for source in sources:
             fp = fingerprints(source)
             names.append(source.name)
@@ -310,13 +310,14 @@ class ClassPrints:
         self.names = [names[i] for i in order]  # whatever order the files came in
         self.count = len(names)
         sizes = np.frombuffer(sizes, dtype=np.int64) if sizes else np.zeros(0, np.int64)
-        old_at = np.concatenate(([0], np.cumsum(sizes)))
-        # Entries of the students in name order: the ragged ranges [old_at[i], old_at[i + 1]) in `order`.
-        take = _ragged(old_at[order], sizes[order])
-        self.hashes = np.frombuffer(hashes, dtype=np.int64)[take] if hashes else np.zeros(0, np.int64)
-        self.starts = np.frombuffer(starts, dtype=np.int64)[take].astype(np.int32) if starts else np.zeros(0, np.int32)
-        self.tokens = np.frombuffer(tokens, dtype=np.int64)[order] if tokens else np.zeros(0, np.int64)
-        del take
+        self.hashes = np.frombuffer(hashes, dtype=np.int64) if hashes else np.zeros(0, np.int64)
+        self.starts = np.frombuffer(starts, dtype=np.int32) if starts else np.zeros(0, np.int32)
+        self.tokens = np.frombuffer(tokens, dtype=np.int64) if tokens else np.zeros(0, np.int64)
+        if order != list(range(self.count)):  # (grade batch's come in name order already)
+            # The students' entries in name order: the ranges [old_at[i], old_at[i + 1]), i in `order`.
+            take = _ragged(np.concatenate(([0], np.cumsum(sizes)))[order], sizes[order])
+            self.hashes, self.starts, self.tokens = self.hashes[take], self.starts[take], self.tokens[order]
+            del take
         self.entry = np.concatenate(([0], np.cumsum(sizes[order])))
         student = np.repeat(np.arange(self.count, dtype=np.int32), sizes[order])
         first = np.ones(len(self.hashes), dtype=bool)  # the first entry of each (student, fingerprint)
@@ -326,14 +327,14 @@ class ClassPrints:
         self.own_at = np.searchsorted(self.own_student, np.arange(self.count + 1), side="left")
         # The inverted index: every (fingerprint, student), by fingerprint then student.
         by_hash = np.lexsort((self.own_student, self.own))
-        self.index_hash, self.index_student = self.own[by_hash], self.own_student[by_hash]
+        index_hash, self.index_student = self.own[by_hash], self.own_student[by_hash]
         del by_hash
-        edges = np.flatnonzero(np.diff(self.index_hash)) + 1
-        self.group_at = (
-            np.concatenate(([0], edges, [len(self.index_hash)])) if len(self.index_hash) else np.zeros(1, np.int64)
-        )
+        edges = np.flatnonzero(np.diff(index_hash)) + 1
+        self.group_at = np.concatenate(([0], edges, [len(index_hash)])) if len(index_hash) else np.zeros(1, np.int64)
         self.group_size = np.diff(self.group_at)
-        self.group_of = np.searchsorted(self.index_hash[self.group_at[:-1]], self.own).astype(np.int32)
+        self.group_hash = index_hash[self.group_at[:-1]]  # each fingerprint once, in order
+        del index_hash
+        self.group_of = np.searchsorted(self.group_hash, self.own).astype(np.int32)
 
     def own_count(self, student):
         return int(self.own_at[student + 1] - self.own_at[student])
@@ -342,27 +343,28 @@ class ClassPrints:
         return self.own_at[students + 1] - self.own_at[students]
 
     def count_common(self, limit):
-        """Fingerprints in more than `limit` students; each student's of them as a row of bits (`bits`)."""
+        """Fingerprints in more than `limit` students; each student's of them as a row of bits (`bits`),
+        or, when those rows would be too large, as sorted (student, fingerprint) numbers (`common_keys`)."""
         common = self.group_size > limit
         number = np.full(len(common), -1, dtype=np.int64)
         number[common] = np.arange(np.count_nonzero(common))
         ids = number[self.group_of]
         mine = ids >= 0
+        students, ids = self.own_student[mine], ids[mine]
+        del self.own_student, self.group_of, number, mine  # needed no more
         words = (int(np.count_nonzero(common)) + 63) // 64
+        self.common_keys = None
         if self.count * words * 8 > self.BITS_BYTES:  # too many common fingerprints for rows of bits
             self.bits = np.zeros((self.count, 0), dtype=np.uint64)
             self.common_total = max(len(common), 1)
             # (student, fingerprint) as one number, in order (own is sorted by student, then fingerprint)
-            self.common_keys = self.own_student[mine].astype(np.int64) * self.common_total + ids[mine]
-            self.common_at = np.searchsorted(self.own_student[mine], np.arange(self.count + 1))
-            return int(np.count_nonzero(common))
-        self.common_keys = None
-        self.bits = np.zeros((self.count, words), dtype=np.uint64)
-        np.bitwise_or.at(
-            self.bits,
-            (self.own_student[mine], ids[mine] // 64),
-            np.left_shift(np.uint64(1), (ids[mine] % 64).astype(np.uint64)),
-        )
+            self.common_keys = students.astype(np.int64) * self.common_total + ids
+            self.common_at = np.searchsorted(students, np.arange(self.count + 1))
+        else:
+            self.bits = np.zeros((self.count, words), dtype=np.uint64)
+            np.bitwise_or.at(
+                self.bits, (students, ids // 64), np.left_shift(np.uint64(1), (ids % 64).astype(np.uint64))
+            )
         return int(np.count_nonzero(common))
 
     def candidates(self, limit):
@@ -439,9 +441,11 @@ class ClassPrints:
     def hits(self, hashes):
         """(student, how many of `hashes` the student has) for each student with any."""
         wanted = np.fromiter(hashes, dtype=np.int64, count=len(hashes))
-        low = np.searchsorted(self.index_hash, wanted, side="left")
-        high = np.searchsorted(self.index_hash, wanted, side="right")
-        counts = np.bincount(self.index_student[_ragged(low, high - low)], minlength=self.count)
+        groups = np.minimum(np.searchsorted(self.group_hash, wanted), max(len(self.group_hash) - 1, 0))
+        groups = groups[self.group_hash[groups] == wanted] if len(self.group_hash) else groups[:0]
+        counts = np.bincount(
+            self.index_student[_ragged(self.group_at[groups], self.group_size[groups])], minlength=self.count
+        )
         found = np.flatnonzero(counts)
         return zip(found.tolist(), counts[found].tolist())
 
