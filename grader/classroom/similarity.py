@@ -277,12 +277,13 @@ def compare(sources, known=(), stub=None, threshold=THRESHOLD, min_tokens=MIN_MA
 class ClassPrints:
     """Every class submission's fingerprints (minus the stub's) in flat numpy arrays, students in name
     order: where each k-gram of a fingerprint starts (`hashes`, `starts`, sorted by hash then start;
-    student i's are [entry[i], entry[i + 1])) and each student's own fingerprints once (`own`, sorted;
-    [own_at[i], own_at[i + 1])). Python sets of ints cost about 20 times as much."""
+    student i's are [entry[i], entry[i + 1])), how many distinct ones each has (own_at), and the
+    inverted index: each distinct fingerprint (`group_hash`) and its students (`index_student`,
+    [group_at[g], group_at[g + 1])). About 2 KB a student; Python sets and dicts took about 20 KB."""
 
     BITS_BYTES = 64 << 20  # the most the common fingerprints' rows of bits may take; past it, sorted keys
-    PAIR_WORDS = 1 << 21  # candidate pairs scored at once: as many as have this many words of bits
-    RAW_PAIRS = 1 << 22  # pairs enumerated from the index at once, duplicates included
+    PAIR_WORDS = 1 << 18  # candidate pairs scored at once: as many as have this many words of bits
+    RAW_PAIRS = 1 << 20  # pairs enumerated from the index at once, duplicates included
 
     @classmethod
     def of(cls, sources, stubbed):
@@ -322,19 +323,20 @@ class ClassPrints:
         student = np.repeat(np.arange(self.count, dtype=np.int32), sizes[order])
         first = np.ones(len(self.hashes), dtype=bool)  # the first entry of each (student, fingerprint)
         first[1:] = (self.hashes[1:] != self.hashes[:-1]) | (student[1:] != student[:-1])
-        self.own, self.own_student = self.hashes[first], student[first]
+        own, self.own_student = self.hashes[first], student[first]
         del student, first
         self.own_at = np.searchsorted(self.own_student, np.arange(self.count + 1), side="left")
         # The inverted index: every (fingerprint, student), by fingerprint then student.
-        by_hash = np.lexsort((self.own_student, self.own))
-        index_hash, self.index_student = self.own[by_hash], self.own_student[by_hash]
+        by_hash = np.lexsort((self.own_student, own))
+        index_hash, self.index_student = own[by_hash], self.own_student[by_hash]
         del by_hash
         edges = np.flatnonzero(np.diff(index_hash)) + 1
         self.group_at = np.concatenate(([0], edges, [len(index_hash)])) if len(index_hash) else np.zeros(1, np.int64)
         self.group_size = np.diff(self.group_at)
         self.group_hash = index_hash[self.group_at[:-1]]  # each fingerprint once, in order
         del index_hash
-        self.group_of = np.searchsorted(self.group_hash, self.own).astype(np.int32)
+        self.group_of = np.searchsorted(self.group_hash, own).astype(np.int32)
+        del own  # a student's own fingerprints: the distinct ones of its entries (_own)
 
     def own_count(self, student):
         return int(self.own_at[student + 1] - self.own_at[student])
@@ -383,10 +385,11 @@ class ClassPrints:
         for low, high in zip(bounds[:-1].tolist(), bounds[1:].tolist()):
             keys = []
             for g, rows in members.items():
-                left, right = np.triu_indices(g, 1)
-                a, b = rows[:, left].ravel(), rows[:, right].ravel()
-                inside = (a >= low) & (a < high)
-                keys.append(a[inside].astype(np.int64) * self.count + b[inside])
+                for i in range(g - 1):  # the pairs whose first student is in column i and in the block
+                    chosen = rows[(rows[:, i] >= low) & (rows[:, i] < high)]
+                    if len(chosen):
+                        a = np.repeat(chosen[:, i].astype(np.int64), g - 1 - i)
+                        keys.append(a * self.count + chosen[:, i + 1 :].ravel())
             if not keys:
                 continue
             # A pair appears once for each rare fingerprint it shares.
@@ -450,7 +453,7 @@ class ClassPrints:
         return zip(found.tolist(), counts[found].tolist())
 
     def _own(self, student):
-        return self.own[self.own_at[student] : self.own_at[student + 1]]
+        return np.unique(self.hashes[self.entry[student] : self.entry[student + 1]])
 
     def runs(self, student, hashes):
         """As token_runs: the runs of the student's tokens covered by the k-grams of `hashes` (sorted)."""
