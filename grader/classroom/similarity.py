@@ -326,17 +326,21 @@ class ClassPrints:
         own, self.own_student = self.hashes[first], student[first]
         del student, first
         self.own_at = np.searchsorted(self.own_student, np.arange(self.count + 1), side="left")
-        # The inverted index: every (fingerprint, student), by fingerprint then student.
-        by_hash = np.lexsort((self.own_student, own))
-        index_hash, self.index_student = own[by_hash], self.own_student[by_hash]
-        del by_hash
-        edges = np.flatnonzero(np.diff(index_hash)) + 1
-        self.group_at = np.concatenate(([0], edges, [len(index_hash)])) if len(index_hash) else np.zeros(1, np.int64)
-        self.group_size = np.diff(self.group_at)
-        self.group_hash = index_hash[self.group_at[:-1]]  # each fingerprint once, in order
+        # The inverted index: every (fingerprint, student), by fingerprint then student (own is in
+        # student order: a stable sort keeps it).
+        by_hash = np.argsort(own, kind="stable")
+        self.index_student = self.own_student[by_hash]
+        index_hash = own[by_hash]
+        del own
+        change = np.ones(len(index_hash), dtype=bool)  # where each fingerprint's students start
+        change[1:] = index_hash[1:] != index_hash[:-1]
+        self.group_hash = index_hash[change]  # each fingerprint once, in order
         del index_hash
-        self.group_of = np.searchsorted(self.group_hash, own).astype(np.int32)
-        del own  # a student's own fingerprints: the distinct ones of its entries (_own)
+        self.group_at = np.concatenate((np.flatnonzero(change), [len(change)]))
+        self.group_size = np.diff(self.group_at)
+        self.group_of = np.empty(len(change), dtype=np.int32)  # each own fingerprint's number in group_hash
+        self.group_of[by_hash] = np.cumsum(change, dtype=np.int32) - 1
+        del by_hash, change
 
     def own_count(self, student):
         return int(self.own_at[student + 1] - self.own_at[student])
