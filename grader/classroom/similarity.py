@@ -241,7 +241,7 @@ class Comparison:
 def compare(sources, known=(), stub=None, threshold=THRESHOLD, min_tokens=MIN_MATCHED_TOKENS):
     """Listed Pairs among `sources` (an iterable of Sources, one per student, each looked at once) and
     between each of them and each of `known` (Sources named by path); `stub`: the exercise's template,
-    or None. Memory: the class's fingerprints in flat arrays (ClassPrints), about 1 KB a student."""
+    or None. Memory: the class's fingerprints in flat arrays (ClassPrints), a few KB a student."""
     stubbed = set(fingerprints(stub).positions) if stub is not None else set()
     prints = ClassPrints.of(sources, stubbed)
     limit = common_limit(prints.count)
@@ -279,7 +279,8 @@ class ClassPrints:
     order: where each k-gram of a fingerprint starts (`hashes`, `starts`, sorted by hash then start;
     student i's are [entry[i], entry[i + 1])), how many distinct ones each has (own_at), and the
     inverted index: each distinct fingerprint (`group_hash`) and its students (`index_student`,
-    [group_at[g], group_at[g + 1])). About 2 KB a student; Python sets and dicts took about 20 KB."""
+    [group_at[g], group_at[g + 1])). About 2 KB a student kept, more while the index is built;
+    Python sets and dicts took about 20 KB."""
 
     BITS_BYTES = 64 << 20  # the most the common fingerprints' rows of bits may take; past it, sorted keys
     PAIR_WORDS = 1 << 18  # candidate pairs scored at once: as many as have this many words of bits
