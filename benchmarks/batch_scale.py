@@ -3,6 +3,7 @@
     python benchmarks/batch_scale.py [--sizes 1000,10000,100000] [--pools local,dask]
                                      [--code DIR ...] [--repeat 1]
     python benchmarks/batch_scale.py --overhead 100   # Dask's own cost per submission, alone and in chunks
+    python benchmarks/batch_scale.py --end [--sizes ...] [--code DIR ...]   # what runs after batch.run
 
 A class of N small generated .py submissions (the reference solution with a comment
 that makes each file unique; one in 50 is a copy of another student's, so identical
@@ -24,6 +25,15 @@ Peak RSS at 1,000 / 10,000 / 100,000, last measured: -j 2, 39 / 40-46 / 58 MB; d
 78 / 84 / 110 MB (668 MB at 100,000 before the pool bounded Dask's debugging logs of
 recent messages, which held every chunk's files). The output directory is deleted
 after each run: on this machine's ext4 that takes minutes at 100,000.
+
+--end measures what `grade batch` does after batch.run instead: write_summary, then
+class_report.write_report with similarity (against the stub, as grade batch finds it).
+The class is realistic for similarity (benchmarks/similarity.py's make_class: each
+student's own idioms, names, order, comments and two lines nobody else wrote; 5% copy
+a classmate, renamed and commented); its rows are stored once per size by the stubbed run (local pool), then
+each --code reads them back (batch.StoredReports, as the command does) in a fresh
+process: peak RSS after the imports and the store's set-up, after the summary and
+after the report, and the seconds of each step.
 """
 
 import argparse
@@ -92,9 +102,16 @@ print(json.dumps({"seconds": seconds, "rows": len(items), "identical": identical
 """
 
 
-def write_class(directory, count):
-    """COUNT small submissions: the solution, made unique by a comment; every 50th a copy of the one before."""
+def write_class(directory, count, realistic=False):
+    """COUNT small submissions: the solution, made unique by a comment; every 50th a copy of the one before.
+    realistic: each student's own code instead, 5% copying a classmate (benchmarks/similarity.py)."""
     directory.mkdir(parents=True)
+    if realistic:
+        sys.path.insert(0, str(ROOT / "benchmarks"))
+        from similarity import make_class
+
+        make_class(directory, count, 0.05, own_lines=2)
+        return
     solution = (ROOT / "solutions" / "softmax.py").read_text()
     for index in range(count):
         unique = index - 1 if index % 50 == 49 else index
@@ -116,7 +133,72 @@ def settle(seconds=5.0):
     time.sleep(seconds)
 
 
-def measure(code, classroom, out, pool, row_file):
+END = r"""
+import json, resource, sys, time
+from pathlib import Path
+code, classroom, out, stub = sys.argv[1:5]
+sys.path.insert(0, code)
+import grader
+assert grader.__file__.startswith(code), grader.__file__
+from grader import exercises
+from grader.classroom import batch, class_report
+from grader.classroom.results_store import ResultStore
+
+def peak():
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+
+items = batch.discover(classroom, "softmax")
+exercise = exercises.load("softmax")
+reports = batch.StoredReports(items, ResultStore(out), exercise)
+for index in range(len(items)):
+    reports.add(index)
+import matplotlib.figure  # the summary's chart library: its import is not the class's cost
+result = {"rows": len(items), "setup_mb": peak()}
+start = time.perf_counter()
+batch.write_summary(out, reports, exercise, [], [], "public seed 0")
+result.update(summary_s=time.perf_counter() - start, summary_mb=peak())
+start = time.perf_counter()
+data = class_report.write_report(out, reports, exercise, items, stub=Path(stub))
+result.update(report_s=time.perf_counter() - start, report_mb=peak(), pairs=len(data["similarity"]["pairs"]))
+print(json.dumps(result))
+"""
+
+
+def measure_end(code, classroom, out):
+    """The end steps of grade batch on OUT's stored rows, in a fresh process importing from CODE."""
+    settle(2.0)
+    done = subprocess.run(
+        [sys.executable, "-c", END, str(code), str(classroom), str(out), str(ROOT / "exercises" / "softmax.py")],
+        capture_output=True,
+        text=True,
+        cwd=tempfile.gettempdir(),
+        env={**os.environ, "PYTHONPATH": str(code)},
+    )
+    if done.returncode != 0:
+        sys.exit(f"failed ({done.returncode}) with {code}:\n{done.stderr[-3000:]}")
+    return json.loads(done.stdout.strip().splitlines()[-1])
+
+
+def end_steps(codes, sizes, repeat, work, row_file):
+    for size in sizes:
+        classroom, out = work / f"class-{size}", work / "out"
+        write_class(classroom, size, realistic=True)
+        measure(codes[0], classroom, out, "local", row_file, keep=True)
+        for _ in range(repeat):
+            for code in codes:
+                r = measure_end(code, classroom, out)
+                print(
+                    f"{size:>7} submissions, {code.name:>14}: summary {r['summary_s']:7.1f} s, "
+                    f"report with similarity {r['report_s']:7.1f} s ({r['pairs']} pairs); peak RSS "
+                    f"{r['setup_mb']:5.0f} MB set up, {r['summary_mb']:5.0f} MB after the summary, "
+                    f"{r['report_mb']:6.0f} MB after the report",
+                    flush=True,
+                )
+        shutil.rmtree(out)
+        shutil.rmtree(classroom)
+
+
+def measure(code, classroom, out, pool, row_file, keep=False):
     settle()
     done = subprocess.run(
         [sys.executable, "-c", CHILD, str(code), str(classroom), str(out), pool, str(row_file)],
@@ -125,7 +207,8 @@ def measure(code, classroom, out, pool, row_file):
         cwd=tempfile.gettempdir(),
         env={**os.environ, "PYTHONPATH": str(code)},
     )
-    shutil.rmtree(out, ignore_errors=True)
+    if not keep:
+        shutil.rmtree(out, ignore_errors=True)
     if done.returncode != 0:
         sys.exit(f"failed ({done.returncode}) with {code}:\n{done.stderr[-3000:]}")
     return json.loads(done.stdout.strip().splitlines()[-1])
@@ -176,6 +259,7 @@ def main():
     parser.add_argument(
         "--overhead", type=int, metavar="CHUNK", help="only measure Dask's cost per submission, alone and in chunks"
     )
+    parser.add_argument("--end", action="store_true", help="measure the summary and the class report instead")
     args = parser.parse_args()
     if args.overhead:
         for how, seconds in dask_overhead(2000, args.overhead).items():
@@ -187,6 +271,10 @@ def main():
         row_file = work / "row.json"
         ready_row_file(row_file)
         print(f"machine: {os.cpu_count()} CPUs, load average {os.getloadavg()[0]:.1f} at the start")
+        if args.end:
+            end_steps(codes, list(map(int, args.sizes.split(","))), args.repeat, work, row_file)
+            print(f"machine: load average {os.getloadavg()[0]:.1f} at the end")
+            return
         for size in map(int, args.sizes.split(",")):
             classroom = work / f"class-{size}"
             write_class(classroom, size)

@@ -102,21 +102,56 @@ EXTRAS = {
     "db": ["assert dZ.ndim == 2", "dZ = np.asarray(dZ)", "{k} = dZ.shape[1]"],
 }
 PARAMS = {"forward": "X, W, b", "dZ": "P, y", "dW": "X, dZ", "db": "dZ"}
+# What a student checks or prints on the way: a line of their own (with own_lines), made of terms like these
+# joined by operators, so that in a large class each student still has some code nobody else wrote.
+TERMS = [
+    ".shape[0]",
+    ".shape[1]",
+    ".T.sum()",
+    ".max()",
+    ".min()",
+    ".mean(axis=0).sum()",
+    ".ndim",
+    ".size",
+    ".std()",
+    ".sum(axis=1).max()",
+    "[0].sum()",
+    ".ravel()[0]",
+    ".any()",
+    ".all()",
+    ".var()",
+    ".argmax()",
+    "[:, 0].sum()",
+    ".cumsum()[-1]",
+    ".round(3).sum()",
+    ".clip(0, 1).mean()",
+]
 WORDS = "z s scores logits a e ex exps p probs g grad grads d delta m n count num y1 onehot t tot total mx peak".split()
 
 
-def honest(rng):
-    """One honest student's file: an idiom per step, their own names, functions in their own order."""
+def honest(rng, own_lines=0):
+    """One honest student's file: an idiom per step, their own names, functions in their own order;
+    own_lines: that many lines of their own, each in a function picked at random."""
     functions = []
+    owners = [rng.choice(list(STEPS)) for _ in range(own_lines)]
     for name, steps in STEPS.items():
         names = {key: rng.choice(WORDS) + rng.choice(["", "_", "2", "_mat"]) for key in "ZMESPmkGY"}
         lines = [rng.choice(options) for options in steps]
         for extra in rng.sample(EXTRAS[name], rng.randrange(3)):  # before the step that returns
             lines.insert(rng.randrange(len(lines)), extra)
+        for _ in range(owners.count(name)):
+            lines.insert(rng.randrange(len(lines)), own_line(rng, PARAMS[name].split(", ")))
         body = "\n    ".join(line.format(**names) for line in lines)
         functions.append(f"def {name}({PARAMS[name]}):\n    {body}\n")
     rng.shuffle(functions)
     return decorated("import numpy as np\n\n\n" + "\n\n".join(functions), rng)
+
+
+def own_line(rng, params):
+    """A line nobody else is likely to write: five terms on the function's parameters, random operators."""
+    terms = [rng.choice(params) + rng.choice(TERMS) for _ in range(5)]
+    expression = terms[0] + "".join(f" {rng.choice('+-*/')} {term}" for term in terms[1:])
+    return f"{rng.choice(WORDS)}_check = {expression}"
 
 
 def renamed(code, rng):
@@ -146,8 +181,9 @@ def decorated(code, rng):
     return "\n".join(lines)
 
 
-def make_class(directory, size, copies, seed=0):
-    """`size` files in `directory`; returns the planted pairs {(copy, original)}."""
+def make_class(directory, size, copies, seed=0, own_lines=0):
+    """`size` files in `directory`; returns the planted pairs {(copy, original)}. own_lines: lines of
+    their own each honest student writes (honest)."""
     rng = random.Random(seed)
     planted = set()
     for number in range(size):
@@ -157,7 +193,7 @@ def make_class(directory, size, copies, seed=0):
             planted.add((f"s{original:05}", path.stem))
             code = decorated(renamed((directory / f"s{original:05}.py").read_text(), rng), rng)
         else:
-            code = honest(rng)
+            code = honest(rng, own_lines)
         path.write_text(code)
     return planted
 

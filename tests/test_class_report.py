@@ -378,3 +378,32 @@ def test_in_a_browser_nothing_is_wider_than_the_window_and_nothing_runs(graded, 
     data = picture.read_bytes()
     assert data[:8] == b"\x89PNG\r\n\x1a\n"
     assert int.from_bytes(data[16:20], "big") == BROWSER_WIDTH
+
+
+def test_the_page_data_reads_the_rows_once_and_takes_each_example_in_name_order():
+    from grader import exercises
+    from grader.checking.results import Report, TaskResult
+    from grader.classroom.class_report import class_data
+
+    spec = exercises.load("softmax")
+
+    def report(student, hint):
+        tasks = tuple(
+            TaskResult(task.name, 0, 1, False, f"{student}'s fact", hint, ("wrong_axis",)) for task in spec.tasks
+        )
+        return Report("softmax", "", f"{student}.py", 0, 4, tasks)
+
+    class Once(dict):  # as batch's StoredReports: each pass would read every stored row again
+        passes = 0
+
+        def items(self):
+            Once.passes += 1
+            return super().items()
+
+    rows = Once(zed=report("zed", "zed's hint"), amy=report("amy", "amy's hint"))  # not in name order
+    data = class_data(rows, spec)
+    assert Once.passes == 1
+    mistake = data["tasks"][0]["mistakes"][0]
+    assert (mistake["code"], mistake["count"], mistake["example_student"]) == ("wrong_axis", 2, "amy")
+    assert mistake["hint"] == "amy's hint" and "amy's fact" in mistake["example"]
+    assert [row["student"] for row in data["help"]] == ["amy", "zed"] and data["scores"] == [("zed", 0), ("amy", 0)]

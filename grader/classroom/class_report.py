@@ -10,6 +10,7 @@ rows (results/), grades.csv for a row whose stored result is missing or unreadab
 submissions' paths recorded in the stored rows.
 """
 
+import bisect
 import csv
 import io
 import json
@@ -33,16 +34,19 @@ MAX_KNOWN_FILES = 5_000
 def class_data(reports, exercise, comparison=None, missing=(), similarity_note=""):
     """Plain data for the page: reports {student: Report} as in grades.csv; comparison: a
     similarity.Comparison with its pairs' shown code (shown_pairs), or None with similarity_note
-    saying why there is none."""
-    base = summarize(reports, exercise, missing=missing)
+    saying why there is none.
+
+    One pass over reports.items() (batch's are read back from its store as they are iterated): what
+    the page needs of each row is taken on the way (_Tally), no Report is kept.
+    """
+    tally = _Tally(exercise)
+    base = summarize(tally.counting(reports), exercise, missing=missing)
     n = base["count"]
     tasks = []
     for spec in exercise.tasks:
-        results = {student: report.task(spec.name) for student, report in reports.items() if _has(report, spec.name)}
-        scores = Counter(task.score for task in results.values())
         mistakes = []
         for code, count in base["diagnoses"].get(spec.name, []):
-            student, hint, example = _example(results, code)
+            student, hint, example = tally.examples[spec.name].get(code, ("", "", ""))
             mistakes.append(
                 {
                     "code": code,
@@ -60,7 +64,7 @@ def class_data(reports, exercise, comparison=None, missing=(), similarity_note="
                 "max_score": spec.points,
                 "passed": base["passed"].get(spec.name, 0),
                 "passed_share": percent(base["passed"].get(spec.name, 0), n),
-                "distribution": sorted(scores.items()),
+                "distribution": sorted(tally.task_scores[spec.name].items()),
                 "mistakes": mistakes,
             }
         )
@@ -74,32 +78,68 @@ def class_data(reports, exercise, comparison=None, missing=(), similarity_note="
         "distribution": base["distribution"],
         "missing": base["missing"],
         "tasks": tasks,
-        "help": needs_help(reports, exercise, base),
-        "scores": [(student, report.score) for student, report in reports.items()],
+        "help": needs_help(tally, exercise, base),
+        "scores": tally.scores,
         "similarity": comparison_data(comparison) if comparison is not None else None,
         "similarity_note": similarity_note,
     }
+
+
+class _Tally:
+    """What the page takes of each row as summarize reads it: per task, the scores' counts and, per
+    code, the example of the first student (in name order) with it; every (student, score); the
+    scores of the students who may be listed under "who needs help"."""
+
+    def __init__(self, exercise):
+        self.exercise = exercise
+        self.task_scores = {spec.name: Counter() for spec in exercise.tasks}
+        self.examples = {spec.name: {} for spec in exercise.tasks}  # code -> (student, hint, feedback text)
+        self.scores, self.below, self.score_of = [], [], {}
+
+    def counting(self, reports):
+        tally = self
+
+        class Counted:  # what summarize iterates: reports.items(), each row taken on the way
+            def items(self):
+                for student, report in reports.items():
+                    tally.add(student, report)
+                    yield student, report
+
+        return Counted()
+
+    def add(self, student, report):
+        self.scores.append((student, report.score))
+        top = self.exercise.max_score
+        below = report.score < HELP_BELOW * top and not report.unreadable and not report.grader_failure
+        if below:
+            self.below.append(student)
+        hung = any("timeout" in task.diagnoses or "crashed" in task.diagnoses for task in report.tasks)
+        if below or hung or report.cut_short or report.unreadable or report.grader_failure:
+            self.score_of[student] = report.score
+        for spec in self.exercise.tasks:
+            if not _has(report, spec.name):
+                continue
+            task = report.task(spec.name)
+            self.task_scores[spec.name][task.score] += 1
+            examples = self.examples[spec.name]
+            for code in task.diagnoses or (("wrong_value",) if not task.passed else ()):
+                if code not in examples or student < examples[code][0]:
+                    examples[code] = _example(student, task, code)
 
 
 def _has(report, name):
     return any(task.name == name for task in report.tasks)
 
 
-def _example(results, code):
-    """(student, hint, feedback text) of the first student whose task was diagnosed `code`."""
-    for student in sorted(results):
-        task = results[student]
-        codes = task.diagnoses or (("wrong_value",) if not task.passed else ())
-        if code not in codes:
-            continue
-        part = next((part for part in task.parts if code in part.diagnoses), None)
-        hint = task.hint or (part.hint if part else "")
-        text = "\n".join(line for _, line in task_lines(task, len(task.name)))
-        return student, hint, text
-    return "", "", ""
+def _example(student, task, code):
+    """(student, hint, feedback text) of a student's task diagnosed `code`."""
+    part = next((part for part in task.parts if code in part.diagnoses), None)
+    hint = task.hint or (part.hint if part else "")
+    text = "\n".join(line for _, line in task_lines(task, len(task.name)))
+    return student, hint, text
 
 
-def needs_help(reports, exercise, base):
+def needs_help(tally, exercise, base):
     """[{student, score, reasons}] for students under HELP_BELOW of the points, or whose code timed
     out, crashed, was cut short, or whose file was refused or could not be read or graded."""
     reasons = {}
@@ -107,9 +147,8 @@ def needs_help(reports, exercise, base):
     def add(student, reason):
         reasons.setdefault(student, []).append(reason)
 
-    for student, report in reports.items():
-        if report.score < HELP_BELOW * exercise.max_score and not report.unreadable and not report.grader_failure:
-            add(student, f"scored {points(report.score)}/{points(exercise.max_score)}")
+    for student in tally.below:
+        add(student, f"scored {points(tally.score_of[student])}/{points(exercise.max_score)}")
     for student, names in base["timeout"]:
         add(student, f"timed out: {', '.join(names)}")
     for student, names in base["crashed"]:
@@ -120,9 +159,10 @@ def needs_help(reports, exercise, base):
         add(student, f"file refused or unreadable: {reason}")
     for student, reason in base["grader_failures"]:
         add(student, f"not graded (the grading process failed; regraded on the next run): {reason}")
+    score = tally.score_of
     return [
-        {"student": student, "score": reports[student].score, "reasons": reasons[student]}
-        for student in sorted(reasons, key=lambda s: (reports[s].score, s))
+        {"student": student, "score": score[student], "reasons": reasons[student]}
+        for student in sorted(reasons, key=lambda s: (score[s], s))
     ]
 
 
@@ -130,18 +170,34 @@ def needs_help(reports, exercise, base):
 
 
 def compare_class(items, known_dir=None, stub_path=None):
-    """similarity.Comparison of the class's files (read again from disk) and the files under
-    known_dir, without the stub at stub_path; returns (comparison, {name: loader}) where each
-    loader reads a listed file's Source again for showing."""
-    loaders = {item.student: _item_loader(item) for item in items}
+    """similarity.Comparison of the class's files (read again from disk, each once) and the files under
+    known_dir, without the stub at stub_path; returns (comparison, loaders) where loaders[name]() reads
+    a listed file's Source again for showing."""
     known = _known_loaders(known_dir) if known_dir is not None else {}
     stub = _load_path(stub_path, "stub") if stub_path is not None else None
     comparison = similarity.compare(
-        (source for source in (load() for load in loaders.values()) if source is not None),
+        (source for source in (_item_loader(item)() for item in items) if source is not None),
         (source for source in (load() for load in known.values()) if source is not None),
         stub,
     )
-    return comparison, {**loaders, **known}
+    return comparison, _Loaders(items, known)
+
+
+class _Loaders:
+    """name -> loader of a student's file (its Item looked up when asked: the class's Items are not all
+    kept) or of a known file."""
+
+    def __init__(self, items, known):
+        self.items, self.known = items, known
+
+    def __getitem__(self, name):
+        if name in self.known:
+            return self.known[name]
+        items = self.items
+        at = bisect.bisect_left(items, name, key=lambda item: item.student)
+        if at < len(items) and items[at].student == name:
+            return _item_loader(items[at])
+        return _item_loader(next(item for item in items if item.student == name))  # items not in student order
 
 
 def _item_loader(item):
@@ -220,7 +276,7 @@ def shown_pairs(comparison, loaders):
     for pair in comparison.pairs[:SHOWN_PAIRS]:
         first, second = source(pair.first), source(pair.second)
         if first is not None and second is not None:  # a file changed since: not shown
-            shown.append((pair, first, second))
+            shown.append((comparison.with_shared(pair, first, second), first, second))
     return shown
 
 

@@ -29,10 +29,12 @@ import json
 import keyword
 import tokenize
 import zlib
-from collections import Counter, defaultdict
-from dataclasses import dataclass, field
-from itertools import combinations
+from array import array
+from collections import defaultdict
+from dataclasses import dataclass, field, replace
 from pathlib import Path
+
+import numpy as np
 
 from ..reading.submission import SubmissionError, parsed_notebook_chunks
 
@@ -212,7 +214,7 @@ class Pair:
     first_share: float
     second_share: float
     matched_tokens: int  # tokens of the first side under shared k-grams
-    shared: frozenset = field(default=frozenset(), repr=False)  # the shared fingerprints
+    shared: frozenset = field(default=frozenset(), repr=False)  # the shared fingerprints (Comparison.with_shared)
 
 
 @dataclass
@@ -225,78 +227,274 @@ class Comparison:
     stub: bool  # whether the stub's fingerprints were removed
     notes: dict  # name -> why less than its whole file was compared
     shown: list = field(default_factory=list)  # (Pair, Source, Source) a page shows side by side
+    stubbed: set = field(default_factory=set, repr=False)  # the stub's fingerprints
+
+    def with_shared(self, pair, first, second):
+        """`pair` with its shared fingerprints, from its two Sources read again: a listed Pair does not
+        keep them (a class's pairs would hold thousands of sets), only the few a page shows need them."""
+        both = (set(fingerprints(first).positions) - self.stubbed) & (
+            set(fingerprints(second).positions) - self.stubbed
+        )
+        return replace(pair, shared=frozenset(both))
 
 
 def compare(sources, known=(), stub=None, threshold=THRESHOLD, min_tokens=MIN_MATCHED_TOKENS):
-    """Listed Pairs among `sources` (an iterable of Sources, one per student) and between each of
-    them and each of `known` (Sources named by path); `stub`: the exercise's template, or None."""
-    prints, notes = {}, {}
-    for source in sources:
-        prints[source.name] = fingerprints(source)
-        if source.note:
-            notes[source.name] = source.note
-    known_prints = {source.name: fingerprints(source) for source in known}
+    """Listed Pairs among `sources` (an iterable of Sources, one per student, each looked at once) and
+    between each of them and each of `known` (Sources named by path); `stub`: the exercise's template,
+    or None. Memory: the class's fingerprints in flat arrays (ClassPrints), a few KB a student."""
     stubbed = set(fingerprints(stub).positions) if stub is not None else set()
-    # In name order, so that a pair's first side is the same whatever order the files came in.
-    own = {name: set(prints[name].positions) - stubbed for name in sorted(prints)}
-    counts = Counter(h for hashes in own.values() for h in hashes)
-    limit = common_limit(len(own))
-    common = {h for h, count in counts.items() if count > limit}
-
-    # Candidates: pairs that share a fingerprint that is not common. Only those are scored, so the work
-    # grows with the class times the limit, not with its number of pairs.
-    candidates = set()
-    index = defaultdict(list)  # fingerprint -> the class submissions that have it
-    for name, hashes in own.items():
-        for h in hashes:
-            index[h].append(name)
-    for names in index.values():
-        if 1 < len(names) <= limit:
-            candidates.update(combinations(names, 2))  # in name order
-    pairs = [
-        pair
-        for a, b in candidates
-        for pair in [_pair(a, b, False, own[a], own[b], prints[a], prints[b], threshold, min_tokens)]
-        if pair
-    ]
-    for path, fp in known_prints.items():  # every fingerprint nominates here, commons too: a public file many copied
+    prints = ClassPrints.of(sources, stubbed)
+    limit = common_limit(prints.count)
+    common = prints.count_common(limit)
+    # Only the pairs that share a fingerprint that is not common are scored, so the work grows with the
+    # class times the limit, not with its number of pairs.
+    pairs = []
+    for a, b, rare in prints.candidates(limit):
+        shared = rare + prints.common_shared(a, b)
+        # The share test on every candidate at once (float64 division, as Python's of two ints); the
+        # token runs only for those that pass it.
+        shares = np.maximum(shared / prints.own_counts(a), shared / prints.own_counts(b))
+        passed = np.flatnonzero((shared > 0) & (shares >= threshold))
+        for i in passed.tolist():
+            pair = prints.pair(int(a[i]), int(b[i]), threshold, min_tokens)
+            if pair:
+                pairs.append(pair)
+    known_count = 0
+    for source in known:  # every fingerprint nominates here, commons too: a public file many copied
+        known_count += 1
+        fp = fingerprints(source)
         k_own = set(fp.positions) - stubbed
-        hits = Counter(name for h in k_own for name in index.get(h, ()))  # how many each student shares
-        for name, count in hits.items():
-            if count < threshold * min(len(own[name]), len(k_own)):
+        for student, count in prints.hits(k_own):  # how many of the file's fingerprints each student has
+            if count < threshold * min(prints.own_count(student), len(k_own)):
                 continue
-            pair = _pair(name, path, True, own[name], k_own, prints[name], fp, threshold, min_tokens)
+            pair = prints.known_pair(student, source.name, k_own, fp, threshold, min_tokens)
             if pair:
                 pairs.append(pair)
     pairs.sort(key=lambda p: (-max(p.first_share, p.second_share), -p.matched_tokens, p.first, p.second))
-    return Comparison(pairs, len(own), len(known_prints), len(common), limit, stub is not None, notes)
+    return Comparison(pairs, prints.count, known_count, common, limit, stub is not None, prints.notes, stubbed=stubbed)
 
 
-def _pair(a, b, known, a_own, b_own, a_print, b_print, threshold, min_tokens):
-    """The Pair of a and b if one shares `threshold` of its fingerprints with the other and the
-    shared code holds a run of at least `min_tokens` tokens on both sides, else None."""
-    both = a_own & b_own
-    if not both:
-        return None
-    first, second = len(both) / len(a_own), len(both) / len(b_own)
-    if max(first, second) < threshold:
-        return None
-    a_runs, b_runs = token_runs(a_print, both), token_runs(b_print, both)
-    if min(max(end - start for start, end in runs) for runs in (a_runs, b_runs)) < min_tokens:
-        return None
-    return Pair(a, b, known, first, second, sum(end - start for start, end in a_runs), frozenset(both))
+class ClassPrints:
+    """Every class submission's fingerprints (minus the stub's) in flat numpy arrays, students in name
+    order: where each k-gram of a fingerprint starts (`hashes`, `starts`, sorted by hash then start;
+    student i's are [entry[i], entry[i + 1])), how many distinct ones each has (own_at), and the
+    inverted index: each distinct fingerprint (`group_hash`) and its students (`index_student`,
+    [group_at[g], group_at[g + 1])). About 2 KB a student kept, more while the index is built;
+    Python sets and dicts took about 20 KB."""
+
+    BITS_BYTES = 64 << 20  # the most the common fingerprints' rows of bits may take; past it, sorted keys
+    PAIR_WORDS = 1 << 18  # candidate pairs scored at once: as many as have this many words of bits
+    RAW_PAIRS = 1 << 20  # pairs enumerated from the index at once, duplicates included
+
+    @classmethod
+    def of(cls, sources, stubbed):
+        names, notes, tokens = [], {}, array("q")
+        hashes, starts, sizes = array("q"), array("i"), array("q")
+        for source in sources:
+            fp = fingerprints(source)
+            names.append(source.name)
+            tokens.append(fp.tokens)
+            if source.note:
+                notes[source.name] = source.note
+            size = 0
+            for h in sorted(fp.positions):
+                if h not in stubbed:
+                    positions = fp.positions[h]
+                    hashes.extend([h] * len(positions))
+                    starts.extend(positions)
+                    size += len(positions)
+            sizes.append(size)
+        return cls(names, notes, tokens, hashes, starts, sizes)
+
+    def __init__(self, names, notes, tokens, hashes, starts, sizes):
+        self.notes = notes
+        order = sorted(range(len(names)), key=names.__getitem__)  # name order: a pair's first side is the same
+        self.names = [names[i] for i in order]  # whatever order the files came in
+        self.count = len(names)
+        sizes = np.frombuffer(sizes, dtype=np.int64) if sizes else np.zeros(0, np.int64)
+        self.hashes = np.frombuffer(hashes, dtype=np.int64) if hashes else np.zeros(0, np.int64)
+        self.starts = np.frombuffer(starts, dtype=np.int32) if starts else np.zeros(0, np.int32)
+        self.tokens = np.frombuffer(tokens, dtype=np.int64) if tokens else np.zeros(0, np.int64)
+        if order != list(range(self.count)):  # (grade batch's come in name order already)
+            # The students' entries in name order: the ranges [old_at[i], old_at[i + 1]), i in `order`.
+            take = _ragged(np.concatenate(([0], np.cumsum(sizes)))[order], sizes[order])
+            self.hashes, self.starts, self.tokens = self.hashes[take], self.starts[take], self.tokens[order]
+            del take
+        self.entry = np.concatenate(([0], np.cumsum(sizes[order])))
+        student = np.repeat(np.arange(self.count, dtype=np.int32), sizes[order])
+        first = np.ones(len(self.hashes), dtype=bool)  # the first entry of each (student, fingerprint)
+        first[1:] = (self.hashes[1:] != self.hashes[:-1]) | (student[1:] != student[:-1])
+        own, self.own_student = self.hashes[first], student[first]
+        del student, first
+        self.own_at = np.searchsorted(self.own_student, np.arange(self.count + 1), side="left")
+        # The inverted index: every (fingerprint, student), by fingerprint then student (own is in
+        # student order: a stable sort keeps it).
+        by_hash = np.argsort(own, kind="stable")
+        self.index_student = self.own_student[by_hash]
+        index_hash = own[by_hash]
+        del own
+        change = np.ones(len(index_hash), dtype=bool)  # where each fingerprint's students start
+        change[1:] = index_hash[1:] != index_hash[:-1]
+        self.group_hash = index_hash[change]  # each fingerprint once, in order
+        del index_hash
+        self.group_at = np.concatenate((np.flatnonzero(change), [len(change)]))
+        self.group_size = np.diff(self.group_at)
+        self.group_of = np.empty(len(change), dtype=np.int32)  # each own fingerprint's number in group_hash
+        self.group_of[by_hash] = np.cumsum(change, dtype=np.int32) - 1
+        del by_hash, change
+
+    def own_count(self, student):
+        return int(self.own_at[student + 1] - self.own_at[student])
+
+    def own_counts(self, students):
+        return self.own_at[students + 1] - self.own_at[students]
+
+    def count_common(self, limit):
+        """Fingerprints in more than `limit` students; each student's of them as a row of bits (`bits`),
+        or, when those rows would be too large, as sorted (student, fingerprint) numbers (`common_keys`)."""
+        common = self.group_size > limit
+        number = np.full(len(common), -1, dtype=np.int64)
+        number[common] = np.arange(np.count_nonzero(common))
+        ids = number[self.group_of]
+        mine = ids >= 0
+        students, ids = self.own_student[mine], ids[mine]
+        del self.own_student, self.group_of, number, mine  # needed no more
+        words = (int(np.count_nonzero(common)) + 63) // 64
+        self.common_keys = None
+        if self.count * words * 8 > self.BITS_BYTES:  # too many common fingerprints for rows of bits
+            self.bits = np.zeros((self.count, 0), dtype=np.uint64)
+            self.common_total = max(len(common), 1)
+            # (student, fingerprint) as one number, in order (own is sorted by student, then fingerprint)
+            self.common_keys = students.astype(np.int64) * self.common_total + ids
+            self.common_at = np.searchsorted(students, np.arange(self.count + 1))
+        else:
+            self.bits = np.zeros((self.count, words), dtype=np.uint64)
+            np.bitwise_or.at(
+                self.bits, (students, ids // 64), np.left_shift(np.uint64(1), (ids % 64).astype(np.uint64))
+            )
+        return int(np.count_nonzero(common))
+
+    def candidates(self, limit):
+        """Arrays (a, b, shared) of the student pairs, a < b, that share a fingerprint found in 2 to `limit`
+        students, each pair once, with how many such fingerprints they share."""
+        nominating = (self.group_size > 1) & (self.group_size <= limit)
+        sizes = np.unique(self.group_size[nominating])
+        raw = int(sum(np.count_nonzero(self.group_size == g) * g * (g - 1) // 2 for g in sizes.tolist()))
+        blocks = max(1, -(-raw // self.RAW_PAIRS))  # by first student, so that each block's pairs fit in memory
+        bounds = np.linspace(0, self.count, blocks + 1).astype(np.int64)
+        members = {}
+        for g in sizes.tolist():
+            at = self.group_at[:-1][self.group_size == g]
+            members[g] = self.index_student[at[:, None] + np.arange(g)]  # each row in student order
+        # Pairs scored at once: their rows of bits, or their (about 60) looked-up keys, within PAIR_WORDS
+        chunk = max(1024, self.PAIR_WORDS // (self.bits.shape[1] if self.common_keys is None else 64))
+        for low, high in zip(bounds[:-1].tolist(), bounds[1:].tolist()):
+            keys = []
+            for g, rows in members.items():
+                for i in range(g - 1):  # the pairs whose first student is in column i and in the block
+                    chosen = rows[(rows[:, i] >= low) & (rows[:, i] < high)]
+                    if len(chosen):
+                        a = np.repeat(chosen[:, i].astype(np.int64), g - 1 - i)
+                        keys.append(a * self.count + chosen[:, i + 1 :].ravel())
+            if not keys:
+                continue
+            # A pair appears once for each rare fingerprint it shares.
+            keys, shared = np.unique(np.concatenate(keys), return_counts=True)
+            for at in range(0, len(keys), chunk):
+                part = keys[at : at + chunk]
+                yield part // self.count, part % self.count, shared[at : at + chunk]
+
+    def common_shared(self, a, b):
+        """How many common fingerprints students a[i] and b[i] share, for each i (arrays)."""
+        if self.common_keys is not None:  # each of a[i]'s looked up as (b[i], fingerprint)
+            lengths = self.common_at[a + 1] - self.common_at[a]
+            ids = self.common_keys[_ragged(self.common_at[a], lengths)] % self.common_total
+            queries = np.repeat(b.astype(np.int64) * self.common_total, lengths) + ids
+            found = np.minimum(np.searchsorted(self.common_keys, queries), max(len(self.common_keys) - 1, 0))
+            hit = self.common_keys[found] == queries if len(self.common_keys) else np.zeros(len(queries), bool)
+            return np.bincount(np.repeat(np.arange(len(a)), lengths)[hit], minlength=len(a))
+        both = self.bits[a] & self.bits[b]
+        if hasattr(np, "bitwise_count"):  # numpy 2
+            return np.bitwise_count(both).sum(axis=1, dtype=np.int64)
+        return _BITS[both.view(np.uint8)].sum(axis=1, dtype=np.int64)
+
+    def pair(self, a, b, threshold, min_tokens):
+        """The Pair of students a and b (a before b) if one shares `threshold` of its fingerprints with the
+        other and the shared code holds a run of at least `min_tokens` tokens on both sides, else None."""
+        a_own, b_own = self._own(a), self._own(b)
+        both = np.intersect1d(a_own, b_own, assume_unique=True)
+        if not len(both):
+            return None
+        first, second = len(both) / len(a_own), len(both) / len(b_own)
+        if max(first, second) < threshold:
+            return None
+        a_runs, b_runs = self.runs(a, both), self.runs(b, both)
+        if min(max(end - start for start, end in runs) for runs in (a_runs, b_runs)) < min_tokens:
+            return None
+        return Pair(self.names[a], self.names[b], False, first, second, sum(end - start for start, end in a_runs))
+
+    def known_pair(self, a, name, k_own, k_print, threshold, min_tokens):
+        """The Pair of student a and the known file `name` (its own fingerprints and Fingerprints), or None."""
+        a_own = self._own(a)
+        both = np.intersect1d(a_own, np.fromiter(k_own, dtype=np.int64, count=len(k_own)), assume_unique=True)
+        if not len(both):
+            return None
+        first, second = len(both) / len(a_own), len(both) / len(k_own)
+        if max(first, second) < threshold:
+            return None
+        a_runs, b_runs = self.runs(a, both), token_runs(k_print, both.tolist())
+        if min(max(end - start for start, end in runs) for runs in (a_runs, b_runs)) < min_tokens:
+            return None
+        return Pair(self.names[a], name, True, first, second, sum(end - start for start, end in a_runs))
+
+    def hits(self, hashes):
+        """(student, how many of `hashes` the student has) for each student with any."""
+        wanted = np.fromiter(hashes, dtype=np.int64, count=len(hashes))
+        groups = np.minimum(np.searchsorted(self.group_hash, wanted), max(len(self.group_hash) - 1, 0))
+        groups = groups[self.group_hash[groups] == wanted] if len(self.group_hash) else groups[:0]
+        counts = np.bincount(
+            self.index_student[_ragged(self.group_at[groups], self.group_size[groups])], minlength=self.count
+        )
+        found = np.flatnonzero(counts)
+        return zip(found.tolist(), counts[found].tolist())
+
+    def _own(self, student):
+        return np.unique(self.hashes[self.entry[student] : self.entry[student + 1]])
+
+    def runs(self, student, hashes):
+        """As token_runs: the runs of the student's tokens covered by the k-grams of `hashes` (sorted)."""
+        low, high = self.entry[student], self.entry[student + 1]
+        mine = self.hashes[low:high]
+        starts = np.sort(self.starts[low:high][np.isin(mine, hashes, assume_unique=False)]).tolist()
+        return _merged(starts, int(self.tokens[student]))
+
+
+_BITS = np.array([bin(byte).count("1") for byte in range(256)], dtype=np.uint8)
+
+
+def _ragged(starts, lengths):
+    """The indices of the ranges [starts[i], starts[i] + lengths[i]), one after another."""
+    lengths = np.asarray(lengths, dtype=np.int64)
+    total = int(lengths.sum())
+    if not total:
+        return np.zeros(0, np.int64)
+    shift = np.repeat(np.asarray(starts, dtype=np.int64) - np.concatenate(([0], np.cumsum(lengths)[:-1])), lengths)
+    return shift + np.arange(total)
 
 
 def token_runs(prints, hashes, k=K):
     """The runs of tokens [start, end) covered by the k-grams of `hashes`, merged, in order."""
-    starts = sorted(p for h in hashes for p in prints.positions.get(h, ()))
+    return _merged(sorted(p for h in hashes for p in prints.positions.get(h, ())), prints.tokens, k)
+
+
+def _merged(starts, tokens, k=K):
     runs = []
     for p in starts:
         if runs and p <= runs[-1][1]:
             runs[-1][1] = max(runs[-1][1], p + k)
         else:
             runs.append([p, p + k])
-    return [(start, min(end, prints.tokens)) for start, end in runs]
+    return [(start, min(end, tokens)) for start, end in runs]
 
 
 def matched_regions(first, second, pair):
