@@ -109,3 +109,13 @@ def test_a_generated_class_gives_the_reference_pairs_on_every_path(generated, pa
     listed = check(class_sources, known_sources(), stub_source())
     found = {(pair.first, pair.second) for pair in listed.pairs}
     assert len(planted) > 20 and sum(1 for pair in planted if pair in found) > 0.9 * len(planted)
+
+
+@pytest.mark.parametrize("count", [2, 3, 12])
+def test_small_classes_without_a_common_fingerprint_give_the_reference_pairs(class_dir, count):
+    """A class too small for any fingerprint to be common (none in more than common_limit students):
+    no common fingerprint to count, a copied pair still found."""
+    class_sources = sources(class_dir)[:count]
+    comparison = check(class_sources, known_sources(), stub_source())
+    assert comparison.common == 0
+    check(class_sources, [], None)

@@ -387,7 +387,7 @@ class ClassPrints:
             at = self.group_at[:-1][self.group_size == g]
             members[g] = self.index_student[at[:, None] + np.arange(g)]  # each row in student order
         # Pairs scored at once: their rows of bits, or their (about 60) looked-up keys, within PAIR_WORDS
-        chunk = max(1024, self.PAIR_WORDS // (self.bits.shape[1] if self.common_keys is None else 64))
+        chunk = max(1024, self.PAIR_WORDS // (max(1, self.bits.shape[1]) if self.common_keys is None else 64))
         for low, high in zip(bounds[:-1].tolist(), bounds[1:].tolist()):
             keys = []
             for g, rows in members.items():
