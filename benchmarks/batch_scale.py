@@ -126,9 +126,10 @@ def ready_row_file(path):
 
 
 def settle(seconds=5.0):
-    """Let the disk finish writing back what earlier runs wrote and deleted: on this project's
-    machine (ext4, online discard) creating a file takes 40 us when the disk is quiet and 10-20
-    times that for seconds after a run wrote or deleted thousands of files."""
+    """Let the disk finish writing back what earlier runs wrote: on this project's machine (ext4,
+    online discard) creating a file costs 35-80 us of CPU when the disk is quiet and 450 us, in
+    the kernel, for seconds to minutes after tens of thousands of files were written or deleted
+    (so nothing is deleted until the benchmark ends)."""
     os.sync()
     time.sleep(seconds)
 
@@ -279,9 +280,12 @@ def main():
             classroom = work / f"class-{size}"
             write_class(classroom, size)
             for pool in args.pools.split(","):
-                for _ in range(args.repeat):
+                for repeat in range(args.repeat):
                     for code in codes:
-                        result = measure(code, classroom, work / "out", pool, row_file)
+                        # Each run's output is kept until the end: deleting tens of thousands of files
+                        # slows this disk for minutes, which would fall on the next run.
+                        out = work / f"out-{size}-{pool}-{repeat}-{codes.index(code)}"
+                        result = measure(code, classroom, out, pool, row_file, keep=True)
                         print(
                             f"{size:>7} submissions, {pool:5} pool, {code.name:>14}: "
                             f"{result['rows'] / result['seconds']:6.0f} rows/s stored "
@@ -291,7 +295,6 @@ def main():
                             f"{result['identical']} identical groups",
                             flush=True,
                         )
-            shutil.rmtree(classroom)
         print(f"machine: load average {os.getloadavg()[0]:.1f} at the end")
     finally:
         shutil.rmtree(work, ignore_errors=True)
