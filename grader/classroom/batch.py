@@ -39,7 +39,7 @@ from ..exercises.registry import BUILTIN
 from ..reading.submission import UsageError, file_too_large, max_file_bytes
 from ..shown import escaped_name
 from ..variants import student_seed
-from .job import Rendered, grade_bytes
+from .job import Rendered, grade_bytes, student_files
 from .names import file_stem
 from .regular_files import NotRegularFile, read_regular_file
 from .results_store import ResultStore, atomic_file, ctrl_c_held, result_key, write_atomic, write_new
@@ -356,7 +356,7 @@ class _Rows:
     def _finish(self, index, item, key, result):
         if any("killed" in task.diagnoses for task in result.tasks):
             result, key = replace(result, grader_failure=True), None  # killed from outside: regraded
-        self._store(index, item, key, report.render_text(result), report.render_gradescope(result) + "\n", result)
+        self._store(index, item, key, *student_files(result), result)
 
     def _finish_rendered(self, index, item, key, ready):
         if ready["killed"]:  # rendered again as the grader's failure, not the learner's
@@ -465,7 +465,7 @@ def _exercise_id(shipped):
 def _write_student_files(outdir, student, result, only_if_missing=False):
     if only_if_missing and all(os.path.exists(path) for path in _student_paths(outdir, student)):
         return
-    _write_files(outdir, student, report.render_text(result), report.render_gradescope(result) + "\n")
+    _write_files(outdir, student, *student_files(result))
 
 
 def _student_paths(outdir, student):

@@ -67,9 +67,15 @@ def rendered(row):
     """{"json", "feedback", "gradescope", "killed"} of a row (Report.to_dict()); "killed": a grading
     process was killed from outside, which batch does not keep (it marks the row and grades it again)."""
     result = Report.from_dict(row)
+    feedback, gradescope = student_files(result)
     return {
         "json": json.dumps(row, separators=(",", ":")),
-        "feedback": report.render_text(result),
-        "gradescope": report.render_gradescope(result) + "\n",
+        "feedback": feedback,
+        "gradescope": gradescope,
         "killed": any("killed" in task.diagnoses for task in result.tasks),
     }
+
+
+def student_files(result):
+    """The texts of a student's feedback/<student>.txt and gradescope/<student>/results.json."""
+    return report.render_text(result), report.render_gradescope(result) + "\n"
