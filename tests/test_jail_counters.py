@@ -27,14 +27,11 @@ ordinary user:
 Same harness as tests/test_jail_shared.py.
 """
 
-import json
-import os
 import random
-import subprocess
 
 import pytest
-from test_jail import PRELUDE, _runners, command, environment
-from test_jail_shared import PAIR
+from test_jail import PRELUDE, _runners
+from test_jail_shared import run_pair
 
 pytestmark = pytest.mark.slow  # two graders, two jails each
 
@@ -151,22 +148,10 @@ def take(X):
 @pytest.mark.parametrize("runner", _runners())
 def test_no_count_of_the_kernel_carries_a_secret_between_jails_graded_together(runner, name, tmp_path):
     secret = random.Random().randrange(1, 1 << 16) | 1 | 1 << 15
-    os.chmod(tmp_path, 0o777)
-    script = tmp_path / "pair.py"
-    script.write_text(PAIR)
     channel = CHANNELS[name]
     donor = PRELUDE + COMMON + DONOR.format(**channel)
     freeloader = PRELUDE + COMMON + FREELOADER.format(**channel)
-    done = subprocess.run(
-        command(runner, script, donor, freeloader, secret, "together"),
-        capture_output=True,
-        text=True,
-        timeout=120,
-        env=environment(),
-    )
-    assert done.returncode == 0, done.stderr[-3000:]
-    report = json.loads(done.stdout.strip().splitlines()[-1])
-    assert report["given"] == "ok" and report["taken"] == "ok", report
+    report = run_pair(runner, tmp_path, donor, freeloader, secret, "together")
     lines = report["output"].splitlines()
     read = [int(line.split()[1]) for line in lines if line.startswith("READ ")]
     tried = [line for line in lines if line.startswith("TRIED ")]
@@ -189,19 +174,7 @@ def queue(count):  # queue up to `count` signals to itself (blocked: they stay p
 
 @pytest.mark.parametrize("runner", _runners())
 def test_no_jail_can_use_up_the_pending_signals_of_another(runner, tmp_path):
-    os.chmod(tmp_path, 0o777)
-    script = tmp_path / "pair.py"
-    script.write_text(PAIR)
     donor = PRELUDE + SIGNALS + "def give(X):\n    print('QUEUED', queue(1 << 20), flush=True)\n    return X\n"
     freeloader = PRELUDE + SIGNALS + "def take(X):\n    print('QUEUED', queue(10), flush=True)\n    return X\n"
-    done = subprocess.run(
-        command(runner, script, donor, freeloader, 1, "together"),
-        capture_output=True,
-        text=True,
-        timeout=120,
-        env=environment(),
-    )
-    assert done.returncode == 0, done.stderr[-3000:]
-    report = json.loads(done.stdout.strip().splitlines()[-1])
-    assert report["given"] == "ok" and report["taken"] == "ok", report
+    report = run_pair(runner, tmp_path, donor, freeloader, 1, "together")
     assert "QUEUED 10" in report["output"].splitlines(), report  # the donor's signals left it room for its own

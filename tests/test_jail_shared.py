@@ -211,17 +211,14 @@ def runner(request):
     return request.param
 
 
-@pytest.mark.parametrize("when", ["together", "one_after_the_other"])
-def test_no_channel_carries_a_secret_from_one_jail_to_another(runner, when, tmp_path):
-    files = _unread_numpy_files(5 + BITS)
-    cached, locked = files[-3:], files[:-3]  # the three largest: 16 bits, one every other page
-    header = f"BITS = {BITS}\nFILES = {locked!r}\nCACHED = {cached!r}\n"
-    secret = random.Random().randrange(1, 1 << BITS) | 1 | 1 << (BITS - 1)
-    os.chmod(tmp_path, 0o777)
+def run_pair(runner, tmp_path, donor, freeloader, secret, when):
+    """The report of PAIR grading a donor and a freeloader submission under RUNNER ("together" or one
+    after the other), once both were graded."""
+    os.chmod(tmp_path, 0o777)  # the ordinary user's runner writes there too
     script = tmp_path / "pair.py"
     script.write_text(PAIR)
     done = subprocess.run(
-        command(runner, script, PRELUDE + header + DONOR, PRELUDE + header + FREELOADER, secret, when),
+        command(runner, script, donor, freeloader, secret, when),
         capture_output=True,
         text=True,
         timeout=120,
@@ -230,6 +227,16 @@ def test_no_channel_carries_a_secret_from_one_jail_to_another(runner, when, tmp_
     assert done.returncode == 0, done.stderr[-3000:]
     report = json.loads(done.stdout.strip().splitlines()[-1])
     assert report["given"] == "ok" and report["taken"] == "ok", report
+    return report
+
+
+@pytest.mark.parametrize("when", ["together", "one_after_the_other"])
+def test_no_channel_carries_a_secret_from_one_jail_to_another(runner, when, tmp_path):
+    files = _unread_numpy_files(5 + BITS)
+    cached, locked = files[-3:], files[:-3]  # the three largest: 16 bits, one every other page
+    header = f"BITS = {BITS}\nFILES = {locked!r}\nCACHED = {cached!r}\n"
+    secret = random.Random().randrange(1, 1 << BITS) | 1 | 1 << (BITS - 1)
+    report = run_pair(runner, tmp_path, PRELUDE + header + DONOR, PRELUDE + header + FREELOADER, secret, when)
     lines = report["output"].splitlines()
     read = {line.split()[1]: int(line.split()[2]) for line in lines if line.startswith("READ ")}
     tried = {line.split()[1] for line in lines if line.startswith("TRIED ")}
