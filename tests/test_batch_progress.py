@@ -16,7 +16,7 @@ import subprocess
 import termios
 
 import pytest
-from conftest import SUBMISSIONS, grade_command
+from conftest import SUBMISSIONS, InlinePool, grade_command
 from rich.console import Console
 
 from grader import cli, exercises
@@ -100,23 +100,6 @@ class Recorder:
 
     def advance(self, count=1, graded=True):
         self.calls.append(("advance", count, graded))
-
-
-class InlinePool:
-    """WorkerPool's interface, grading in this process: no worker to start."""
-
-    def __init__(self, function, jobs, deadline=None, preload=()):
-        self.function = function
-
-    def __enter__(self):
-        return self
-
-    def __exit__(self, *exc):
-        pass
-
-    def run(self, jobs, on_done):
-        for tag, args in jobs:
-            on_done(tag, "ok", self.function(*args))
 
 
 def stub_grading(name, data, exercise, options):

@@ -4,15 +4,17 @@ to the time per submission, rows read back from the store, identical files named
 Grading is stubbed (a ready row) except where a real row is needed; sizes are small.
 """
 
+import gc
 import itertools
 import json
 import os
 import sys
+import types
 from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
-from conftest import ROOT
+from conftest import ROOT, InlinePool
 
 from grader import exercises, report
 from grader.checking.results import Report
@@ -103,6 +105,38 @@ def test_discover_keeps_one_string_per_student_and_makes_items_when_asked(tmp_pa
     assert [item.student for item in found] == ["s000", "s001", "s002"]
     assert found[1] == Item("s001", tmp_path / "class" / "s001.py", tmp_path / "class")
     assert found.position("s002") == 2 and found.position("s0015") == 2
+
+
+def held(*roots, leave=()):
+    """Bytes of the objects reachable from ROOTS, each counted once (sys.getsizeof: a numpy array
+    with its data), without classes, modules, functions or the objects in LEAVE."""
+    seen, total, stack = {id(thing) for thing in leave}, 0, list(roots)
+    while stack:
+        thing = stack.pop()
+        if id(thing) in seen or isinstance(thing, (type, types.ModuleType, types.FunctionType)):
+            continue
+        seen.add(id(thing))
+        total += sys.getsizeof(thing)
+        stack.extend(gc.get_referents(thing))
+    return total
+
+
+def test_what_a_run_keeps_of_each_student_is_a_few_dozen_bytes(tmp_path):
+    """What discover and run hand back holds of each student its name (in one bytes object, with
+    where it ends and its place in the order) and a mark: under 40 bytes. A list of the names costs
+    65 bytes a student, and one of those graded as much again. Measured as the slope between two
+    class sizes, so that what any class costs cancels out."""
+    kept = {}
+    for count in (100, 600):
+        (tmp_path / f"class{count}").mkdir()
+        for index in range(count):  # every file its own: identical groups would be kept too
+            (tmp_path / f"class{count}" / f"student{index:05}.py").write_text(f"# {index}\n")
+        items = discover(tmp_path / f"class{count}", "x")
+        outcome = run(items, EXERCISE, tmp_path / f"out{count}", OPTIONS, 1, work=ready_row, pool=InlinePool)
+        assert len(outcome.graded) == count and list(outcome.graded)[-1] == f"student{count - 1:05}"
+        kept[count] = held(items, outcome, leave=[EXERCISE])
+    per_student = (kept[600] - kept[100]) / 500
+    assert per_student < 40, f"{per_student:.0f} bytes kept per student"
 
 
 def test_items_leave_no_kept_file_name_in_the_interned_strings(tmp_path):
