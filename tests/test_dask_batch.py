@@ -361,6 +361,7 @@ def test_a_local_cluster_keeps_only_the_last_few_chunks_it_sent(monkeypatch):
         logs = [pool.client.scheduler_comm, *scheduler.stream_comms.values(), *scheduler.client_comms.values()]
         assert {log.recent_message_log.maxlen for log in logs} == {LOG_LENGTH}
         assert scheduler.transition_log.maxlen == LOG_LENGTH
+        assert scheduler.monitor.maxlen == LOG_LENGTH  # its samples of CPU and memory, in this process
         assert set(pool.client.run(log_length).values()) == {LOG_LENGTH}  # on its worker too
         held = submissions_held()
     assert statuses == ["ok"] * count

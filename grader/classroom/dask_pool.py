@@ -39,7 +39,9 @@ CHUNK_BYTES = 8 << 20  # of files in a chunk, at most (one notebook may be more:
 # Dask keeps the last distributed.admin.low-level-log-length (1,000) messages of each batched stream
 # (client to scheduler, scheduler to each worker) under 1 MB for debugging, and as many scheduler
 # transitions and events: with a chunk's files inside its task, that was the whole class of 100,000
-# twice over (pickled, and unpickled in the scheduler's messages to workers). A few recent ones only.
+# twice over (pickled, and unpickled in the scheduler's messages to workers). A few recent ones only;
+# and as few of the samples of CPU and memory each server keeps for its dashboard (7,200 by default:
+# an hour's, growing all through a long run).
 LOG_LENGTH = 10
 _runs = itertools.count()
 _NOTHING = object()
@@ -72,7 +74,10 @@ class DaskPool:
             ) from None
         # For as long as the pool lives: the scheduler opens a stream to each worker that (re)joins.
         # A local cluster's scheduler and workers (spawned with this process's config) read them too.
-        settings = {"distributed.admin.low-level-log-length": LOG_LENGTH}
+        settings = {
+            "distributed.admin.low-level-log-length": LOG_LENGTH,
+            "distributed.admin.system-monitor.log-length": LOG_LENGTH,
+        }
         if self.scheduler == "local":
             # A killed worker's nanny starts another; but with no worker of that name for
             # lost-worker-timeout (15 s), the cluster closes the nanny for good, and a class whose
