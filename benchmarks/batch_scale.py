@@ -21,10 +21,12 @@ to compare them; their runs are interleaved, size by size, so that other load on
 machine falls on both alike. The summary (summary.txt/json/png) is not part of the
 run (the command draws it afterwards, reading the stored rows back once more).
 
-Peak RSS at 1,000 / 10,000 / 100,000, last measured: -j 2, 39 / 40-46 / 58 MB; dask,
-78 / 84 / 110 MB (668 MB at 100,000 before the pool bounded Dask's debugging logs of
-recent messages, which held every chunk's files). The output directory is deleted
-after each run: on this machine's ext4 that takes minutes at 100,000.
+Peak RSS at 1,000 / 10,000 / 100,000, last measured: -j 2, 38 / 39 / 44 MB; dask,
+81 / 89 / 98 MB (57 and 109 MB at 100,000 before the client kept names in one bytes
+object and marks instead of lists of names; 668 MB before the pool bounded Dask's
+debugging logs of recent messages, which held every chunk's files). Each run's output is
+kept until the benchmark ends (deleting 100,000 students' files slows an ext4 disk for
+minutes, which would fall on the next run); TMPDIR=/dev/shm puts it all in memory.
 
 --end measures what `grade batch` does after batch.run instead: write_summary, then
 class_report.write_report with similarity (against the stub, as grade batch finds it).
