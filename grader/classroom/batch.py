@@ -200,9 +200,9 @@ def run(items, exercise, outdir, options, jobs, progress=None, work=grade_bytes,
     """Grade what changed, reuse the rest, write every output file; return an Outcome.
 
     The submissions are read one at a time, as the workers take them: the client holds
-    the bytes of those in flight only, and of the others a 16-byte hash (to name
-    identical files). outcome.reports reads each Report back from the store when asked,
-    so a class of any size fits in memory.
+    the bytes of those in flight only, and of each student about 40 bytes: the name (in
+    items, a SortedNames), a 16-byte hash (to name identical files) and a mark (row_marks).
+    outcome.reports reads each Report back from the store when asked.
 
     `progress`, if given, has start(total) (called once the workers run) and
     advance(count=1, graded=True) (graded False: reused or not readable), both on the
