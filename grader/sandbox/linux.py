@@ -124,8 +124,10 @@ class LinuxSandbox(base.Sandbox):
         return base.Ending(status, by_grader=killing, from_outside=from_outside, out_of_memory=out_of_memory)
 
     def _memory_in_use(self):
-        """The private memory of the jail's processes (the keeper's descendants), from smaps_rollup:
-        pages shared with the fork server (numpy, the interpreter) are not the submission's."""
+        """The memory the jail's processes (the keeper's descendants) made, from smaps_rollup: each
+        one's proportional share (Pss) of its anonymous and shmem pages, so that a page mapped by k of
+        them counts 1/k in each and once in the sum; pages shared with the fork server (numpy, the
+        interpreter) count a fraction, and its files not at all."""
         keeper = self._keeper
         if keeper is None:
             return None
@@ -135,7 +137,7 @@ class LinuxSandbox(base.Sandbox):
             members = psutil.Process(keeper).children(recursive=True)
         except psutil.Error:
             return None
-        return sum(_private_bytes(member.pid) for member in members)
+        return sum(_own_bytes(member.pid) for member in members)
 
     def _kill_now(self):
         keeper = self._keeper
@@ -182,10 +184,18 @@ def _remove_scratch(path):
 _OUTSIDE_SIGNALS = {9, 15, 2, 1, 3}  # what the jail's seccomp filter forbids a sandbox to send
 
 
-def _private_bytes(pid):
+# Private memory alone missed pages shared within the jail: 8 processes that each filled 100 MiB and
+# forked a child keeping it (copy on write) held 800 MiB that counted as none (tests/test_jail_redteam.py).
+_OWN = ("Pss_Anon", "Pss_Shmem", "SwapPss", "Private_Hugetlb", "Shared_Hugetlb")
+_OWN_OLDER = ("Pss", "SwapPss", "Private_Hugetlb", "Shared_Hugetlb")  # no Pss_Anon: files' pages too, a few MiB
+
+
+def _own_bytes(pid):
     try:
         with open(f"/proc/{pid}/smaps_rollup") as rollup:
-            return sum(int(line.split()[1]) << 10 for line in rollup if line.startswith(("Private_", "Swap:")))
+            fields = {line.split(":")[0]: line.split()[1] for line in rollup if ":" in line}
+        names = _OWN if "Pss_Anon" in fields else _OWN_OLDER
+        return sum(int(fields.get(name, 0)) << 10 for name in names)
     except (OSError, ValueError, IndexError):
         return 0
 
