@@ -159,6 +159,17 @@ def test_a_value_that_cannot_be_sent_back_is_the_wrong_type_not_a_crash(tmp_path
     assert db["diagnoses"] in (["wrong_type"], ["exception"]) and SANDBOX_BLAMED not in db["fact"], db
 
 
+def test_a_default_nested_deeper_than_the_stack_is_the_learners_mistake_not_a_grader_bug(tmp_path):
+    """A failing task's signature is shown with the parameter mistake it may have: `ast.unparse` of a
+    default of 2,000 terms (`b=1+1+...`, which Python parses and runs) recursed past the stack, and
+    `grade check` exited 3 (a bug of the grader), as `grade batch` did, leaving the row ungraded on
+    every run."""
+    attack = "def dW(X, dZ, scale=" + "+".join(["1"] * 2000) + "):\n    return scale * X.T @ dZ\n"
+    code, _, tasks = check(tmp_path, "softmax", "\n" + attack)
+    assert code == 1 and others_pass(tasks, "dW") and tasks["dW"]["diagnoses"] == ["wrong_value"], tasks["dW"]
+    assert len(tasks["dW"]["fact"]) < 1000, tasks["dW"]["fact"]
+
+
 def test_the_learners_own_exit_with_the_sandboxs_code_is_not_called_the_graders_failure(tmp_path):
     # 70 is the code the sandbox's side exits with when its channel fails: a learner can use it too,
     # so the words may not claim the grader failed.

@@ -43,8 +43,15 @@ def defined_functions(submission):
     return found
 
 
+_SHOWN = 200  # characters of a signature shown: its defaults are the learner's text, of any size
+
+
 def _shown(node):
-    return f"def {node.name}({ast.unparse(node.args)})"
+    try:
+        text = f"def {node.name}({ast.unparse(node.args)})"
+    except RecursionError:  # a default nested deeper than the stack (`b=1+1+...`, thousands of terms)
+        text = f"def {node.name}({', '.join(arg.arg for arg in ast.walk(node.args) if isinstance(arg, ast.arg))})"
+    return text if len(text) <= _SHOWN else text[: _SHOWN - 4] + "...)"
 
 
 def parameter_verdict(task, node):
