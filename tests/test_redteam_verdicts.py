@@ -170,6 +170,15 @@ def test_a_default_nested_deeper_than_the_stack_is_the_learners_mistake_not_a_gr
     assert len(tasks["dW"]["fact"]) < 1000, tasks["dW"]["fact"]
 
 
+def test_a_file_whose_lines_end_in_carriage_returns_alone_is_graded_as_python_reads_it(tmp_path):
+    """Python ends a line at \\r, \\r\\n or \\n; the grader's edits of the source (feedback calls left
+    out, a file that runs too long graded on its definitions) counted lines at \\n only, and `grade
+    check` exited 3 (IndexError) on a right solution saved with old Mac line endings."""
+    text = solution("softmax") + 'from grader import feedback\nfeedback("softmax", "db", globals())\n'
+    code, report, _ = check(tmp_path, "softmax", "", base=text.replace("\n", "\r"))
+    assert code == 0 and report["score"] == report["max_score"], report
+
+
 def test_the_learners_own_exit_with_the_sandboxs_code_is_not_called_the_graders_failure(tmp_path):
     # 70 is the code the sandbox's side exits with when its channel fails: a learner can use it too,
     # so the words may not claim the grader failed.

@@ -112,7 +112,7 @@ def submission_from_bytes(name, data):
     except UnicodeDecodeError as error:
         raise SubmissionError(f"{short} is not UTF-8 text ({error.reason} at byte {error.start})") from None
     if kind == "py":
-        return Submission(str(name), "py", _bounded((Chunk(short, without_feedback(text)),), short))
+        return Submission(str(name), "py", _bounded((Chunk(short, without_feedback(_python_lines(text))),), short))
     return Submission(str(name), "ipynb", notebook_chunks(text, short))
 
 
@@ -154,10 +154,17 @@ def parsed_notebook_chunks(notebook, name):
             raise SubmissionError(
                 f"{name} is not a valid notebook: the source of cell {number} is not text (a {type(source).__name__})"
             )
-        code = without_feedback(strip_magics(source))
+        code = without_feedback(strip_magics(_python_lines(source)))
         if code.strip():
             chunks.append(Chunk(f"{name}, cell {number}", code, number))
     return _bounded(tuple(chunks), name)
+
+
+def _python_lines(code):
+    """CODE with its lines ended as Python ends them: at \\n, \\r\\n or a lone \\r, each made \\n. What reads
+    the source here (ast's line numbers against code.split("\\n"), the lines messages quote) counts lines
+    at \\n: a file ending its lines at \\r alone was one line to it, and many to ast (IndexError, exit 3)."""
+    return code.replace("\r\n", "\n").replace("\r", "\n") if "\r" in code else code
 
 
 def _bounded(chunks, name):
