@@ -26,7 +26,9 @@ visible. What stays out, and why:
   of numpy's files share it); mincore, cachestat, readahead, posix_fadvise and preadv2's
   RWF_NOWAIT (which pages of a shared file are cached): state two jails could both name;
 - ptrace, process_vm_*, namespaces, mount, keyrings, bpf, perf events, userfaultfd,
-  inotify, fanotify, execve, chmod, chown, xattr writes, setuid and the like.
+  inotify, fanotify, execve, chmod, chown, xattr writes, setuid and the like;
+- utimensat: Landlock does not cover a file's times, so without a root of its own a jail set
+  those of any file its uid owns or anyone may write (tests/test_jail_redteam.py).
 
 Arguments checked: fcntl's command (F_SETPIPE_SZ only up to a pipe's default 64 KiB),
 clone's flags (no CLONE_NEW*, no CLONE_PIDFD), kill-type calls (no SIGKILL, SIGTERM, SIGINT, SIGHUP,
@@ -66,7 +68,7 @@ ALLOW = tuple(
     read write readv writev pread64 pwrite64 preadv pwritev lseek close close_range dup dup2 dup3
     open openat creat stat fstat lstat newfstatat statx access faccessat faccessat2
     readlink readlinkat getdents getdents64 getcwd chdir fchdir mkdir mkdirat rmdir unlink unlinkat
-    rename renameat renameat2 truncate ftruncate fsync fdatasync umask utimensat
+    rename renameat renameat2 truncate ftruncate fsync fdatasync umask
     getxattr lgetxattr fgetxattr listxattr llistxattr flistxattr sendfile copy_file_range
     brk mmap munmap mremap mprotect msync
     fork vfork exit exit_group wait4 waitid getpid getppid gettid set_tid_address set_robust_list rseq
