@@ -719,6 +719,36 @@ def forward(X, W, b):
     assert result["call"]["status"] == "ok", result
 
 
+def test_no_limit_or_cpu_of_a_process_outside_the_jail_can_be_set(runner):
+    """Without a pid namespace (a kernel that refuses an ordinary user one, where Landlock's signal
+    scoping stands for the processes layer), the jail's processes see the host's pids, and prlimit
+    and sched_setaffinity need only the same uid, which an ordinary user's jail has: it set the
+    memory and descriptor limits of its keeper, the fork server and the grader itself (RLIMIT_AS of 1
+    MiB ends any grading), and pinned them to one CPU. Landlock does not cover either call."""
+    code = """
+import resource
+def grader_side():  # the keeper, then (pids below it) the fork server and the grader
+    return [os.getppid(), *range(os.getppid() - 1, max(1, os.getppid() - 400), -1)]
+def set_limits():
+    done = []
+    for pid in grader_side():
+        try:
+            soft, hard = resource.prlimit(pid, resource.RLIMIT_NOFILE)
+            resource.prlimit(pid, resource.RLIMIT_NOFILE, (soft, hard))  # the same: nothing changes
+            done.append(pid)
+        except OSError:
+            pass
+    return done or 1/0
+attempt("prlimit_outside", set_limits)
+attempt("affinity_outside", lambda: os.sched_setaffinity(os.getppid(), os.sched_getaffinity(0)))
+attempt("affinity_self", lambda: os.sched_setaffinity(0, os.sched_getaffinity(0)) is None)
+"""
+    result = run_probe(runner, code, disable=["namespaces"])
+    assert findings(result, ["prlimit_outside", "affinity_outside", "affinity_self"]) == [
+        "FOUND affinity_self: True"
+    ], result
+
+
 @pytest.mark.skipif(platform.machine() != "x86_64", reason="system call numbers of x86_64")
 def test_kernel_surface_no_exercise_needs_is_refused(runner):
     calls = {

@@ -91,3 +91,6 @@ def test_argument_rules(call):
     assert call("setrlimit", 0) == ERRNO | seccomp.EPERM and call("setrlimit", 7) == ALLOW
     assert call("prlimit64", 0, 0, 0, 0x7FF0) == ALLOW  # reading RLIMIT_CPU
     assert call("prlimit64", 0, 0, 0x1000, 0) == ERRNO | seccomp.EPERM
+    assert call("prlimit64", 0, 7, 0x1000, 0) == ALLOW  # its own RLIMIT_NOFILE
+    assert call("prlimit64", 4242, 7, 0, 0x7FF0) == ERRNO | seccomp.EPERM  # another process's
+    assert call("sched_setaffinity", 0) == ALLOW and call("sched_setaffinity", 4242) == ERRNO | seccomp.EPERM

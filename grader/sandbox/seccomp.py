@@ -30,7 +30,9 @@ visible. What stays out, and why:
 - utimensat: Landlock does not cover a file's times, so without a root of its own a jail set
   those of any file its uid owns or anyone may write (tests/test_jail_redteam.py).
 
-Arguments checked: fcntl's command (F_SETPIPE_SZ only up to a pipe's default 64 KiB),
+Arguments checked: prlimit64 and sched_setaffinity (the caller's own, pid 0: without a pid
+namespace, an ordinary user's jail set the grader's limits), fcntl's command (F_SETPIPE_SZ only
+up to a pipe's default 64 KiB),
 clone's flags (no CLONE_NEW*, no CLONE_PIDFD), kill-type calls (no SIGKILL, SIGTERM, SIGINT, SIGHUP,
 SIGQUIT or SIGSTOP: a sandbox never sends them, so one that dies of them was killed from
 outside), RLIMIT_CPU (its hard limit is the kernel's SIGKILL), preadv2/pwritev2 flags,
@@ -72,7 +74,7 @@ ALLOW = tuple(
     getxattr lgetxattr fgetxattr listxattr llistxattr flistxattr sendfile copy_file_range
     brk mmap munmap mremap mprotect msync
     fork vfork exit exit_group wait4 waitid getpid getppid gettid set_tid_address set_robust_list rseq
-    sched_yield sched_getaffinity sched_setaffinity sched_getscheduler sched_getparam
+    sched_yield sched_getaffinity sched_getscheduler sched_getparam
     sched_get_priority_max sched_get_priority_min getpriority arch_prctl
     rt_sigaction rt_sigprocmask rt_sigreturn sigaltstack rt_sigsuspend rt_sigpending rt_sigtimedwait
     alarm pause setitimer getitimer timer_create timer_settime timer_gettime timer_getoverrun timer_delete
@@ -248,7 +250,16 @@ def _setrlimit(p):
     p.ret(_RET_ALLOW)
 
 
-def _prlimit64(p):  # reading RLIMIT_CPU (no new limit given) stays allowed
+def _this_process(p):
+    """Only for pid 0, the caller. prlimit and sched_setaffinity need only the same uid, and Landlock
+    covers neither: an ordinary user's jail without a pid namespace set the limits of the grader."""
+    p.ins(_LD, _arg(0))
+    p.ins(_JEQ, 0, 1, 0)
+    p.ret(_RET_ERRNO | EPERM)
+
+
+def _prlimit64(p):  # this process's own; reading RLIMIT_CPU (no new limit given) stays allowed
+    _this_process(p)
     p.ins(_LD, _arg(1))
     p.ins(_JEQ, RLIMIT_CPU, 0, 5)
     p.ins(_LD, _arg(2))
@@ -256,6 +267,11 @@ def _prlimit64(p):  # reading RLIMIT_CPU (no new limit given) stays allowed
     p.ins(_LD, _arg(2) + 4)  # the pointer's high half
     p.ins(_JEQ, 0, 1, 0)
     p.ret(_RET_ERRNO | EPERM)
+    p.ret(_RET_ALLOW)
+
+
+def _sched_setaffinity(p):
+    _this_process(p)
     p.ret(_RET_ALLOW)
 
 
@@ -298,6 +314,7 @@ _RULES = {
     "clone": _clone,
     "setrlimit": _setrlimit,
     "prlimit64": _prlimit64,
+    "sched_setaffinity": _sched_setaffinity,
     **{name: _signal(index) for name, index in SIGNAL_ARG.items()},
     "preadv2": _rw_flags,
     "pwritev2": _rw_flags,
