@@ -182,7 +182,15 @@ def test_reading_any_bytes_never_raises(data, notebook):
 
 
 @pytest.mark.parametrize(
-    "code", ["def f(:\n  x = (1,\n", "x = 1\n  y = 2\n", "s = '''never closed\n", "a\x00b = 1\n", "if x:\n\tpass\n"]
+    "code",
+    [
+        "def f(:\n  x = (1,\n",
+        "x = 1\n  y = 2\n",
+        "s = '''never closed\n",
+        "a\x00b = 1\n",
+        "if x:\n\tpass\n",
+        "def f():\n    return 1\n\x00\n",  # Python 3.12.1's tokenizer: SystemError, and grade batch exited 3
+    ],
 )
 def test_code_that_does_not_tokenize_is_compared_up_to_where_it_stops(code):
     source = similarity.read_source("s", "s.py", code.encode())

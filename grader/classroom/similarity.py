@@ -115,8 +115,8 @@ def _normalized(code):
     try:
         for token in tokenize.generate_tokens(io.StringIO(code).readline):
             raw.append(token)
-    except (tokenize.TokenError, SyntaxError, ValueError):
-        pass
+    except Exception:  # noqa: BLE001 (the tokenizer's error, whatever it is: Python 3.12.1's raised SystemError
+        pass  # on a NUL after a dedent, and `grade batch` exited 3 on a student's file)
     out, depth, line_start, previous = [], 0, True, ""
     pending = []  # a statement's leading strings: dropped if the statement is only strings (a docstring)
     for token in raw:
