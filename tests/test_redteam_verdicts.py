@@ -179,6 +179,21 @@ def test_a_file_whose_lines_end_in_carriage_returns_alone_is_graded_as_python_re
     assert code == 0 and report["score"] == report["max_score"], report
 
 
+def test_the_graders_own_reading_of_the_source_prints_nothing_of_the_learners(tmp_path):
+    """The grader parses the source itself (feedback calls, imports, definitions, signatures), and
+    Python's parser warns on stderr about what it reads, with the file's name and the learner's text
+    unescaped: an invalid escape ("\\d") is a DeprecationWarning that Python 3.11 shows for a file
+    named __main__.py, and on 3.12 a SyntaxWarning shown for any file, under a name such as
+    "\\x1b]0;owned\\x07.py" in a class folder (tried by hand): escape sequences on the instructor's
+    terminal. Here the file's top level runs too long, so its definitions are read and graded."""
+    text = solution("softmax") + 'pattern = "\\d"\nwhile True:\n    pass\n'
+    path = tmp_path / "__main__.py"
+    path.write_text(text)
+    done = run_grade("check", path, "-e", "softmax", "--timeout", "1")
+    assert done.returncode == 0 and "4/4" in done.stdout, done.stdout + done.stderr
+    assert "Warning" not in done.stderr and "\\d" not in done.stderr, done.stderr
+
+
 def test_the_learners_own_exit_with_the_sandboxs_code_is_not_called_the_graders_failure(tmp_path):
     # 70 is the code the sandbox's side exits with when its channel fails: a learner can use it too,
     # so the words may not claim the grader failed.

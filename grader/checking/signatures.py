@@ -11,6 +11,7 @@ with both signatures. A task that passes is never touched: the names are the lea
 
 import ast
 
+from ..reading.parsing import parsed
 from .spec import Verdict
 
 # The task failed before its value could say anything about the parameters: the code did not run,
@@ -33,9 +34,8 @@ def defined_functions(submission):
     the chunks run (a notebook's cells, in order); chunks that do not parse are left out."""
     found = {}
     for chunk in submission.chunks:
-        try:
-            tree = ast.parse(chunk.code)
-        except (SyntaxError, ValueError, RecursionError, MemoryError):
+        tree = parsed(chunk.code)
+        if tree is None:
             continue
         for node in tree.body:
             if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)):

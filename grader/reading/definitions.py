@@ -22,6 +22,7 @@ import ast
 import builtins
 from dataclasses import replace
 
+from .parsing import parsed
 from .source_edits import replace_nodes
 
 # Builtins that build or inspect values without calling anything the learner wrote.
@@ -209,9 +210,8 @@ def definitions_only(submission):
     scope = _Scope()
     chunks, skipped = [], []
     for chunk in submission.chunks:
-        try:
-            tree = ast.parse(chunk.code, chunk.filename)
-        except (SyntaxError, ValueError, RecursionError, MemoryError):
+        tree = parsed(chunk.code, chunk.filename)
+        if tree is None:
             chunks.append(chunk)  # it does not compile, so it runs nothing: it raises as it did
             continue
         lines = chunk.code.split("\n")
@@ -234,9 +234,8 @@ def defined_functions(submission):
     """The names the submission's top-level code binds to functions (`def`, or a lambda), in any chunk."""
     names = set()
     for chunk in submission.chunks:
-        try:
-            tree = ast.parse(chunk.code, chunk.filename)
-        except (SyntaxError, ValueError, RecursionError, MemoryError):
+        tree = parsed(chunk.code, chunk.filename)
+        if tree is None:
             continue
         for node in tree.body:
             if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)):

@@ -12,6 +12,7 @@ that may use anything are still graded while the others get autodiff_used.
 import ast
 from dataclasses import replace
 
+from .parsing import parsed
 from .source_edits import replace_nodes
 
 
@@ -37,10 +38,7 @@ def _imports(tree, modules):
 
 
 def _parsed(chunk):
-    try:
-        return ast.parse(chunk.code, chunk.filename)
-    except (SyntaxError, ValueError, RecursionError, MemoryError):
-        return None  # a chunk that does not compile never runs: it imports nothing
+    return parsed(chunk.code, chunk.filename)  # None: a chunk that does not compile never runs, imports nothing
 
 
 def find(submission, modules):

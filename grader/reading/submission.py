@@ -11,6 +11,7 @@ import os
 from dataclasses import dataclass
 from pathlib import Path
 
+from .parsing import parsed
 from .source_edits import replace_nodes
 
 # Cell magics whose body is still Python: drop the magic line, keep the code.
@@ -187,10 +188,10 @@ def without_feedback(code):
     name (`db = ...; feedback(x)`, a walrus in the arguments) is kept."""
     if "grader" not in code and "feedback" not in code:  # nothing to look for: no parsing
         return code
-    try:
-        statements = ast.parse(code).body
-    except (SyntaxError, ValueError, RecursionError, MemoryError):
+    tree = parsed(code)
+    if tree is None:
         return code
+    statements = tree.body
     edits = [(statement, _kept_of(statement)) for statement in statements]
     edits = [(statement, kept) for statement, kept in edits if kept is not None]
     if len(edits) == len(statements) and all(kept == "pass" for _, kept in edits):
