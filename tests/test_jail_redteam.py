@@ -402,8 +402,35 @@ attempt("fanotify_mark", fanotify)
     time.sleep(0.5)  # the grader measures every 0.1 s
     held = 100 * sum(name.startswith("held") for name in os.listdir("/tmp"))
 """,
+        # Page tables are the kernel's: one 4 KiB mapping every 2 MiB, each read once (the zero page), takes
+        # a page table of 4 KiB that no RLIMIT_AS or Pss counts: 4 processes held 625 MiB of them.
+        """
+    import ctypes, time
+    libc = ctypes.CDLL(None, use_errno=True)
+    libc.mmap.restype = ctypes.c_void_p
+    libc.mmap.argtypes = [ctypes.c_void_p, ctypes.c_size_t, ctypes.c_int, ctypes.c_int, ctypes.c_int, ctypes.c_long]
+    for i in range(4):
+        if os.fork() == 0:
+            try:
+                made = 0
+                for k in range(40000):
+                    want = 0x100000000000 + k * (2 << 20)
+                    if libc.mmap(ctypes.c_void_p(want), 4096, 1, 0x22 | 0x100000, -1, 0) != want:  # MAP_FIXED_NOREPLACE
+                        break
+                    ctypes.string_at(want, 1)
+                    made += 1
+                open(f"/tmp/held{i}-{made}", "w").close()
+                time.sleep(30)
+            finally:
+                os._exit(0)
+    deadline = time.monotonic() + 15
+    while len(os.listdir("/tmp")) < 4 and time.monotonic() < deadline:
+        time.sleep(0.05)
+    time.sleep(0.5)  # the grader measures every 0.1 s
+    held = sum(4 * int(name.split("-")[1]) for name in os.listdir("/tmp") if name.startswith("held")) >> 10
+""",
     ],
-    ids=["memfd", "processes", "socketpair", "memfd_secret", "pipes", "copy_on_write"],
+    ids=["memfd", "processes", "socketpair", "memfd_secret", "pipes", "copy_on_write", "page_tables"],
 )
 def test_the_memory_cap_bounds_the_whole_jail(runner, hoard):
     """--memory is the submission's, not each process's: a jail of 64 processes could hold 64 times the

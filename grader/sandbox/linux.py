@@ -127,7 +127,7 @@ class LinuxSandbox(base.Sandbox):
         """The memory the jail's processes (the keeper's descendants) made, from smaps_rollup: each
         one's proportional share (Pss) of its anonymous and shmem pages, so that a page mapped by k of
         them counts 1/k in each and once in the sum; pages shared with the fork server (numpy, the
-        interpreter) count a fraction, and its files not at all."""
+        interpreter) count a fraction, and its files not at all; and each one's page tables."""
         keeper = self._keeper
         if keeper is None:
             return None
@@ -191,11 +191,16 @@ _OWN_OLDER = ("Pss", "SwapPss", "Private_Hugetlb", "Shared_Hugetlb")  # no Pss_A
 
 
 def _own_bytes(pid):
+    """Its share of pages (smaps_rollup), and its page tables (VmPTE): the kernel's, which no RLIMIT_AS
+    counts, and which one 4 KiB mapping every 2 MiB makes as large as the pages themselves (4 processes
+    held 625 MiB of them under a cap of 256, tests/test_jail_redteam.py)."""
     try:
         with open(f"/proc/{pid}/smaps_rollup") as rollup:
             fields = {line.split(":")[0]: line.split()[1] for line in rollup if ":" in line}
+        with open(f"/proc/{pid}/status") as status:
+            tables = next((line.split()[1] for line in status if line.startswith("VmPTE:")), "0")
         names = _OWN if "Pss_Anon" in fields else _OWN_OLDER
-        return sum(int(fields.get(name, 0)) << 10 for name in names)
+        return (sum(int(fields.get(name, 0)) for name in names) + int(tables)) << 10
     except (OSError, ValueError, IndexError):
         return 0
 
