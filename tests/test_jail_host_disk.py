@@ -12,7 +12,9 @@ ordinary user.
 Without a mount namespace (a container that refuses them), a jail's /tmp is a directory
 on the host's /tmp, removed by the grader. A directory the jail could write but not list
 (mkdir with mode 0o300; the jail may not chmod) stayed there with what it held, for good,
-when the grader ran as an ordinary user.
+when the grader ran as an ordinary user; and a chain of directories deeper than the grader's
+stack (the jail may mkdir and chdir without end) ended the grader with a RecursionError while
+removing it (os.walk and shutil.rmtree both recurse).
 """
 
 import os
@@ -67,6 +69,26 @@ print("SCRATCH", os.getcwd(), flush=True)
     scratch = [line.split()[1] for line in result["output"].splitlines() if line.startswith("SCRATCH ")]
     assert scratch and scratch[0] != "/tmp", result  # a directory on the host, not a root of its own
     assert not os.path.exists(scratch[0]), f"{scratch[0]} left on the host: {result}"
+
+
+def test_a_scratch_directory_nested_deeper_than_the_stack_is_removed_too():
+    """The tree such a jail leaves, built here on a tmpfs (the host's disk takes 2 ms a directory to
+    remove): the jail's own code cannot be run 1,500 levels down for less."""
+    import tempfile
+
+    from grader.sandbox.linux import _remove_scratch
+
+    scratch = tempfile.mkdtemp(prefix="grade-", dir="/dev/shm" if os.path.isdir("/dev/shm") else None)
+    here = os.open(scratch, os.O_PATH)
+    for level in range(1500):
+        os.mkdir("d", 0o300 if level % 2 else 0o700, dir_fd=here)
+        below = os.open("d", os.O_PATH, dir_fd=here)
+        os.close(here)
+        here = below
+    os.close(os.open("left", os.O_WRONLY | os.O_CREAT, 0o600, dir_fd=here))
+    os.close(here)
+    _remove_scratch(scratch)
+    assert not os.path.exists(scratch)
 
 
 @pytest.mark.xfail(

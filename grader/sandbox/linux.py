@@ -9,6 +9,7 @@ of its own from a reserved range, held with a lock file for as long as any of it
 processes may live (as systemd's DynamicUser picks one per service).
 """
 
+import errno
 import fcntl
 import mmap
 import os
@@ -170,15 +171,59 @@ def _remove_scratch(path):
     directory it can write and not list (mkdir with mode 0o300): an ordinary user's rmtree could
     not empty it, and the student's files would stay on the host's disk for good. So each
     directory gets its owner's rights back first (never through a link: lstat; and no process of
-    the jail is left to swap one in)."""
-    for top, dirs, _ in os.walk(path, onerror=lambda _: None):
-        for name in [top] + [os.path.join(top, d) for d in dirs]:
+    the jail is left to swap one in). And it may nest directories deeper than any path may be long
+    or the stack may recurse (os.walk and rmtree both recurse): every directory is first moved up
+    to the top, one level at a time, so that what rmtree removes is two levels deep."""
+    try:
+        top = os.open(path, os.O_RDONLY | os.O_DIRECTORY | os.O_NOFOLLOW)
+    except OSError:
+        return
+    moved = 0
+    try:
+        pending = [None]  # directories to flatten: None is the top, others are names in it
+        while pending:
+            name = pending.pop()
             try:
-                if stat.S_ISDIR(os.lstat(name).st_mode):
-                    os.chmod(name, 0o700)
+                fd = top if name is None else os.open(name, os.O_RDONLY | os.O_DIRECTORY | os.O_NOFOLLOW, dir_fd=top)
+            except OSError:
+                continue
+            try:
+                with os.scandir(fd) as entries:
+                    inner = [entry.name for entry in entries if entry.is_dir(follow_symlinks=False)]
+                for child in inner:
+                    _give_back(child, fd)
+                    if name is None:
+                        pending.append(child)
+                        continue
+                    while True:  # a name the jail did not take already (it may have made any)
+                        moved += 1
+                        try:
+                            os.rename(child, f".grade-moved-{moved}", src_dir_fd=fd, dst_dir_fd=top)
+                        except (FileExistsError, IsADirectoryError, NotADirectoryError):
+                            continue
+                        except OSError as error:
+                            if error.errno == errno.ENOTEMPTY:
+                                continue
+                        else:
+                            pending.append(f".grade-moved-{moved}")
+                        break
             except OSError:
                 pass
+            finally:
+                if fd != top:
+                    os.close(fd)
+    finally:
+        os.close(top)
     shutil.rmtree(path, ignore_errors=True)
+
+
+def _give_back(name, dir_fd):
+    """rwx for its owner, to a directory `name` in `dir_fd` (never through a link)."""
+    try:
+        if stat.S_ISDIR(os.stat(name, dir_fd=dir_fd, follow_symlinks=False).st_mode):
+            os.chmod(name, 0o700, dir_fd=dir_fd)
+    except OSError:
+        pass
 
 
 _OUTSIDE_SIGNALS = {9, 15, 2, 1, 3}  # what the jail's seccomp filter forbids a sandbox to send
