@@ -29,6 +29,8 @@ visible. What stays out, and why:
   inotify, fanotify, execve, chmod, chown, xattr writes, setuid and the like;
 - utimensat: Landlock does not cover a file's times, so without a root of its own a jail set
   those of any file its uid owns or anyone may write (tests/test_jail_redteam.py).
+- truncate by path (ftruncate of a descriptor it may write stays): Landlock covers it only from
+  ABI 3 (Linux 6.2); before, with Landlock alone, a jail could cut any file its uid may write.
 
 Arguments checked: prlimit64 and sched_setaffinity (the caller's own, pid 0: without a pid
 namespace, an ordinary user's jail set the grader's limits), fcntl's command (F_SETPIPE_SZ only
@@ -70,7 +72,7 @@ ALLOW = tuple(
     read write readv writev pread64 pwrite64 preadv pwritev lseek close close_range dup dup2 dup3
     open openat creat stat fstat lstat newfstatat statx access faccessat faccessat2
     readlink readlinkat getdents getdents64 getcwd chdir fchdir mkdir mkdirat rmdir unlink unlinkat
-    rename renameat renameat2 truncate ftruncate fsync fdatasync umask
+    rename renameat renameat2 ftruncate fsync fdatasync umask
     getxattr lgetxattr fgetxattr listxattr llistxattr flistxattr sendfile copy_file_range
     brk mmap munmap mremap mprotect msync
     fork vfork exit exit_group wait4 waitid getpid getppid gettid set_tid_address set_robust_list rseq
