@@ -20,7 +20,7 @@ import traceback
 
 import numpy as np
 
-from . import wire
+from . import front_ends, wire
 
 PRINT_LIMIT = 1 << 20  # bytes the learner's prints may write to the output file; the rest is dropped
 SUBMISSION_BYTES = 64 << 20  # largest submission frame read
@@ -159,6 +159,7 @@ def _load(submission):
     namespace = {"__name__": "__main__" if notebook else "submission", "__builtins__": builtins}
     if not notebook and chunks:  # a script may locate itself; Jupyter defines no __file__
         namespace["__file__"] = os.path.abspath(chunks[0][0])
+    front_ends.install(namespace)
     cell_errors = []
     filenames = _filenames(submission)
     for filename, code, _ in chunks:
