@@ -69,6 +69,17 @@ AT_LOAD = {
 }
 
 
+# A .py file that stops at its top level on what only the learner's own machine has (by the error's type):
+# where such code goes so that the file still runs alone. The grader never runs a main guard.
+_ONLY_YOURS = 'under `if __name__ == "__main__":` at the end of the file, which the grader never runs'
+LOAD_ERRORS = {
+    "FileNotFoundError": "the grader runs the file alone, without your data files: load data only " + _ONLY_YOURS,
+    "EOFError": "the grader runs the file with no keyboard, so input() gets nothing: ask for input only " + _ONLY_YOURS,
+    "ModuleNotFoundError": "the grader runs the file with Python's standard library, numpy and matplotlib only: "
+    "compute with numpy, and import other modules only " + _ONLY_YOURS,
+}
+
+
 def hint(code, task=None, at_load=False):
     """The hint for `code`, preferring the task's own wording."""
     if at_load and code in AT_LOAD:
