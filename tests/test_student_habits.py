@@ -65,3 +65,11 @@ def test_the_front_ends_stand_ins_do_nothing_but_hand_back_what_is_iterated():
     assert interact(len) is len and interact(x=(0, 1))(len) is len  # decorators hand back the function
     assert front_ends.FrontEndFinder().find_spec("google.cloud") is None  # only google.colab
     assert front_ends.FrontEndFinder().find_spec("pandas") is None
+
+
+def test_classes_counted_from_the_labels_fail_dz_for_every_student_and_are_told_k_is_p_width():
+    """Variant 3 draws m=5, k=3 with every class labelled: only the case without the last class catches it."""
+    report = grade_file(SUBMISSIONS / "softmax" / "dz_classes_from_labels.py", SOFTMAX, timeout=2.0, variant=3)
+    dz = report.tasks[1]
+    assert not dz.passed and dz.diagnoses == ("exception",) and "labels with no example of the last class" in dz.case
+    assert "k = P.shape[1]" in dz.hint and "y.max() + 1" in dz.hint

@@ -37,6 +37,7 @@ SAYS = {
     "wrong_axis": "is reduced over the wrong axis",
     "whole_columns": "has 1 subtracted from whole columns (G[:, y] -= 1), not from one entry per row",
     "wrong_mask": "lets gradient through where it should not: the ReLU mask comes from the wrong array",
+    "off_by_one_class": "has 1 subtracted at the class next to the true one (y - 1 or y + 1), not at y",
 }
 
 # What a named mistake of a set of gradient blocks looks like, completing "<blocks> ...": (one block, several);

@@ -13,6 +13,8 @@ HINTS = {
     "double_averaged": "the 1/m is applied twice: divide by m exactly once (it already sits in dZ = (P - Y)/m)",
     "whole_columns": "G[:, y] -= 1 subtracts 1 from every row of each label's column; subtract it from one "
     "entry per row, the true class: G[np.arange(m), y] -= 1",
+    "off_by_one_class": "labels are class indices from 0 to k-1, the column numbers of P as they are: subtract 1 "
+    "at G[np.arange(m), y], with no shift of y",
     "missing_subtract_one": "d(-log p_y)/dz_j = p_j - [j = y]: subtract 1 at the true class, then divide by m",
     "sign_flipped": "the result has the wrong sign: a gradient points uphill, dJ/dZ = (P - Y)/m, not (Y - P)/m",
     "unstable_softmax": "exp(1000) overflows to inf: subtract each row's maximum from Z before exp "

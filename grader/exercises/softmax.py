@@ -98,6 +98,12 @@ def dz_cases(rng, sizes):
         ("the spiral (m=300, k=3)", X @ W + b, y),
     ):
         cases.append(Case(label, (softmax(Z), labels), {"Z": Z}))
+    # No example of the last class: k is P's width, never y.max() + 1 (drawn last: the cases above stay as they were).
+    Z, k = cases[0].data["Z"], cases[0].data["Z"].shape[1]
+    labels = rng.integers(0, k - 1, Z.shape[0])
+    cases.append(
+        Case(f"labels with no example of the last class (m={Z.shape[0]}, k={k})", (softmax(Z), labels), {"Z": Z})
+    )
     return cases
 
 
@@ -106,7 +112,10 @@ def check_dz(case, G):
     m = P.shape[0]
     expected = answer(case, "dZ", lambda: loss_gradient_by_differences(case.data["Z"], y))
     labelled = np.isin(np.arange(P.shape[1]), y)  # the columns G[:, y] reaches, each once
+    k = P.shape[1]
     alternatives = {
+        # 1 subtracted at class y - 1 or y + 1 (labels taken as numbered from 1, or shifted): wraps like numpy's y - 1.
+        "off_by_one_class": [(P - np.eye(k)[(y + shift) % k]) / m for shift in (-1, 1)],
         "missing_subtract_one": [P / m],
         "whole_columns": [(P - labelled) / m, P / m - labelled],
         "not_averaged": [expected * m],
@@ -217,6 +226,9 @@ EXERCISE = Exercise(
                 "input_mutated": "P[range(m), y] -= 1 changes the grader's P: copy first, G = P.copy()",
                 "whole_columns": "G[:, y] -= 1 subtracts 1 from every row of each label's column: index one entry "
                 "per row, G[np.arange(m), y] -= 1, then divide by m",
+                "exception": "read the error and the line it points to; if it is about shapes or an index out of "
+                "bounds: the number of classes is k = P.shape[1], and y need not hold every class (here m may be "
+                "smaller than k), so y.max() + 1 or len(np.unique(y)) can fall short of k",
             },
             forbidden_imports=AUTODIFF,
         ),
