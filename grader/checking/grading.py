@@ -314,7 +314,9 @@ def outcome_verdict(task, outcome, budget):
         said = outcome.detail if outcome.at_load else f"{name} did not return within {budget:g} s"
         return Verdict(said, ("timeout",))
     if status == "exception":
-        return Verdict(f"{name} raised {_error_text(error)}", ("exception",), _where(error), _assert_hint(error))
+        # A task may say what an error of one type most likely means in it (Task.hints["exception IndexError"]).
+        hint = _assert_hint(error) or task.hints.get(f"exception {error.get('type')}")
+        return Verdict(f"{name} raised {_error_text(error)}", ("exception",), _where(error), hint)
     if status == "import_error":
         said = f"the file does not run: {_error_text(error)}"
         return Verdict(said, ("import_error",), _where(error), diagnoses.LOAD_ERRORS.get(error.get("type")))

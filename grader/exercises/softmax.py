@@ -226,9 +226,13 @@ EXERCISE = Exercise(
                 "input_mutated": "P[range(m), y] -= 1 changes the grader's P: copy first, G = P.copy()",
                 "whole_columns": "G[:, y] -= 1 subtracts 1 from every row of each label's column: index one entry "
                 "per row, G[np.arange(m), y] -= 1, then divide by m",
-                "exception": "read the error and the line it points to; if it is about shapes or an index out of "
-                "bounds: the number of classes is k = P.shape[1], and y need not hold every class (here m may be "
-                "smaller than k), so y.max() + 1 or len(np.unique(y)) can fall short of k",
+                # k counted from the labels: an index out of bounds, or shapes that do not broadcast.
+                **dict.fromkeys(
+                    ("exception IndexError", "exception ValueError"),
+                    "the number of classes is k = P.shape[1], the width of P: y need not hold every class (m may "
+                    "be smaller than k), so y.max() + 1 or len(np.unique(y)) can fall short of k; else read the "
+                    "error and the line it points to",
+                ),
             },
             forbidden_imports=AUTODIFF,
         ),
