@@ -73,3 +73,22 @@ def test_classes_counted_from_the_labels_fail_dz_for_every_student_and_are_told_
     dz = report.tasks[1]
     assert not dz.passed and dz.diagnoses == ("exception",) and "labels with no example of the last class" in dz.case
     assert "k = P.shape[1]" in dz.hint and "y.max() + 1" in dz.hint
+
+
+def test_magics_that_ipython_accepts_leave_code_that_compiles_on_the_same_lines():
+    from grader.reading.submission import strip_magics
+
+    cell = "if IN_COLAB:\n    !pip install tqdm\n    %cd /content\nfiles = !ls\na, b = %timeit -o f()\n"
+    cell += "?forward\nnp.zeros??\n  !ls"
+    stripped = strip_magics(cell)
+    assert stripped.split("\n") == [
+        "if IN_COLAB:",
+        "    pass",  # a blank line would leave the block empty: IndentationError, the whole cell lost
+        "    pass",
+        "files = None",
+        "a, b = None",
+        "",
+        "",
+        "",
+    ]
+    compile(stripped, "cell", "exec")
