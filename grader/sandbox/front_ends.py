@@ -123,9 +123,37 @@ class FrontEndFinder:
         pass
 
 
+class HeadlessPlots:
+    """matplotlib.use("TkAgg") (or "MacOSX", "Qt5Agg"), written for the learner's screen, keeps the
+    non-interactive Agg here: there is no screen, so the first figure would raise ImportError ("as
+    'headless' is currently running") where the learner saw a window. Plots are never shown anyway."""
+
+    def find_spec(self, name, path=None, target=None):
+        if name != "matplotlib":
+            return None
+        for finder in sys.meta_path:
+            if finder is self or not hasattr(finder, "find_spec"):
+                continue
+            spec = finder.find_spec(name, path, target)
+            if spec is not None and spec.loader is not None and hasattr(spec.loader, "exec_module"):
+                run = spec.loader.exec_module
+
+                def exec_module(module, run=run):
+                    run(module)
+                    chosen = module.use
+                    module.use = lambda backend, force=True: chosen("agg", force=force)
+
+                spec.loader.exec_module = exec_module  # this loader loads only this module
+                return spec
+            if spec is not None:
+                return spec
+        return None
+
+
 def install(namespace):
-    """Add the finder (last: a module the sandbox does have is imported as itself) and the names
-    IPython's kernel puts in every notebook's builtins (also in a script exported from one)."""
+    """Add the finders (the front ends' last: a module the sandbox does have is imported as itself) and
+    the names IPython's kernel puts in every notebook's builtins (also in a script exported from one)."""
+    sys.meta_path.insert(0, HeadlessPlots())
     sys.meta_path.append(FrontEndFinder())
     inert = Inert()
     namespace.setdefault("display", lambda *objects, **kwargs: None)
