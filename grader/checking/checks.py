@@ -76,6 +76,16 @@ GRADIENTS_SAY = {
     "wrong_mask": ("went back through a ReLU with the wrong mask",) * 2,
     "wrong_layer_order": ("went back through the ReLUs with their masks in forward order",) * 2,
     "transposed": ("is the transpose of the right gradient", "are the transposes of the right gradients"),
+    "off_by_one_class": (
+        "comes from dscores with 1 subtracted at class y - 1, not at the true class y",
+        "come from dscores with 1 subtracted at class y - 1, not at the true class y",
+    ),
+    "double_averaged": (
+        "is m times too small: the 1/m of the mean is applied twice (a mean over the examples of a dZ "
+        "that already holds it, or dscores divided by m twice)",
+        "are m times too small: the 1/m of the mean is applied twice (a mean over the examples of a dZ "
+        "that already holds it, or dscores divided by m twice)",
+    ),
 }
 
 

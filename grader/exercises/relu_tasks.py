@@ -258,6 +258,7 @@ def check_loss(loss, params, X, y, reg, large=False):
         "double_regularization": [np.float64(data + 2 * penalty)],
         "regularized_bias": [np.float64(expected + bias_penalty)],
         "not_averaged": [np.float64(data * X.shape[0] + penalty)],
+        "off_by_one_class": [np.float64(net.data_loss(scores, y - 1) + penalty)],  # y - 1: class 0 wraps to k-1
     }
     named = name_mistake(np.asarray(got), alternatives)
     fact = f"loss is {got:.6g}, expected {expected:.6g} (mean cross-entropy {data:.6g} + penalty {penalty:.6g})"
@@ -556,6 +557,11 @@ def tasks(nets, hidden_doc, probe_hidden):
                 "entry per example, dscores[np.arange(m), y] -= 1",
                 "input_mutated": "do not update params or modify X inside loss_and_grads: compute new arrays",
                 "wrong_type": "return loss, grads: loss a float, grads a dict of numpy arrays, one per key of params",
+                "off_by_one_class": "labels are class indices from 0 to k-1, the columns of the scores as they "
+                "are: the loss takes -log probs[np.arange(m), y] and dscores subtracts 1 at [np.arange(m), y], "
+                "with no shift of y",
+                "double_averaged": "dscores = (probs - onehot(y)) / m already holds the 1/m: each db_l is "
+                "dZ_l.sum(axis=0, keepdims=True), a sum, not a mean, and dscores is divided by m once",
                 "unstable_softmax": "exp(1000) overflows to inf: subtract each row's max from scores before exp "
                 "(softmax(s) = softmax(s - c) for a constant c per row), and take the log of the shifted values",
             },
