@@ -5,6 +5,7 @@ notebook_data_file_missing.ipynb); here, what the messages say, and the notebook
 """
 
 import importlib.util
+import json
 
 import pytest
 from conftest import SUBMISSIONS, solution_text
@@ -92,3 +93,26 @@ def test_magics_that_ipython_accepts_leave_code_that_compiles_on_the_same_lines(
         "",
     ]
     compile(stripped, "cell", "exec")
+
+
+def test_matplotlib_beside_the_ipython_stand_in_and_a_desktop_backend_plots_without_a_screen(tmp_path):
+    """matplotlib reads sys.modules["IPython"] (its version, get_ipython()) when it makes a figure, and
+    matplotlib.use("TkAgg") asks for a window: both loaded here once raised in the plotting cell, and a
+    first cell stopped by them left numpy unimported. Its own file (not the corpus): importing pyplot
+    takes about a second, more than the corpus's time limits allow under load."""
+    cells = [
+        'from IPython.display import display\nimport matplotlib\nmatplotlib.use("TkAgg")\n'
+        "import matplotlib.pyplot as plt\nimport numpy as np",
+        solution_text(),
+        "plt.plot([1, 2])\nplt.title('loss')\nplt.show()\ndisplay(plt.gcf())",
+    ]
+    notebook = {
+        "cells": [{"cell_type": "code", "metadata": {}, "outputs": [], "source": cell} for cell in cells],
+        "metadata": {},
+        "nbformat": 4,
+        "nbformat_minor": 5,
+    }
+    path = tmp_path / "softmax.ipynb"
+    path.write_text(json.dumps(notebook))
+    report = grade_file(path, SOFTMAX, timeout=10.0)
+    assert report.score == 4 and report.cell_errors == (), report.cell_errors
