@@ -116,3 +116,18 @@ def test_matplotlib_beside_the_ipython_stand_in_and_a_desktop_backend_plots_with
     path.write_text(json.dumps(notebook))
     report = grade_file(path, SOFTMAX, timeout=10.0)
     assert report.score == 4 and report.cell_errors == (), report.cell_errors
+
+
+@pytest.mark.parametrize(
+    "old, new, task, says",
+    [
+        ("Z.max(axis=1, keepdims=True)", "Z.max(axis=1)", "forward", "keepdims=True"),
+        ("return X.T @ dZ", "return X @ dZ", "dW", "dW = X.T @ dZ, (d,m) @ (m,k)"),
+    ],
+)
+def test_shapes_that_do_not_fit_are_told_the_shapes_that_do(write, old, new, task, says):
+    code = solution_text().replace(old, new)
+    assert code != solution_text()
+    report = grade_file(write("softmax.py", code), SOFTMAX, timeout=2.0)
+    (result,) = [result for result in report.tasks if result.name == task]
+    assert result.diagnoses == ("exception",) and "ValueError" in result.fact and says in result.hint

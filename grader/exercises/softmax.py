@@ -210,6 +210,10 @@ EXERCISE = Exercise(
                 "input_mutated": "do not subtract the maximum in place (Z -= ...): compute "
                 "Z - Z.max(axis=1, keepdims=True) into a new array",
                 "wrong_value": "compute Z = X @ W + b, then exp(Z - row max) / its row sums; check that b is added",
+                # Shapes that do not broadcast: a row max or row sum without keepdims is (m,), not (m,1).
+                "exception ValueError": "a row's max and sum need keepdims=True: E.sum(axis=1, keepdims=True) is "
+                "(m,1) and divides each row of E (m,k), where (m,) does not broadcast; Z = X @ W + b is (m,d) @ "
+                "(d,k) + (1,k); else read the error and the line it points to",
             },
         ),
         Task(
@@ -248,6 +252,8 @@ EXERCISE = Exercise(
                 "double_averaged": "dZ already holds the 1/m of the mean: dW = X.T @ dZ with no second division",
                 "not_averaged": "dW = X.T @ dZ, no extra factor of m: the 1/m is already in dZ",
                 "sign_flipped": "dW = X.T @ dZ with no minus sign: the sign lives in dZ already",
+                "exception ValueError": "the shapes of a product must chain: dW = X.T @ dZ, (d,m) @ (m,k) gives "
+                "(d,k), the shape of W; else read the error and the line it points to",
             },
             forbidden_imports=AUTODIFF,
         ),
