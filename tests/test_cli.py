@@ -108,7 +108,7 @@ def test_a_wrong_value_shows_the_worst_entry_and_the_threshold(write):
     code = (
         (ROOT / "solutions" / "softmax.py")
         .read_text()
-        .replace("G[np.arange(m), y] -= 1.0", "G[np.arange(m), (y + 1) % P.shape[1]] -= 1.0")
+        .replace("G[np.arange(m), y] -= 1.0", "G[np.arange(m), y] -= 0.5")
     )
     result, report = run_json("check", write("softmax.py", code))
     dz = report["tasks"][1]

@@ -309,4 +309,4 @@ def test_grade_check_and_the_notebook_feedback_call_the_learner_on_the_same_inpu
     with contextlib.redirect_stdout(printed):
         assert [feedback("softmax", task, namespace, seed=seed) for task in TASKS] == [1.0] * 4
     assert sandboxed and [line for line in printed.getvalue().splitlines() if line.startswith("CALL ")] == sandboxed
-    assert len(sandboxed) == 10  # forward's 4 cases, then 2 each for dZ, dW and db
+    assert len(sandboxed) == 11  # forward's 4 cases, dZ's 3, then 2 each for dW and db

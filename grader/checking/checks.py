@@ -37,6 +37,7 @@ SAYS = {
     "wrong_axis": "is reduced over the wrong axis",
     "whole_columns": "has 1 subtracted from whole columns (G[:, y] -= 1), not from one entry per row",
     "wrong_mask": "lets gradient through where it should not: the ReLU mask comes from the wrong array",
+    "off_by_one_class": "has 1 subtracted at the class next to the true one (y - 1 or y + 1), not at y",
 }
 
 # What a named mistake of a set of gradient blocks looks like, completing "<blocks> ...": (one block, several);
@@ -75,6 +76,16 @@ GRADIENTS_SAY = {
     "wrong_mask": ("went back through a ReLU with the wrong mask",) * 2,
     "wrong_layer_order": ("went back through the ReLUs with their masks in forward order",) * 2,
     "transposed": ("is the transpose of the right gradient", "are the transposes of the right gradients"),
+    "off_by_one_class": (
+        "comes from dscores with 1 subtracted at class y - 1, not at the true class y",
+        "come from dscores with 1 subtracted at class y - 1, not at the true class y",
+    ),
+    "double_averaged": (
+        "is m times too small: the 1/m of the mean is applied twice (a mean over the examples of a dZ "
+        "that already holds it, or dscores divided by m twice)",
+        "are m times too small: the 1/m of the mean is applied twice (a mean over the examples of a dZ "
+        "that already holds it, or dscores divided by m twice)",
+    ),
 }
 
 

@@ -13,6 +13,8 @@ HINTS = {
     "double_averaged": "the 1/m is applied twice: divide by m exactly once (it already sits in dZ = (P - Y)/m)",
     "whole_columns": "G[:, y] -= 1 subtracts 1 from every row of each label's column; subtract it from one "
     "entry per row, the true class: G[np.arange(m), y] -= 1",
+    "off_by_one_class": "labels are class indices from 0 to k-1, the column numbers of P as they are: subtract 1 "
+    "at G[np.arange(m), y], with no shift of y",
     "missing_subtract_one": "d(-log p_y)/dz_j = p_j - [j = y]: subtract 1 at the true class, then divide by m",
     "sign_flipped": "the result has the wrong sign: a gradient points uphill, dJ/dZ = (P - Y)/m, not (Y - P)/m",
     "unstable_softmax": "exp(1000) overflows to inf: subtract each row's maximum from Z before exp "
@@ -66,6 +68,17 @@ HINTS = {
 # While the file itself runs (before any function is called), a timeout means the top-level code.
 AT_LOAD = {
     "timeout": "the code outside your functions (a training run, a loop) must finish before any function can be graded",
+}
+
+
+# A .py file that stops at its top level on what only the learner's own machine has (by the error's type):
+# where such code goes so that the file still runs alone. The grader never runs a main guard.
+_ONLY_YOURS = 'under `if __name__ == "__main__":` at the end of the file, which the grader never runs'
+LOAD_ERRORS = {
+    "FileNotFoundError": "the grader runs the file alone, without your data files: load data only " + _ONLY_YOURS,
+    "EOFError": "the grader runs the file with no keyboard, so input() gets nothing: ask for input only " + _ONLY_YOURS,
+    "ModuleNotFoundError": "the grader runs the file with Python's standard library, numpy and matplotlib only: "
+    "compute with numpy, and import other modules only " + _ONLY_YOURS,
 }
 
 

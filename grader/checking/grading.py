@@ -139,10 +139,19 @@ def _grade_in_sandbox(submission, exercise, timeout, seed, memory_mb, imported, 
         artifacts = {}
         watch = _LoadWatch(box)
         functions = signatures.defined_functions(submission)  # the learner's parameters, from the source
+        nested = signatures.nested_definitions(submission) if len(functions) < len(plans) else {}
         results = tuple(
             forbidden_result(task, imported)
-            or signatures.with_parameter_mistake(
-                grade_task(watch, task, cases, timeout, artifacts), task, functions.get(task.name), whole_failure(task)
+            or signatures.with_misplaced_definition(
+                signatures.with_parameter_mistake(
+                    grade_task(watch, task, cases, timeout, artifacts),
+                    task,
+                    functions.get(task.name),
+                    whole_failure(task),
+                ),
+                task,
+                nested,
+                whole_failure(task),
             )
             for task, cases in plans
         )
@@ -305,9 +314,12 @@ def outcome_verdict(task, outcome, budget):
         said = outcome.detail if outcome.at_load else f"{name} did not return within {budget:g} s"
         return Verdict(said, ("timeout",))
     if status == "exception":
-        return Verdict(f"{name} raised {_error_text(error)}", ("exception",), _where(error), _assert_hint(error))
+        # A task may say what an error of one type most likely means in it (Task.hints["exception IndexError"]).
+        hint = _assert_hint(error) or task.hints.get(f"exception {error.get('type')}")
+        return Verdict(f"{name} raised {_error_text(error)}", ("exception",), _where(error), hint)
     if status == "import_error":
-        return Verdict(f"the file does not run: {_error_text(error)}", ("import_error",), _where(error))
+        said = f"the file does not run: {_error_text(error)}"
+        return Verdict(said, ("import_error",), _where(error), diagnoses.LOAD_ERRORS.get(error.get("type")))
     if status == "exited":
         return Verdict(
             f"the code called sys.exit({error.get('message', '')}){when or ' in ' + name}", ("crashed",), _where(error)

@@ -11,6 +11,7 @@ with both signatures. A task that passes is never touched: the names are the lea
 
 import ast
 
+from ..reading.definitions import is_main_guard
 from ..reading.parsing import parsed
 from .spec import Verdict
 
@@ -106,3 +107,43 @@ def with_parameter_mistake(result, task, node, result_for):
     seen = result.fact or next((part.fact for part in result.parts if part.fact), "")
     details = (f"with these parameters, {seen}",) if seen else ()
     return result_for(Verdict(verdict.fact, verdict.diagnoses, details))
+
+
+def nested_definitions(submission):
+    """{name: what it is defined inside, and where} for functions defined below the top level only
+    (under `if __name__ == "__main__":`, in another function, a class): found by walking each chunk."""
+    found = {}
+    for chunk in submission.chunks:
+        tree = parsed(chunk.code, chunk.filename)
+        if tree is None:
+            continue
+        for outer in tree.body:
+            for inner in ast.walk(outer):
+                if inner is not outer and isinstance(inner, (ast.FunctionDef, ast.AsyncFunctionDef)):
+                    found.setdefault(inner.name, (_container(outer), f"{chunk.filename}, line {inner.lineno}"))
+    return found
+
+
+def _container(node):
+    if is_main_guard(node):
+        return '`if __name__ == "__main__":`'
+    if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)):
+        return f"`def {node.name}()`"
+    if isinstance(node, ast.ClassDef):
+        return f"`class {node.name}`"
+    return f"a `{type(node).__name__.lower()}` block"
+
+
+def with_misplaced_definition(result, task, nested, result_for):
+    """RESULT, or when no top-level function had the task's name but one is defined deeper (NESTED, from
+    nested_definitions), a missing_function that says where it is and how to reach the top level."""
+    if "missing_function" not in result.diagnoses or task.name not in nested:
+        return result
+    inside, where = nested[task.name]
+    if inside.startswith("`if __name__"):
+        why = "which runs only when the file is run as a script: the grader imports the file, so it is never defined"
+    else:
+        why = "so it exists only inside it: the grader calls the file's top-level functions"
+    hint = f"define {task.name} at the top level (no indentation), outside {inside}; experiments can stay inside it"
+    fact = f"{task.name} is defined inside {inside} ({where}), {why}"
+    return result_for(Verdict(fact, ("missing_function",), hint=hint))

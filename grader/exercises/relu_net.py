@@ -85,6 +85,8 @@ VARIANTS = {
     "no_mask": "wrong_mask",
     "masks_first_in_first_out": "wrong_layer_order",
     "whole_columns": "whole_columns",
+    "off_by_one_class": "off_by_one_class",
+    "double_averaged": "double_averaged",
 }
 # reg * W halved with the loss's 0.5 * reg * sum(W**2): the penalty's two conventions mixed, the other way round.
 DIAGNOSIS = {"half_regularization": "half_penalty"}
@@ -102,9 +104,11 @@ def backprop(params, X, y, reg, variant=None, upstream=None):
     P = softmax(scores)
     if variant == "whole_columns":
         P[:, y] -= 1.0  # every row of each label's column, once (repeated indices do not add up)
+    elif variant == "off_by_one_class":
+        P[np.arange(m), y - 1] -= 1.0  # labels shifted as if numbered from 1 (class 0 wraps to the last)
     else:
         P[np.arange(m), y] -= 1.0
-    dZ = P if variant == "not_averaged" else P / m
+    dZ = P if variant == "not_averaged" else P / m**2 if variant == "double_averaged" else P / m
     inputs = [np.asarray(X, dtype=np.float64)] + [np.maximum(Z, 0.0) for Z in pre[:-1]]
     masks = list(pre[:-1])
     if variant == "masks_first_in_first_out":

@@ -47,6 +47,7 @@ SIZES = {
     "hidden": Size(9, 6, 12),
     "classes": Size(4, 3, 6),
 }
+LARGE_SCORE_TOLERANCE = 1e-3  # the loss at scores near 1000 (check_loss)
 REG = 0.1  # strong enough that a missing, doubled or misplaced penalty is far above tolerance
 TRAIN_HIDDEN = [100]
 TRAIN_ACCURACY = 0.95
@@ -193,6 +194,12 @@ def loss_cases(nets):
             params = net.init_params(rng, sizes)
             seed = int(rng.integers(2**32))
             made.append(Case(label, (X, y, params, REG), {"seed": seed}))
+        # The first network with its scores near +1000 (softmax is shift-invariant: the loss is unchanged),
+        # for the loss only: exp(1000) overflows unless each row's max is subtracted first. Drawn last.
+        X, y, params, _ = made[0].args
+        shifted = {**params, f"b{net.layers(params)}": params[f"b{net.layers(params)}"] + 1000.0}
+        label = f"{made[0].label}, 1000 added to its last bias (the loss is unchanged)"
+        made.append(Case(label, (X, y, shifted, REG), {"large": True}, parts=("loss",)))
         return made
 
     return cases
@@ -205,6 +212,8 @@ def check_loss_and_grads(case, value):
     if wrong:
         return wrong
     loss, grads = value
+    if case.data.get("large"):
+        return {"loss": check_loss(loss, params, X, y, reg, large=True)}
     loss_verdict = check_loss(loss, params, X, y, reg)
     grads_verdict = check_grads(grads, params, X, y, reg, case.data["seed"], loss_right=loss_verdict is None)
     if grads_verdict is None and loss_verdict is not None and loss_verdict.diagnoses == ("double_regularization",):
@@ -224,7 +233,9 @@ LOSS_HINT = (
 )
 
 
-def check_loss(loss, params, X, y, reg):
+def check_loss(loss, params, X, y, reg, large=False):
+    """large: scores near 1000, where float32 arithmetic alone loses about 1e-4 of the loss (Z's rounding),
+    and a softmax that overflows is off by far more (inf, NaN)."""
     wrong = is_number(loss, "loss")
     if wrong:
         return wrong
@@ -233,15 +244,21 @@ def check_loss(loss, params, X, y, reg):
     data, penalty = net.data_loss(scores, y), net.penalty(params, reg)
     expected = data + penalty
     if not np.isfinite(got):
+        if large:
+            return Verdict(f"loss is {got} at scores near 1000, expected {expected:.6g}", ("unstable_softmax",))
         return Verdict(f"loss is {got}", ("nan_or_inf",))
-    if abs(got - expected) <= TOLERANCE * max(abs(got), abs(expected)):
+    if abs(got - expected) <= (LARGE_SCORE_TOLERANCE if large else TOLERANCE) * max(abs(got), abs(expected)):
         return None
+    if large:
+        fact = f"loss is {got:.6g} at scores near 1000, expected {expected:.6g}, as at the same scores without the 1000"
+        return Verdict(fact, ("unstable_softmax",))
     bias_penalty = 0.5 * reg * sum(float(np.sum(params[k] ** 2)) for k in params if k.startswith("b"))
     alternatives = {
         "missing_regularization": [np.float64(data)],
         "double_regularization": [np.float64(data + 2 * penalty)],
         "regularized_bias": [np.float64(expected + bias_penalty)],
         "not_averaged": [np.float64(data * X.shape[0] + penalty)],
+        "off_by_one_class": [np.float64(net.data_loss(scores, y - 1) + penalty)],  # y - 1: class 0 wraps to k-1
     }
     named = name_mistake(np.asarray(got), alternatives)
     fact = f"loss is {got:.6g}, expected {expected:.6g} (mean cross-entropy {data:.6g} + penalty {penalty:.6g})"
@@ -540,6 +557,13 @@ def tasks(nets, hidden_doc, probe_hidden):
                 "entry per example, dscores[np.arange(m), y] -= 1",
                 "input_mutated": "do not update params or modify X inside loss_and_grads: compute new arrays",
                 "wrong_type": "return loss, grads: loss a float, grads a dict of numpy arrays, one per key of params",
+                "off_by_one_class": "labels are class indices from 0 to k-1, the columns of the scores as they "
+                "are: the loss takes -log probs[np.arange(m), y] and dscores subtracts 1 at [np.arange(m), y], "
+                "with no shift of y",
+                "double_averaged": "dscores = (probs - onehot(y)) / m already holds the 1/m: each db_l is "
+                "dZ_l.sum(axis=0, keepdims=True), a sum, not a mean, and dscores is divided by m once",
+                "unstable_softmax": "exp(1000) overflows to inf: subtract each row's max from scores before exp "
+                "(softmax(s) = softmax(s - c) for a constant c per row), and take the log of the shifted values",
             },
             forbidden_imports=AUTODIFF,
         ),

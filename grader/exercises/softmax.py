@@ -98,6 +98,12 @@ def dz_cases(rng, sizes):
         ("the spiral (m=300, k=3)", X @ W + b, y),
     ):
         cases.append(Case(label, (softmax(Z), labels), {"Z": Z}))
+    # No example of the last class: k is P's width, never y.max() + 1 (drawn last: the cases above stay as they were).
+    Z, k = cases[0].data["Z"], cases[0].data["Z"].shape[1]
+    labels = rng.integers(0, k - 1, Z.shape[0])
+    cases.append(
+        Case(f"labels with no example of the last class (m={Z.shape[0]}, k={k})", (softmax(Z), labels), {"Z": Z})
+    )
     return cases
 
 
@@ -106,7 +112,10 @@ def check_dz(case, G):
     m = P.shape[0]
     expected = answer(case, "dZ", lambda: loss_gradient_by_differences(case.data["Z"], y))
     labelled = np.isin(np.arange(P.shape[1]), y)  # the columns G[:, y] reaches, each once
+    k = P.shape[1]
     alternatives = {
+        # 1 subtracted at class y - 1 or y + 1 (labels taken as numbered from 1, or shifted): wraps like numpy's y - 1.
+        "off_by_one_class": [(P - np.eye(k)[(y + shift) % k]) / m for shift in (-1, 1)],
         "missing_subtract_one": [P / m],
         "whole_columns": [(P - labelled) / m, P / m - labelled],
         "not_averaged": [expected * m],
@@ -201,6 +210,10 @@ EXERCISE = Exercise(
                 "input_mutated": "do not subtract the maximum in place (Z -= ...): compute "
                 "Z - Z.max(axis=1, keepdims=True) into a new array",
                 "wrong_value": "compute Z = X @ W + b, then exp(Z - row max) / its row sums; check that b is added",
+                # Shapes that do not broadcast: a row max or row sum without keepdims is (m,), not (m,1).
+                "exception ValueError": "a row's max and sum need keepdims=True: E.sum(axis=1, keepdims=True) is "
+                "(m,1) and divides each row of E (m,k), where (m,) does not broadcast; Z = X @ W + b is (m,d) @ "
+                "(d,k) + (1,k); else read the error and the line it points to",
             },
         ),
         Task(
@@ -217,6 +230,13 @@ EXERCISE = Exercise(
                 "input_mutated": "P[range(m), y] -= 1 changes the grader's P: copy first, G = P.copy()",
                 "whole_columns": "G[:, y] -= 1 subtracts 1 from every row of each label's column: index one entry "
                 "per row, G[np.arange(m), y] -= 1, then divide by m",
+                # k counted from the labels: an index out of bounds, or shapes that do not broadcast.
+                **dict.fromkeys(
+                    ("exception IndexError", "exception ValueError"),
+                    "the number of classes is k = P.shape[1], the width of P: y need not hold every class (m may "
+                    "be smaller than k), so y.max() + 1 or len(np.unique(y)) can fall short of k; else read the "
+                    "error and the line it points to",
+                ),
             },
             forbidden_imports=AUTODIFF,
         ),
@@ -232,6 +252,8 @@ EXERCISE = Exercise(
                 "double_averaged": "dZ already holds the 1/m of the mean: dW = X.T @ dZ with no second division",
                 "not_averaged": "dW = X.T @ dZ, no extra factor of m: the 1/m is already in dZ",
                 "sign_flipped": "dW = X.T @ dZ with no minus sign: the sign lives in dZ already",
+                "exception ValueError": "the shapes of a product must chain: dW = X.T @ dZ, (d,m) @ (m,k) gives "
+                "(d,k), the shape of W; else read the error and the line it points to",
             },
             forbidden_imports=AUTODIFF,
         ),

@@ -136,7 +136,7 @@ def _target_ok(target, scope):
     return False
 
 
-def _is_main_guard(node):
+def is_main_guard(node):
     """`if __name__ == "__main__":`, which never runs in a graded .py file."""
     test = node.test if isinstance(node, ast.If) else None
     return (
@@ -217,7 +217,7 @@ def definitions_only(submission):
         lines = chunk.code.split("\n")
         cut = []
         for node in tree.body:
-            if not submission.is_notebook and _is_main_guard(node):
+            if not submission.is_notebook and is_main_guard(node):
                 continue
             if not _keeps_within_stack(node, scope):
                 cut.append(node)

@@ -8,6 +8,7 @@ importing nbformat costs over a second (schema validation), more than grading.
 import ast
 import json
 import os
+import re
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -256,15 +257,40 @@ def strip_magics(code):
         if magic not in _PYTHON_CELL_MAGICS:
             return ""
         lines[0] = ""
-    kept, state = [], _TOP  # state: what is still open where the next line starts
+    kept, state, previous = [], _TOP, None  # state: what is still open where the next line starts
     for line in lines:
-        # A magic or shell line only where a statement starts, as in IPython.
-        if state == _TOP and line.lstrip().startswith(("%", "!")):
-            kept.append("")
+        # A magic, shell or help line only where a statement starts, as in IPython.
+        if state == _TOP and (line.lstrip().startswith(("%", "!")) or _MAGIC_VALUE.match(line) or _HELP.match(line)):
+            line = _in_place_of_magic(line, previous)
+            kept.append(line)
         else:
             kept.append(line)
             state = _after(line, state)
+        if line.strip() and not line.lstrip().startswith("#"):
+            previous = line
     return "\n".join(kept)
+
+
+# `files = !ls`, `t = %timeit -o f()`: IPython assigns what the magic returns.
+_MAGIC_VALUE = re.compile(r"^(\s*)([A-Za-z_][\w.]*(?:\s*,\s*[A-Za-z_][\w.]*)*)\s*=\s*[%!]")
+# `?forward`, `forward??`, `np.zeros?`: IPython's help.
+_HELP = re.compile(r"^\s*(\?{1,2}[\w.]+|[\w.]+\?{1,2})\s*$")
+
+
+def _in_place_of_magic(line, previous):
+    """What a magic, shell or help line becomes: its assignment of None (`files = !ls`), `pass` where it is
+    a statement of a block (`if IN_COLAB:` then `!pip install ...`: a blank would leave the block empty),
+    else a blank line."""
+    indent = line[: len(line) - len(line.lstrip())]
+    value = _MAGIC_VALUE.match(line)
+    if value:
+        return f"{indent}{value.group(2)} = None"
+    if indent and previous is not None:
+        above = len(previous) - len(previous.lstrip())
+        opens = previous.split("#")[0].rstrip().endswith(":")
+        if (opens and above < len(indent)) or above == len(indent):
+            return indent + "pass"
+    return ""
 
 
 _TOP = (0, None, False)  # no bracket open, no string open, no backslash continuation

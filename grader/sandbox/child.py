@@ -10,6 +10,7 @@ Child-side module: standard library and numpy only; loaded as the package
 `_gradebox`, never as `grader`, and hidden from the learner's imports.
 """
 
+import ast
 import builtins
 import io
 import json
@@ -20,7 +21,7 @@ import traceback
 
 import numpy as np
 
-from . import wire
+from . import front_ends, wire
 
 PRINT_LIMIT = 1 << 20  # bytes the learner's prints may write to the output file; the rest is dropped
 SUBMISSION_BYTES = 64 << 20  # largest submission frame read
@@ -159,6 +160,7 @@ def _load(submission):
     namespace = {"__name__": "__main__" if notebook else "submission", "__builtins__": builtins}
     if not notebook and chunks:  # a script may locate itself; Jupyter defines no __file__
         namespace["__file__"] = os.path.abspath(chunks[0][0])
+    front_ends.install(namespace)
     cell_errors = []
     filenames = _filenames(submission)
     for filename, code, _ in chunks:
@@ -176,7 +178,34 @@ def _load(submission):
             # Jupyter (and nbgrader) report a failing cell and run the next one.
             cell_errors.append({"cell": cell, "where": filename, "type": info["type"], "message": info["message"]})
             _print_exception(error)
+            _define_the_rest(code, filename, error, namespace)
     return namespace, {"status": "ready", "cell_errors": cell_errors[:CELL_ERRORS]}
+
+
+def _define_the_rest(code, filename, error, namespace):
+    """After a cell stopped at an error, its later imports, `def`s and `class`es: in the learner's Jupyter
+    the cell ran on (its data file was there, input() had a keyboard), so its functions are graded on
+    their own instead of missing. Each runs alone; one that raises again is skipped (the cell's first
+    error is the one reported)."""
+    stopped = None
+    for frame, lineno in traceback.walk_tb(error.__traceback__):
+        if frame.f_code.co_filename == filename and frame.f_code.co_name == "<module>":
+            stopped = lineno
+            break
+    if stopped is None:  # a syntax error (nothing ran), or a traceback the learner's code tampered with
+        return
+    try:
+        statements = ast.parse(code).body
+    except (SyntaxError, ValueError, RecursionError, MemoryError):
+        return
+    defining = (ast.Import, ast.ImportFrom, ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)
+    for node in statements:
+        start = min([node.lineno] + [d.lineno for d in getattr(node, "decorator_list", [])])
+        if start > stopped and isinstance(node, defining):
+            try:
+                exec(compile(ast.Module(body=[node], type_ignores=[]), filename, "exec"), namespace)
+            except BaseException:  # noqa: S110 (already reported: the cell's first error)
+                pass
 
 
 def _print_exception(error):
