@@ -309,3 +309,51 @@ def test_read_regular_file_reads_only_regular_files_reached_without_links(tmp_pa
     if not by_path:
         with pytest.raises(NotRegularFile, match="not inside the class directory"):
             read("../class/alice/ps1/a.py")
+
+
+@pytest.mark.parametrize("when", ["after a folder is closed", "after the file object is made"])
+def test_a_ctrl_c_while_a_file_is_read_is_a_keyboard_interrupt_and_nothing_is_closed_twice(tmp_path, monkeypatch, when):
+    """A Ctrl-C that came between closing a folder's descriptor and forgetting it closed it again: the
+    EBADF of the second close hid the KeyboardInterrupt (the run went on, the student got a zero row
+    "cannot read: Bad file descriptor"), and a descriptor another thread had just opened could be closed."""
+    from grader.classroom import regular_files
+
+    (tmp_path / "class" / "alice").mkdir(parents=True)
+    (tmp_path / "class" / "alice" / "a.py").write_text("x = 1\n")
+    opened, made = set(), []  # descriptors the reader owns; file objects made of them
+
+    class Interrupting:  # the module's os, with a Ctrl-C arriving just after one call returns
+        def __getattr__(self, name):
+            return getattr(os, name)
+
+        @property
+        def supports_dir_fd(self):  # so that the openat path is taken, with this open
+            return os.supports_dir_fd | {self.open}
+
+        def open(self, *args, **kwargs):
+            fd = os.open(*args, **kwargs)
+            opened.add(fd)
+            return fd
+
+        def close(self, fd):
+            assert fd in opened, f"descriptor {fd} closed twice, or closed under its file object"
+            opened.discard(fd)
+            os.close(fd)
+            if when == "after a folder is closed" and not made:
+                made.append(None)  # once
+                raise KeyboardInterrupt
+
+        def fdopen(self, fd, mode):
+            handle = os.fdopen(fd, mode)
+            opened.discard(fd)  # the file object owns it now
+            if when == "after the file object is made":
+                made.append(handle)
+                raise KeyboardInterrupt
+            return handle
+
+    monkeypatch.setattr(regular_files, "os", Interrupting())
+    with pytest.raises(KeyboardInterrupt):
+        regular_files.read_regular_file(tmp_path / "class", "alice/a.py", 1 << 20)
+    for handle in filter(None, made):
+        handle.close()  # its descriptor, once
+    assert len(opened) <= 1  # a Ctrl-C between two lines may leak one descriptor: never close one twice

@@ -44,12 +44,15 @@ def read_regular_file(root, relative, limit):
                 if error.errno in (errno.ELOOP, errno.ENOTDIR, errno.EMLINK) and _is_link(part, fd):
                     raise _link(parts[: depth + 1]) from None
                 raise
-            os.close(fd)
-            fd = inner
+            # The name is moved before the close: a Ctrl-C between the two must not close it twice
+            # (the second close failed with EBADF, an OSError that hid the KeyboardInterrupt, and
+            # could have closed a descriptor another thread had just opened).
+            parent, fd = fd, inner
+            os.close(parent)
         if not stat.S_ISREG(os.fstat(fd).st_mode):
             raise NotRegularFile(f"{Path(*parts)} is not a regular file: submissions must be regular files")
-        with os.fdopen(fd, "rb") as handle:
-            fd = None
+        owned, fd = fd, None  # the file object closes it from here on, and only it
+        with os.fdopen(owned, "rb") as handle:
             return handle.read(limit + 1)
     finally:
         if fd is not None:
