@@ -91,9 +91,10 @@ def test_workers_and_their_sandboxes_die_with_a_killed_batch(tmp_path):
         # (The batch's other child is its own fork server, which checked the jail's layers.)
         workers = set()
         for _ in range(600):
-            tree = descendants(batch.pid)
             workers = {pid for pid, (ppid, _) in processes().items() if ppid == batch.pid and is_worker(pid)}
-            if len(workers) == 2 and all(len(descendants(pid)) >= 3 for pid in workers) or batch.poll() is not None:
+            ready = len(workers) == 2 and all(len(descendants(pid)) >= 3 for pid in workers)
+            tree = descendants(batch.pid)  # after the check: every process it saw is in the tree
+            if ready or batch.poll() is not None:
                 break
             time.sleep(0.1)
         assert batch.poll() is None and len(workers) == 2 and len(tree) >= 8, batch.stderr.read()
