@@ -135,9 +135,6 @@ class ResultStore:
         except OSError:
             self.empty = True
 
-    def path(self, student):
-        return Path(self.file(student))
-
     def file(self, student):
         return os.path.join(self._directory, file_stem(student) + ".json")  # a string: pathlib costs more than a write
 
